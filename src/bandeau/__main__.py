@@ -1,0 +1,3 @@
+from bandeau.cli import main
+
+main()

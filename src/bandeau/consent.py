@@ -1,0 +1,184 @@
+"""What a reader allowed: the pure rule, and the signed consent token that carries a decision.
+
+One rule decides everywhere (DESIGN §2): `evaluate(policy, token, signals, now)` maps a policy,
+a verified token (or none) and the browser's signals to the allowed purposes. The banner gets
+its defaults from `defaults()`, the middleware and the server call `evaluate` itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+from .errors import TokenError
+from .keys import KeyRing, PublicKey
+from .policy import Policy, Purpose
+
+__all__ = [
+    "Consent",
+    "Signals",
+    "TokenPayload",
+    "defaults",
+    "evaluate",
+    "issue_token",
+    "new_consent_id",
+    "read_token",
+]
+
+TOKEN_VERSION: Final = 1
+MAX_TOKEN_LENGTH: Final = 4096
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the browser says about the reader before any choice (GPC-01)."""
+
+    gpc: bool = False
+
+
+@dataclass(frozen=True)
+class TokenPayload:
+    """The content of a verified consent token."""
+
+    site: str
+    consent_id: str
+    issued_at: int
+    expires_at: int
+    key_id: str
+    choices: Mapping[str, tuple[bool, str]]  # purpose key -> (granted, digest)
+
+
+@dataclass(frozen=True)
+class Consent:
+    """The answer of the rule for one reader at one moment."""
+
+    consent_id: str | None
+    states: Mapping[str, bool]
+    pending: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def allowed(self) -> frozenset[str]:
+        return frozenset(k for k, v in self.states.items() if v)
+
+    @property
+    def decided(self) -> bool:
+        """True when the reader answered every purpose currently asked."""
+        return not self.pending
+
+    def allows(self, purpose: str) -> bool:
+        return self.states.get(purpose, False)
+
+
+def new_consent_id() -> str:
+    """A random pseudonymous id (128 bits, base64url), the only link between a reader's records."""
+    return secrets.token_urlsafe(16)
+
+
+def default_state(purpose: Purpose, signals: Signals) -> bool:
+    """State of a purpose the reader never answered: only exempt ones may run (LAW-01).
+
+    GPC cannot grant anything, so it leaves every default as it is (GPC-03)."""
+    del signals
+    return purpose.kind != "consent"
+
+
+def defaults(policy: Policy, signals: Signals) -> dict[str, bool]:
+    return {p.key: default_state(p, signals) for p in policy.purposes}
+
+
+def evaluate(policy: Policy, token: TokenPayload | None, signals: Signals, now: int) -> Consent:
+    """The allowed purposes for a reader. Pure: no I/O, no clock (pass `now`, unix seconds).
+
+    - strictly necessary purposes are always allowed;
+    - a purpose answered in a valid, unexpired token for this site, at the purpose's current
+      version (digest), takes the reader's answer;
+    - any other purpose takes its default, and a consent purpose is then pending (asked again);
+    - under GPC, an unanswered purpose marked `gpc` counts as refused and is not asked; the
+      reader may still grant it explicitly later (GPC-03).
+    """
+    valid = token is not None and token.site == policy.site and token.expires_at > now
+    states: dict[str, bool] = {}
+    pending: set[str] = set()
+    for p in policy.purposes:
+        answer = token.choices.get(p.key) if valid and token is not None else None
+        if p.kind == "strictly_necessary":
+            states[p.key] = True
+        elif answer is not None and answer[1] == p.digest:
+            states[p.key] = answer[0]
+        else:
+            states[p.key] = default_state(p, signals)
+            if p.needs_consent and not (signals.gpc and p.gpc):
+                pending.add(p.key)
+    consent_id = token.consent_id if valid and token is not None else None
+    return Consent(consent_id, states, frozenset(pending))
+
+
+def _b64e(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _b64d(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def issue_token(
+    keys: KeyRing,
+    *,
+    site: str,
+    consent_id: str,
+    choices: Mapping[str, tuple[bool, str]],
+    issued_at: int,
+    lifetime_days: int,
+) -> str:
+    """Sign a decision into the compact cookie value `b64url(payload).b64url(signature)`."""
+    payload = {
+        "v": TOKEN_VERSION,
+        "s": site,
+        "i": consent_id,
+        "t": issued_at,
+        "x": issued_at + lifetime_days * 86400,
+        "k": keys.current.key_id,
+        "p": {k: [1 if granted else 0, digest] for k, (granted, digest) in choices.items()},
+    }
+    body = _b64e(json.dumps(payload, separators=(",", ":"), sort_keys=True).encode())
+    return f"{body}.{_b64e(keys.sign(body.encode('ascii')))}"
+
+
+def read_token(token: str, public: Mapping[str, PublicKey]) -> TokenPayload:
+    """Verify a token's signature and shape. Raises TokenError for anything off (fail closed).
+
+    Expiry and policy version are not judged here: `evaluate` does that with the policy and
+    the clock, so a stale purpose only re-asks that purpose.
+    """
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH or token.count(".") != 1:
+        raise TokenError("malformed consent token")
+    body, sig = token.split(".")
+    try:
+        payload = json.loads(_b64d(body))
+        signature = _b64d(sig)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as e:
+        raise TokenError("malformed consent token") from e
+    if not isinstance(payload, dict) or payload.get("v") != TOKEN_VERSION:
+        raise TokenError("unknown consent token version")
+    key = public.get(payload.get("k"))  # type: ignore[arg-type]
+    if key is None:
+        raise TokenError("consent token signed by an unknown key")
+    if not key.verify(signature, body.encode("ascii")):
+        raise TokenError("consent token signature does not verify")
+    try:
+        choices = {str(k): (bool(int(v[0])), str(v[1])) for k, v in dict(payload["p"]).items()}
+        return TokenPayload(
+            site=str(payload["s"]),
+            consent_id=str(payload["i"]),
+            issued_at=int(payload["t"]),
+            expires_at=int(payload["x"]),
+            key_id=str(payload["k"]),
+            choices=choices,
+        )
+    except (KeyError, TypeError, ValueError, IndexError) as e:
+        raise TokenError("consent token lacks a field") from e

@@ -1,0 +1,56 @@
+"""One typed settings object. Constructor arguments, `BANDEAU_*` environment variables and CLI
+flags are the same set (a test checks the parity). Nothing is read at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Server settings. Every field is also `BANDEAU_<NAME>` and `--<name>` on `bandeau serve`."""
+
+    model_config = SettingsConfigDict(env_prefix="BANDEAU_", extra="forbid", frozen=True)
+
+    policy: tuple[Path, ...] = Field(default=(), description="policy files, one per site (TOML)")
+    data_dir: Path = Field(
+        default=Path("bandeau-data"),
+        description="folder for the SQLite database and the signing keys",
+    )
+    database: str = Field(
+        default="",
+        description="database URL; empty = SQLite file bandeau.db in data_dir",
+    )
+    host: str = Field(default="127.0.0.1", description="address to listen on")
+    port: int = Field(default=8000, ge=0, le=65535, description="port to listen on")
+    public_url: str = Field(
+        default="",
+        description="URL where browsers reach this server; empty = http://HOST:PORT",
+    )
+    max_body_bytes: int = Field(
+        default=16384, ge=1024, description="largest decision body accepted"
+    )
+    rate_limit: int = Field(
+        default=120,
+        ge=0,
+        description="decisions per minute accepted from one client address (0 = no limit)",
+    )
+
+    @property
+    def database_url(self) -> str:
+        return self.database or f"sqlite:///{self.data_dir / 'bandeau.db'}"
+
+    @property
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host  # noqa: S104
+        return f"http://{host}:{self.port}"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
