@@ -1,0 +1,40 @@
+# The developer contract: the same commands for people, the README and CI.
+#   make demo   run the demo news site with its banner (SQLite, http://127.0.0.1:8000/)
+#   make test   install what the tests need, then lint, type-check and run every test
+#   make check  lint and type-check only
+#   make bench  run the benchmarks under bench/
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test check bench install install-dev browser
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+install-dev: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+
+# Debian's Chromium drives the browser tests (Playwright's own download is not used).
+browser:
+	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "Chromium is missing: run 'sudo apt-get install chromium'"; exit 1; fi; }
+
+demo: install
+	$(BIN)/bandeau demo
+
+check: install-dev
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+
+test: install-dev browser check
+	$(BIN)/pytest -q
+
+bench: install-dev browser
+	$(BIN)/python bench/run.py
