@@ -67,7 +67,9 @@ def api(tmp_path_factory: pytest.TempPathFactory, policy_text: str) -> Iterator[
     keys = KeyRing.open(settings.keys_dir)
     app = create_app(settings, [policy], keys=keys, store=store)
     with serving(app, port) as url:
-        yield Api(url, policy, store, keys)
+        client = Api(url, policy, store, keys)
+        yield client
+        client.http.close()
     store.close()
 
 
@@ -329,4 +331,5 @@ def test_rate_limit(tmp_path: Path, policy: Policy) -> None:
         codes = [client.decide(client.body()).status_code for _ in range(3)]
         assert codes[:2] == [201, 201]
         error_of(client.decide(client.body()), 429, "rate_limited")
+        client.http.close()
     store.close()

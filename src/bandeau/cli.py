@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from pydantic import ValidationError
 
 from . import __version__
 from .errors import BandeauError
@@ -39,8 +40,13 @@ def make_settings(given: dict[str, Any]) -> Settings:
     chosen = {k: v for k, v in given.items() if v not in (None, ())}
     try:
         return Settings(**chosen)
-    except ValueError as e:
-        raise click.UsageError(str(e).splitlines()[0] if str(e) else "invalid settings") from e
+    except ValidationError as e:
+        first = e.errors()[0]
+        name = str(first["loc"][0]) if first["loc"] else "settings"
+        flag = "--" + name.replace("_", "-")
+        raise click.UsageError(
+            f"setting {name} ({flag} or BANDEAU_{name.upper()}): {first['msg']}"
+        ) from e
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
