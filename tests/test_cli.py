@@ -19,8 +19,12 @@ from .conftest import DEMO_POLICY
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """The installed entry point, as a user runs it."""
     return subprocess.run(
-        [sys.executable, "-m", "bandeau", *args], capture_output=True, text=True, cwd=cwd,
-        check=False, timeout=60,
+        [sys.executable, "-m", "bandeau", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=False,
+        timeout=60,
     )
 
 
@@ -100,7 +104,10 @@ def test_flag_beats_env_and_env_beats_default(monkeypatch: pytest.MonkeyPatch) -
 def test_invalid_setting_is_a_usage_error() -> None:
     r = subprocess.run(
         [sys.executable, "-m", "bandeau", "serve", "--policy", str(DEMO_POLICY)],
-        capture_output=True, text=True, env={**os.environ, "BANDEAU_PORT": "99999"},
-        check=False, timeout=60,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BANDEAU_PORT": "99999"},
+        check=False,
+        timeout=60,
     )
     assert r.returncode == 2 and "port" in r.stderr

@@ -28,7 +28,11 @@ KEYS = KeyRing.generate()
 def token_for(policy: Policy, granted: dict[str, bool], *, at: int = NOW, days: int = 183) -> str:
     choices = {k: (v, policy.purpose(k).digest) for k, v in granted.items()}
     return issue_token(
-        KEYS, site=policy.site, consent_id="c-123456789", choices=choices, issued_at=at,
+        KEYS,
+        site=policy.site,
+        consent_id="c-123456789",
+        choices=choices,
+        issued_at=at,
         lifetime_days=days,
     )
 
@@ -135,8 +139,9 @@ def test_rotated_keys_still_verify_old_tokens(tmp_path: object, policy: Policy) 
 
     folder = Path(str(tmp_path)) / "keys"
     first = KeyRing.open(folder)
-    old = issue_token(first, site="lequotidien", consent_id="c-1", choices={}, issued_at=NOW,
-                      lifetime_days=1)
+    old = issue_token(
+        first, site="lequotidien", consent_id="c-1", choices={}, issued_at=NOW, lifetime_days=1
+    )
     second = KeyRing.rotate(folder)
     assert second.current.key_id != first.current.key_id
     assert read_token(old, second.public).key_id == first.current.key_id
@@ -164,10 +169,16 @@ def test_arbitrary_text_never_verifies(text: str) -> None:
 def test_issue_read_round_trip(granted: dict[str, bool], at: int) -> None:
     choices = {k: (v, "d" * 16) for k, v in granted.items()}
     cid = new_consent_id()
-    token = issue_token(KEYS, site="s", consent_id=cid, choices=choices, issued_at=at,
-                        lifetime_days=10)
+    token = issue_token(
+        KEYS, site="s", consent_id=cid, choices=choices, issued_at=at, lifetime_days=10
+    )
     back = verified(token)
-    assert (back.site, back.consent_id, back.issued_at, dict(back.choices)) == ("s", cid, at, choices)
+    assert (back.site, back.consent_id, back.issued_at, dict(back.choices)) == (
+        "s",
+        cid,
+        at,
+        choices,
+    )
 
 
 def test_consent_id_is_random_and_long() -> None:

@@ -7,14 +7,46 @@ import bandeau
 
 def test_public_api() -> None:
     assert set(bandeau.__all__) == {
-        "BandeauError", "Consent", "InvalidRequest", "KeyRing", "NotFound", "Policy",
-        "PolicyError", "PublicKey", "Purpose", "Settings", "SettingsError", "Signals",
-        "StorageError", "TokenError", "TokenPayload", "__version__", "evaluate", "issue_token",
-        "load_policy", "parse_policy", "read_token",
+        "BandeauError",
+        "Consent",
+        "InvalidRequest",
+        "KeyRing",
+        "NotFound",
+        "Policy",
+        "PolicyError",
+        "PublicKey",
+        "Purpose",
+        "Settings",
+        "SettingsError",
+        "Signals",
+        "StorageError",
+        "TokenError",
+        "TokenPayload",
+        "__version__",
+        "evaluate",
+        "issue_token",
+        "load_policy",
+        "parse_policy",
+        "read_token",
     }
     for name in bandeau.__all__:
         assert getattr(bandeau, name) is not None
     public = {n for n in dir(bandeau) if not n.startswith("_")} - {"annotations"}
-    modules = {"banner", "cli", "consent", "errors", "keys", "policy", "settings", "signals",
-               "store", "texts", "server", "merkle", "demo", "ledger", "middleware"}
+    modules = {
+        "banner",
+        "cli",
+        "consent",
+        "errors",
+        "keys",
+        "policy",
+        "settings",
+        "signals",
+        "store",
+        "texts",
+        "server",
+        "merkle",
+        "demo",
+        "ledger",
+        "middleware",
+    }
     assert public - modules <= set(bandeau.__all__)

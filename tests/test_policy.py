@@ -63,9 +63,11 @@ def test_error_names_file_line_field_and_fix(policy_text: str) -> None:
 
 
 def test_unknown_field_is_named_with_its_line(policy_text: str) -> None:
-    text = policy_text.replace('gpc = true', 'gpc = true\ncolour = "red"')
+    text = policy_text.replace("gpc = true", 'gpc = true\ncolour = "red"')
     [problem] = problems_of(text)
-    assert problem.startswith(f"site.toml:{line_of(text, 'colour')}: purposes[3] (advertising).colour")
+    assert problem.startswith(
+        f"site.toml:{line_of(text, 'colour')}: purposes[3] (advertising).colour"
+    )
     assert "unknown field `colour`" in problem
 
 
@@ -127,7 +129,9 @@ def test_necessary_service_needs_exemption_code(policy_text: str) -> None:
 
 
 def test_exemption_outside_necessary_is_refused(policy_text: str) -> None:
-    text = policy_text.replace('name = "Régie Exemple"', 'name = "Régie Exemple"\nexemption = "auth"')
+    text = policy_text.replace(
+        'name = "Régie Exemple"', 'name = "Régie Exemple"\nexemption = "auth"'
+    )
     [problem] = problems_of(text)
     assert "only for services of a strictly_necessary purpose" in problem
 

@@ -105,8 +105,14 @@ def test_config_carries_purposes_digests_and_texts(api: Api) -> None:
     assert cfg["version"] == api.policy.version
     assert cfg["api"] == f"{api.url}{SITE}"
     assert [(p["key"], p["kind"], p["digest"], p["default"]) for p in cfg["purposes"]] == [
-        (p.key, {"strictly_necessary": "necessary", "exempt_audience_measurement": "exempt"}
-         .get(p.kind, "consent"), p.digest, p.kind != "consent")
+        (
+            p.key,
+            {"strictly_necessary": "necessary", "exempt_audience_measurement": "exempt"}.get(
+                p.kind, "consent"
+            ),
+            p.digest,
+            p.kind != "consent",
+        )
         for p in api.policy.purposes
     ]
     assert cfg["texts"]["fr"]["ui"]["refuse_all"] == "Tout refuser"
@@ -277,8 +283,9 @@ def test_oversized_body(api: Api) -> None:
 
 
 def test_wrong_or_missing_origin(api: Api) -> None:
-    e = error_of(api.decide(api.body(), headers={"Origin": "http://evil.example"}), 403,
-                 "origin_not_allowed")
+    e = error_of(
+        api.decide(api.body(), headers={"Origin": "http://evil.example"}), 403, "origin_not_allowed"
+    )
     assert "origins" in e["hint"]
     bare = httpx.post(f"{api.url}{SITE}/decisions", json=api.body())
     error_of(bare, 403, "origin_not_allowed")

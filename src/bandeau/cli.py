@@ -29,7 +29,9 @@ def settings_options(func: F) -> F:
                 flag, name, multiple=True, type=click.Path(path_type=Path), help=help_text
             )
         else:
-            kind: Any = {int: int, Path: click.Path(path_type=Path)}.get(field.annotation, str)  # type: ignore[call-overload]
+            kind: Any = click.Path(path_type=Path) if field.annotation is Path else str
+            if field.annotation is int:
+                kind = int
             option = click.option(flag, name, type=kind, default=None, help=help_text)
         func = option(func)
     return func

@@ -13,7 +13,7 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final, Literal, cast
 
 from pydantic import (
     AfterValidator,
@@ -466,7 +466,7 @@ def _path(loc: Sequence[str | int]) -> str:
 
 def _describe(data: Mapping[str, Any], loc: Sequence[str | int]) -> str:
     """`purposes[2] (social).services[0].cookies[1].lifetime` — adds the key of each purpose."""
-    out, node = "", data
+    out, node = "", cast(Any, data)
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
