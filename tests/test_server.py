@@ -116,7 +116,13 @@ def test_config_carries_purposes_digests_and_texts(api: Api) -> None:
         for p in api.policy.purposes
     ]
     assert cfg["texts"]["fr"]["ui"]["refuse_all"] == "Tout refuser"
-    assert cfg["texts"]["en"]["purposes"]["social"]["name"] == "Social networks"
+    assert list(cfg["texts"]) == ["fr"]
+    assert cfg["langs"] == ["fr", "en"]
+    en = api.http.get(f"{SITE}/config?lang=en").json()
+    assert list(en["texts"]) == ["en"]
+    assert en["texts"]["en"]["purposes"]["social"]["name"] == "Social networks"
+    e = error_of(api.http.get(f"{SITE}/config?lang=de"), 422, "invalid_request")
+    assert e["field"] == "lang"
     assert cfg["texts"]["fr"]["purposes"]["audience"]["services"][0]["cookies"] == [
         {"name": "_lq_mesure", "lifetime": "13 mois"}
     ]
@@ -135,8 +141,16 @@ def test_bundle_is_cacheable(api: Api, path: str, kind: str) -> None:
 
 
 def test_banner_has_the_config_inlined(api: Api) -> None:
+    """S10: one bundle per language, each with its own texts only."""
     js = api.http.get(f"{SITE}/banner.js").text
-    assert api.policy.version in js and "Tout refuser" in js
+    assert api.policy.version in js
+    assert "Tout refuser" in js
+    assert "Refuse all" not in js
+    en = api.http.get(f"{SITE}/banner.js?lang=en")
+    assert "Refuse all" in en.text
+    assert "Tout refuser" not in en.text
+    assert en.headers["etag"] != api.http.get(f"{SITE}/banner.js").headers["etag"]
+    error_of(api.http.get(f"{SITE}/banner.js?lang=xx"), 422, "invalid_request")
 
 
 def test_decision_is_stored_and_signed(api: Api) -> None:

@@ -282,7 +282,9 @@ class Policy(_Model):
     site: Key
     origins: tuple[str, ...] = Field(min_length=1)
     controller: Controller
-    privacy_policy_url: str = Field(min_length=1)
+    privacy_policy_url: str | dict[str, str] = Field(
+        min_length=1, description="one URL, or one per language"
+    )
     languages: tuple[str, ...] = ("fr", "en")
     default_language: str = "fr"
     reprompt_after_days: int = Field(default=DEFAULT_REPROMPT_DAYS, ge=1)
@@ -330,6 +332,13 @@ class Policy(_Model):
                 f"default_language {self.default_language!r} is not in languages "
                 f"{list(self.languages)}: add it there or pick one of them"
             )
+        if isinstance(self.privacy_policy_url, dict):
+            absent = [lang for lang in self.languages if lang not in self.privacy_policy_url]
+            if absent:
+                raise ValueError(
+                    f"privacy_policy_url has no URL for {', '.join(absent)}: give one per "
+                    "language, or a single URL for all"
+                )
         seen: set[str] = set()
         for p in self.purposes:
             if p.key in seen:
@@ -387,6 +396,10 @@ class Policy(_Model):
                 "reprompt": self.reprompt_after_days,
             }
         )
+
+    def privacy_url(self, lang: str) -> str:
+        url = self.privacy_policy_url
+        return url if isinstance(url, str) else url.get(lang, url[self.default_language])
 
     def ui_texts(self, lang: str) -> dict[str, str]:
         return {**BUILTIN.get(lang, {}), **self.ui.get(lang, {})}

@@ -10,7 +10,6 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -134,13 +133,29 @@ class Site:
     policy: Policy
     api: str
 
-    @cached_property
-    def config(self) -> dict[str, Any]:
-        return site_config(self.policy, self.api)
+    def __post_init__(self) -> None:
+        self._bundles: dict[str, Bundle] = {}
 
-    @cached_property
-    def bundle(self) -> Bundle:
-        return render(self.config)
+    def config(self, lang: str | None = None) -> dict[str, Any]:
+        return site_config(self.policy, self.api, self.language(lang))
+
+    def language(self, lang: str | None) -> str:
+        if lang is None:
+            return self.policy.default_language
+        if lang not in self.policy.languages:
+            raise InvalidRequest(
+                f"language {lang!r} is not one of the site's languages "
+                f"{list(self.policy.languages)}",
+                field="lang",
+            )
+        return lang
+
+    def bundle(self, lang: str | None = None) -> Bundle:
+        """The banner in one language, built once."""
+        key = self.language(lang)
+        if key not in self._bundles:
+            self._bundles[key] = render(self.config(key))
+        return self._bundles[key]
 
     def allows_origin(self, origin: str) -> bool:
         return origin in self.policy.origins
@@ -232,22 +247,26 @@ def create_app(
         }
 
     @app.get(f"{API}/sites/{{site}}/config", tags=["banner"], responses=ERRORS)
-    async def config(site: str) -> JSONResponse:
+    async def config(site: str, lang: str | None = None) -> JSONResponse:
         """The site config the banner is built with: purposes, digests, texts, defaults."""
         s = site_of(site)
-        return JSONResponse(s.config, headers={"Cache-Control": "no-cache"})
+        return JSONResponse(s.config(lang), headers={"Cache-Control": "no-cache"})
 
     @app.get(f"{API}/sites/{{site}}/banner.js", tags=["banner"], responses=ERRORS)
-    async def banner_js(site: str, request: Request) -> Response:
-        """The site's banner script, config inlined. Cacheable; versioned by `?v=`."""
+    async def banner_js(site: str, request: Request, lang: str | None = None) -> Response:
+        """The site's banner script in one language (default: the site's), config inlined.
+
+        Cacheable: `ETag`, and a year when `?v=` names the current policy version."""
         s = site_of(site)
-        return asset(request, s, s.bundle.js, "text/javascript; charset=utf-8")
+        bundle = s.bundle(lang)
+        return asset(request, s, bundle, bundle.js, "text/javascript; charset=utf-8")
 
     @app.get(f"{API}/sites/{{site}}/banner.css", tags=["banner"], responses=ERRORS)
     async def banner_css(site: str, request: Request) -> Response:
         """The banner's stylesheet."""
         s = site_of(site)
-        return asset(request, s, s.bundle.css, "text/css; charset=utf-8")
+        bundle = s.bundle()
+        return asset(request, s, bundle, bundle.css, "text/css; charset=utf-8")
 
     @app.options(f"{API}/sites/{{site}}/decisions", include_in_schema=False)
     async def preflight(site: str, request: Request) -> Response:
@@ -418,8 +437,10 @@ def cors_headers(origin: str) -> dict[str, str]:
     }
 
 
-def asset(request: Request, site: Site, content: bytes, media_type: str) -> Response:
-    etag = site.bundle.etag
+def asset(
+    request: Request, site: Site, bundle: Bundle, content: bytes, media_type: str
+) -> Response:
+    etag = bundle.etag
     versioned = request.query_params.get("v") == site.policy.version
     cache = "public, max-age=31536000, immutable" if versioned else "no-cache"
     headers = {"ETag": etag, "Cache-Control": cache, "Access-Control-Allow-Origin": "*"}

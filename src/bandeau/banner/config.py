@@ -12,8 +12,14 @@ from ..texts import lifetime_label
 __all__ = ["site_config"]
 
 
-def site_config(policy: Policy, api: str) -> dict[str, Any]:
-    """Config for the banner of `policy`'s site; `api` is the absolute base of the site's API."""
+def site_config(policy: Policy, api: str, lang: str | None = None) -> dict[str, Any]:
+    """Config for the banner of `policy`'s site in one language (default: the policy's).
+
+    `api` is the absolute base of the site's API. Each language gets its own bundle so a page
+    downloads only its own texts; `langs` lets the banner fetch the right one when the page's
+    `<html lang>` differs from the bundle it was given.
+    """
+    lang = lang or policy.default_language
     plain, gpc = defaults(policy, Signals(gpc=False)), defaults(policy, Signals(gpc=True))
     purposes = [
         {
@@ -29,33 +35,6 @@ def site_config(policy: Policy, api: str) -> dict[str, Any]:
         }
         for p in policy.purposes
     ]
-    texts = {
-        lang: {
-            "ui": policy.ui_texts(lang),
-            "controller": policy.controller.name,
-            "purposes": {
-                p.key: {
-                    "name": p.text[lang].name,
-                    "short": p.text[lang].short,
-                    "description": p.text[lang].description,
-                    "refusal": p.text[lang].refusal,
-                    "services": [
-                        {
-                            "name": s.name,
-                            "hosts": list(s.hosts),
-                            "cookies": [
-                                {"name": c.name, "lifetime": lifetime_label(c.lifetime, lang)}
-                                for c in s.cookies
-                            ],
-                        }
-                        for s in p.services
-                    ],
-                }
-                for p in policy.purposes
-            },
-        }
-        for lang in policy.languages
-    }
     return {
         "site": policy.site,
         "api": api,
@@ -65,10 +44,39 @@ def site_config(policy: Policy, api: str) -> dict[str, Any]:
             "days": policy.reprompt_after_days,
             "domain": policy.cookie_domain,
         },
-        "privacy": policy.privacy_policy_url,
-        "lang": policy.default_language,
+        "privacy": policy.privacy_url(lang),
+        "lang": lang,
+        "langs": list(policy.languages),
         "purposes": purposes,
-        "texts": texts,
+        "texts": {lang: texts_for(policy, lang)},
+    }
+
+
+def texts_for(policy: Policy, lang: str) -> dict[str, Any]:
+    """Everything the banner says in `lang`: its own words, the controller, each purpose."""
+    return {
+        "ui": policy.ui_texts(lang),
+        "controller": policy.controller.name,
+        "purposes": {
+            p.key: {
+                "name": p.text[lang].name,
+                "short": p.text[lang].short,
+                "description": p.text[lang].description,
+                "refusal": p.text[lang].refusal,
+                "services": [
+                    {
+                        "name": s.name,
+                        "hosts": list(s.hosts),
+                        "cookies": [
+                            {"name": c.name, "lifetime": lifetime_label(c.lifetime, lang)}
+                            for c in s.cookies
+                        ],
+                    }
+                    for s in p.services
+                ],
+            }
+            for p in policy.purposes
+        },
     }
 
 
