@@ -9,15 +9,18 @@ RFC 9162 algorithms so that any CT verifier can check them.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 __all__ = [
     "EMPTY_ROOT",
+    "consistency_path",
     "consistency_proof",
+    "inclusion_path",
     "inclusion_proof",
     "leaf_hash",
     "node_hash",
     "root",
+    "subtree_from_nodes",
     "verify_consistency",
     "verify_inclusion",
 ]
@@ -60,42 +63,73 @@ def root(leaves: Sequence[bytes]) -> bytes:
     return level[0]
 
 
+SubtreeHash = Callable[[int, int], bytes]
+"""Hash of the subtree over leaves [lo, hi); callers back it by a list or by stored nodes."""
+
+
 def inclusion_proof(index: int, leaves: Sequence[bytes]) -> list[bytes]:
     """Audit path for leaf `index` in the tree of `leaves` (RFC 6962 PATH(m, D[n]))."""
-    n = len(leaves)
-    if not 0 <= index < n:
-        raise ValueError(f"leaf index {index} is outside a tree of {n} leaves")
-    return _path(index, leaves, 0, n)
+    return inclusion_path(index, len(leaves), lambda lo, hi: root(leaves[lo:hi]))
 
 
-def _path(m: int, leaves: Sequence[bytes], lo: int, hi: int) -> list[bytes]:
-    n = hi - lo
-    if n == 1:
-        return []
-    k = _split(n)
-    if m < k:
-        return [*_path(m, leaves, lo, lo + k), root(leaves[lo + k : hi])]
-    return [*_path(m - k, leaves, lo + k, hi), root(leaves[lo : lo + k])]
+def inclusion_path(index: int, size: int, subtree: SubtreeHash) -> list[bytes]:
+    """Audit path for leaf `index` in a tree of `size` leaves, from subtree hashes."""
+    if not 0 <= index < size:
+        raise ValueError(f"leaf index {index} is outside a tree of {size} leaves")
+    path: list[bytes] = []
+    lo, hi, m = 0, size, index
+    while hi - lo > 1:
+        k = _split(hi - lo)
+        if m < k:
+            path.append(subtree(lo + k, hi))
+            hi = lo + k
+        else:
+            path.append(subtree(lo, lo + k))
+            lo, m = lo + k, m - k
+    path.reverse()
+    return path
 
 
 def consistency_proof(old_size: int, leaves: Sequence[bytes]) -> list[bytes]:
     """Proof that the tree of the first `old_size` leaves is a prefix of the tree of `leaves`."""
-    n = len(leaves)
-    if not 0 < old_size <= n:
-        raise ValueError(f"cannot prove size {old_size} against a tree of {n} leaves")
-    if old_size == n:
+    return consistency_path(old_size, len(leaves), lambda lo, hi: root(leaves[lo:hi]))
+
+
+def consistency_path(old_size: int, size: int, subtree: SubtreeHash) -> list[bytes]:
+    """RFC 6962 PROOF(m, D[n]) from subtree hashes."""
+    if not 0 < old_size <= size:
+        raise ValueError(f"cannot prove size {old_size} against a tree of {size} leaves")
+    if old_size == size:
         return []
-    return _subproof(old_size, leaves, 0, n, True)
+    path: list[bytes] = []
+    lo, hi, m, complete = 0, size, old_size, True
+    while m != hi - lo:
+        k = _split(hi - lo)
+        if m <= k:
+            path.append(subtree(lo + k, hi))
+            hi = lo + k
+        else:
+            path.append(subtree(lo, lo + k))
+            lo, m, complete = lo + k, m - k, False
+    if not complete:
+        path.append(subtree(lo, hi))
+    path.reverse()
+    return path
 
 
-def _subproof(m: int, leaves: Sequence[bytes], lo: int, hi: int, complete: bool) -> list[bytes]:
-    n = hi - lo
-    if m == n:
-        return [] if complete else [root(leaves[lo:hi])]
-    k = _split(n)
-    if m <= k:
-        return [*_subproof(m, leaves, lo, lo + k, complete), root(leaves[lo + k : hi])]
-    return [*_subproof(m - k, leaves, lo + k, hi, False), root(leaves[lo : lo + k])]
+def subtree_from_nodes(node: Callable[[int, int], bytes]) -> SubtreeHash:
+    """A SubtreeHash over stored complete-subtree hashes: node(level, index) is the hash of
+    leaves [index * 2**level, (index + 1) * 2**level)."""
+
+    def subtree(lo: int, hi: int) -> bytes:
+        n = hi - lo
+        if n & (n - 1) == 0 and lo % n == 0:
+            level = n.bit_length() - 1
+            return node(level, lo >> level)
+        k = _split(n)
+        return node_hash(subtree(lo, lo + k), subtree(lo + k, hi))
+
+    return subtree
 
 
 def verify_inclusion(

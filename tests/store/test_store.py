@@ -1,62 +1,47 @@
-"""The decision store: durable, idempotent, append-only (PROOF-01, DESIGN §4/§5)."""
+"""The decision store on both back-ends: durable, idempotent, append-only (PROOF-01)."""
 
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from pathlib import Path
 
 import pytest
 
-from bandeau.errors import SettingsError
-from bandeau.store import Record, Store, open_store
+from bandeau.errors import SettingsError, StorageError
+from bandeau.merkle import root
+from bandeau.store import Checkpoint, Store, open_store
 
-
-def record(consent_id: str = "c-1", **changes: object) -> Record:
-    base: dict[str, object] = {
-        "decision_id": str(uuid.uuid4()),
-        "consent_id": consent_id,
-        "site": "lequotidien",
-        "occurred_at": 1_780_000_000_000,
-        "event": "refuse_all",
-        "layer": "first",
-        "control": "refuse_all",
-        "language": "fr",
-        "page": "/",
-        "policy_version": "v1",
-        "build": "b1",
-        "shown": {"social": "d1"},
-        "choices": {"social": False},
-    }
-    base.update(changes)
-    return Record(**base)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = open_store(f"sqlite:///{tmp_path / 'db' / 'bandeau.db'}")
-    yield s  # type: ignore[misc]
-    s.close()
+from .conftest import Backend, make_record
 
 
 def test_append_and_read_back(store: Store) -> None:
-    r = record()
+    r = make_record()
     stored, created = store.append(r)
-    assert created and stored.seq == 1
+    assert created
+    assert stored.seq == 1
+    assert stored.index == 0
     assert store.get(r.decision_id) == stored
     assert stored.content() == r.content()
 
 
 def test_retry_never_duplicates(store: Store) -> None:
-    r = record()
+    r = make_record()
     store.append(r)
     again, created = store.append(r)
-    assert not created and again.seq == 1
+    assert not created
+    assert again.seq == 1
     assert store.count() == 1
 
 
+def test_batch_with_a_repeated_id(store: Store) -> None:
+    a, b = make_record(), make_record()
+    out = store.append_batch([a, b, a])
+    assert [(r.seq, new) for r, new in out] == [(1, True), (2, True), (1, False)]
+    assert store.count() == 2
+
+
 def test_history_in_order_and_isolated(store: Store) -> None:
-    a1, b1, a2 = record("a"), record("b"), record("a", event="accept_all")
+    a1, b1, a2 = make_record("a"), make_record("b"), make_record("a", event="accept_all")
     for r in (a1, b1, a2):
         store.append(r)
     assert [r.decision_id for r in store.history("lequotidien", "a")] == [
@@ -65,37 +50,127 @@ def test_history_in_order_and_isolated(store: Store) -> None:
     ]
     assert store.history("other-site", "a") == []
     latest = store.latest("lequotidien", "a")
-    assert latest is not None and latest.event == "accept_all"
+    assert latest is not None
+    assert latest.event == "accept_all"
 
 
-def test_records_are_immutable_in_the_database(tmp_path: Path) -> None:
-    """PROOF-01 (2): the database itself refuses UPDATE and DELETE."""
-    path = tmp_path / "bandeau.db"
-    s = open_store(f"sqlite:///{path}")
-    s.append(record())
+def test_leaves_and_nodes_form_the_tree(store: Store) -> None:
+    store.append_batch([make_record(str(i)) for i in range(11)])
+    store.append_batch([make_record(str(i)) for i in range(11, 21)])
+    leaves = [store.leaf(i) for i in range(21)]
+    assert len(set(leaves)) == 21
+    assert store.node(4, 0) == root(leaves[:16])
+    assert store.node(2, 4) == root(leaves[16:20])
+    with pytest.raises(StorageError, match="no subtree"):
+        store.node(3, 2)
+
+
+def test_rows_stream_in_order(store: Store) -> None:
+    store.append_batch([make_record(str(i)) for i in range(7)])
+    rows = list(store.rows())
+    assert [r.index for r in rows] == list(range(7))
+    assert all(not r.redacted for r in rows)
+    assert [r.index for r in store.rows(start=5)] == [5, 6]
+
+
+def test_records_are_immutable_in_the_database(backend: Backend) -> None:
+    """PROOF-01 (2): the database itself refuses UPDATE and DELETE, except redaction."""
+    backend.store.append_batch([make_record(), make_record()])
+    backend.store.add_checkpoint(Checkpoint(2, b"r" * 32, 1, "k", b"s" * 64))
+    if backend.kind == "sqlite":
+        db = sqlite3.connect(str(backend.path))
+        with pytest.raises(sqlite3.DatabaseError, match="immutable"):
+            db.execute("UPDATE decisions SET content = '{}'")
+        with pytest.raises(sqlite3.DatabaseError, match="immutable"):
+            db.execute("DELETE FROM decisions")
+        with pytest.raises(sqlite3.DatabaseError, match="immutable"):
+            db.execute("DELETE FROM nodes")
+        db.close()
+    else:
+        import psycopg
+
+        from bandeau.store.postgres import split_schema
+
+        dsn, schema = split_schema(backend.url)
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f'SET search_path TO "{schema}"')
+            with pytest.raises(psycopg.errors.RaiseException, match="immutable"):
+                conn.execute("UPDATE decisions SET content = '{}'")
+            with pytest.raises(psycopg.errors.RaiseException, match="immutable"):
+                conn.execute("DELETE FROM decisions")
+            with pytest.raises(psycopg.errors.RaiseException, match="immutable"):
+                conn.execute("DELETE FROM checkpoints")
+
+
+def test_redaction_keeps_the_leaf(store: Store) -> None:
+    a, b = make_record("a"), make_record("b")
+    store.append_batch([a, b])
+    leaf = store.leaf(0)
+    assert store.redact("lequotidien", "a", '{"redacted":"erasure"}') == 1
+    assert store.redact("lequotidien", "a", '{"redacted":"erasure"}') == 0
+    assert store.leaf(0) == leaf
+    assert store.history("lequotidien", "a") == []
+    assert store.get(a.decision_id) is None
+    rows = list(store.rows())
+    assert rows[0].redacted
+    assert rows[0].content == b'{"redacted":"erasure"}'
+    assert not rows[1].redacted
+
+
+def test_survives_reopen_and_migrations_run_once(backend: Backend) -> None:
+    r = make_record()
+    backend.store.append(r)
+    again = backend.reopen()
+    assert again.get(r.decision_id) is not None
+    again.append(make_record())
+    assert again.count() == 2
+
+
+def test_sqlite_is_wal_and_migrated(tmp_path: Path) -> None:
+    s = open_store(f"sqlite:///{tmp_path / 'bandeau.db'}")
     s.close()
-    db = sqlite3.connect(path)
-    with pytest.raises(sqlite3.DatabaseError, match="immutable"):
-        db.execute("UPDATE decisions SET content = '{}'")
-    with pytest.raises(sqlite3.DatabaseError, match="immutable"):
-        db.execute("DELETE FROM decisions")
+    db = sqlite3.connect(tmp_path / "bandeau.db")
+    assert db.execute("SELECT name FROM migrations ORDER BY name").fetchall() == [
+        ("0001_decisions",),
+        ("0002_ledger",),
+    ]
+    assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     db.close()
 
 
-def test_survives_reopen_and_migrations_run_once(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'bandeau.db'}"
-    s = open_store(url)
-    r = record()
-    s.append(r)
+def test_sqlite_migration_backfills_the_log(tmp_path: Path) -> None:
+    """A database from before the ledger gets its chain and tree on first open."""
+    from bandeau.ledger import verify_log
+    from bandeau.store.sqlite import MIGRATIONS, _statements
+
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("CREATE TABLE migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
+    for statement in _statements(MIGRATIONS[0][1]):
+        db.execute(statement)
+    db.execute("INSERT INTO migrations VALUES ('0001_decisions', 'then')")
+    records = [make_record(str(i)) for i in range(5)]
+    for r in records:
+        db.execute(
+            "INSERT INTO decisions (decision_id, site, consent_id, occurred_at, content) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (r.decision_id, r.site, r.consent_id, r.occurred_at, r.canonical()),
+        )
+    db.close()
+    s = open_store(f"sqlite:///{path}")
+    assert s.count() == 5
+    assert verify_log(s, {}).ok
+    assert s.node(2, 0) == root([s.leaf(i) for i in range(4)])
     s.close()
-    again = open_store(url)
-    assert again.get(r.decision_id) is not None
-    db = sqlite3.connect(tmp_path / "bandeau.db")
-    assert db.execute("SELECT name FROM migrations").fetchall() == [("0001_decisions",)]
-    assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-    again.close()
 
 
 def test_unknown_database_url() -> None:
     with pytest.raises(SettingsError, match="unsupported database URL"):
         open_store("mysql://x")
+
+
+def test_postgres_unreachable_is_a_clear_error() -> None:
+    with pytest.raises(
+        StorageError, match="cannot connect to PostgreSQL at postgresql://u:\\*\\*\\*@"
+    ):
+        open_store("postgresql://u:secret@127.0.0.1:1/none?connect_timeout=1")

@@ -1,14 +1,22 @@
-"""Where decisions live. A protocol with one adapter per file; `open_store` picks by URL."""
+"""Where decisions live: an append-only, hash-chained log. A protocol with one adapter per file;
+`open_store` picks the adapter by URL.
+
+Every adapter keeps the same data: the records in log order (index = seq - 1, without gaps),
+each with its leaf hash (`bandeau.ledger.leaf_for`); the hashes of the complete subtrees of the
+Merkle tree above the leaves (`nodes`), so proofs need O(log² n) lookups; and the signed
+checkpoints. The algorithm that appends is written once, in `base.LogWriter`.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 from ..errors import SettingsError
 
-__all__ = ["Record", "Store", "open_store"]
+__all__ = ["Checkpoint", "Record", "Row", "Store", "open_store"]
 
 
 @dataclass(frozen=True)
@@ -19,7 +27,7 @@ class Record:
     consent_id: str
     site: str
     occurred_at: int  # server time, unix milliseconds
-    event: str  # accept_all | refuse_all | save_custom | withdraw | grant_one
+    event: str  # accept_all | refuse_all | save_custom | withdraw | grant_one | gpc_applied
     layer: str  # first | settings | placeholder
     control: str
     language: str
@@ -32,7 +40,7 @@ class Record:
     signals: dict[str, bool] = field(default_factory=dict)
     ua_class: str = ""
     client_time: int | None = None
-    seq: int | None = None  # position in the store, assigned on append
+    seq: int | None = None  # position in the log + 1, assigned on append
 
     def content(self) -> dict[str, Any]:
         data = asdict(self)
@@ -40,33 +48,89 @@ class Record:
         return data
 
     def canonical(self) -> str:
+        """The exact text that is hashed into the log: sorted keys, no spaces, UTF-8."""
         return json.dumps(self.content(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str, seq: int | None = None) -> Record:
         return cls(**json.loads(text), seq=seq)
 
+    @property
+    def index(self) -> int:
+        if self.seq is None:
+            raise ValueError("this record is not stored yet")
+        return self.seq - 1
+
+
+@dataclass(frozen=True)
+class Row:
+    """A stored log entry as the verifier reads it."""
+
+    index: int
+    content: bytes  # canonical record JSON, or the redaction note
+    leaf: bytes
+    redacted: bool
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A signed statement of the log's size and root at a time (see docs/ledger.md)."""
+
+    size: int
+    root: bytes
+    time: int  # unix milliseconds
+    key_id: str
+    signature: bytes
+
 
 class Store(Protocol):
-    """Storage of decision records. Every adapter passes the same test module."""
+    """Storage of the decision log. Every adapter passes the same test module."""
 
-    def append(self, record: Record) -> tuple[Record, bool]:
-        """Store `record` durably; return the stored record and whether it is new.
+    def append_batch(self, records: Sequence[Record]) -> list[tuple[Record, bool]]:
+        """Append records in one transaction; return each stored record and whether it is new.
 
-        Appending a decision id already stored returns the stored record unchanged (retries
-        never make duplicates). The call returns only after the record is committed.
+        A decision id already stored returns the stored record unchanged (retries never make
+        duplicates). Returns only after the transaction is committed.
         """
         ...
+
+    def append(self, record: Record) -> tuple[Record, bool]: ...
 
     def get(self, decision_id: str) -> Record | None: ...
 
     def history(self, site: str, consent_id: str) -> list[Record]:
-        """Every record of a consent id on a site, oldest first."""
+        """Every unredacted record of a consent id on a site, oldest first."""
         ...
 
     def latest(self, site: str, consent_id: str) -> Record | None: ...
 
-    def count(self) -> int: ...
+    def count(self) -> int:
+        """Size of the log (redacted records included)."""
+        ...
+
+    def leaf(self, index: int) -> bytes: ...
+
+    def node(self, level: int, index: int) -> bytes:
+        """Hash of the complete subtree of 2**level leaves starting at leaf index * 2**level."""
+        ...
+
+    def rows(self, start: int = 0) -> Iterator[Row]:
+        """Every entry from `start` in log order, for verification."""
+        ...
+
+    def add_checkpoint(self, checkpoint: Checkpoint) -> None: ...
+
+    def checkpoints(self) -> list[Checkpoint]: ...
+
+    def latest_checkpoint(self) -> Checkpoint | None: ...
+
+    def redact(self, site: str, consent_id: str, note: str) -> int:
+        """Replace the content of a consent id's records by `note`, keeping their leaf hashes."""
+        ...
+
+    def redact_before(self, occurred_before: int, note: str) -> int:
+        """Redact every record older than `occurred_before` (unix ms): retention."""
+        ...
 
     def close(self) -> None: ...
 
@@ -77,11 +141,15 @@ def open_store(url: str) -> Store:
         from .sqlite import SQLiteStore
 
         return SQLiteStore(url.removeprefix("sqlite:///"))
-    if url == "sqlite://" or url == ":memory:":
+    if url in ("sqlite://", ":memory:"):
         from .sqlite import SQLiteStore
 
         return SQLiteStore(":memory:")
+    if url.startswith(("postgresql://", "postgres://")):
+        from .postgres import PostgresStore
+
+        return PostgresStore(url)
     raise SettingsError(
         f"unsupported database URL {url!r}",
-        hint="use sqlite:///path/to/bandeau.db (the default when --database is empty)",
+        hint="use sqlite:///path/to/bandeau.db (the default) or postgresql://user@host/db",
     )

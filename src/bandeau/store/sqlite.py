@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from ..errors import StorageError
-from . import Record
+from .base import ZERO, Cursor, LogWriter, complete_subtrees, leaf_for
 
 MIGRATIONS: Final[tuple[tuple[str, str], ...]] = (
     (
@@ -29,11 +31,48 @@ MIGRATIONS: Final[tuple[tuple[str, str], ...]] = (
             BEGIN SELECT RAISE(ABORT, 'decisions are immutable'); END;
         """,
     ),
+    (
+        "0002_ledger",
+        """
+        ALTER TABLE decisions ADD COLUMN leaf BLOB;
+        ALTER TABLE decisions ADD COLUMN redacted INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX decisions_by_time ON decisions (occurred_at);
+        CREATE TABLE nodes (
+            level INTEGER NOT NULL,
+            idx INTEGER NOT NULL,
+            hash BLOB NOT NULL,
+            PRIMARY KEY (level, idx)
+        ) WITHOUT ROWID;
+        CREATE TABLE checkpoints (
+            size INTEGER PRIMARY KEY,
+            root BLOB NOT NULL,
+            time INTEGER NOT NULL,
+            key_id TEXT NOT NULL,
+            signature BLOB NOT NULL
+        );
+        DROP TRIGGER decisions_no_update;
+        CREATE TRIGGER decisions_only_redaction BEFORE UPDATE ON decisions
+            WHEN NOT (OLD.leaf IS NULL AND NEW.redacted = 0)
+             AND NOT (OLD.redacted = 0 AND NEW.redacted = 1 AND NEW.seq = OLD.seq
+                      AND NEW.leaf = OLD.leaf AND NEW.decision_id = OLD.decision_id
+                      AND NEW.site = OLD.site AND NEW.occurred_at = OLD.occurred_at
+                      AND NEW.consent_id = '')
+            BEGIN SELECT RAISE(ABORT, 'decisions are immutable; only redaction is allowed'); END;
+        CREATE TRIGGER nodes_no_update BEFORE UPDATE ON nodes
+            BEGIN SELECT RAISE(ABORT, 'the tree is immutable'); END;
+        CREATE TRIGGER nodes_no_delete BEFORE DELETE ON nodes
+            BEGIN SELECT RAISE(ABORT, 'the tree is immutable'); END;
+        CREATE TRIGGER checkpoints_no_update BEFORE UPDATE ON checkpoints
+            BEGIN SELECT RAISE(ABORT, 'checkpoints are immutable'); END;
+        CREATE TRIGGER checkpoints_no_delete BEFORE DELETE ON checkpoints
+            BEGIN SELECT RAISE(ABORT, 'checkpoints are immutable'); END;
+        """,
+    ),
 )
 
 
-class SQLiteStore:
-    """Decision store on one SQLite file. Thread-safe; every append is committed before return."""
+class SQLiteStore(LogWriter):
+    """The decision log in one SQLite file. Thread-safe; one writer at a time."""
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -43,16 +82,36 @@ class SQLiteStore:
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute("PRAGMA busy_timeout=5000")
+            self._db.execute("PRAGMA busy_timeout=10000")
         except sqlite3.Error as e:
             raise StorageError(f"cannot open SQLite database {path}: {e}") from e
-        self._lock = threading.Lock()
+        self._mutex = threading.RLock()
         self.migrate()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Cursor]:
+        with self._mutex:
+            cur = self._db.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                yield cur
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            cur.execute("COMMIT")
+
+    @contextmanager
+    def _read(self) -> Iterator[Cursor]:
+        with self._mutex:
+            yield self._db.cursor()
+
+    def _lock(self, cur: Cursor) -> None:
+        """BEGIN IMMEDIATE already holds SQLite's single write lock."""
 
     def migrate(self) -> list[str]:
         """Apply the migrations not yet recorded; return their names."""
         applied: list[str] = []
-        with self._lock:
+        with self._mutex:
             self._db.execute(
                 "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT "
                 "NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))"
@@ -61,68 +120,40 @@ class SQLiteStore:
             for name, sql in MIGRATIONS:
                 if name in done:
                     continue
-                self._db.execute("BEGIN IMMEDIATE")
                 try:
-                    for statement in _statements(sql):
-                        self._db.execute(statement)
-                    self._db.execute("INSERT INTO migrations (name) VALUES (?)", (name,))
-                    self._db.execute("COMMIT")
+                    with self._transaction() as cur:
+                        for statement in _statements(sql):
+                            cur.execute(statement)
+                        if name == "0002_ledger":
+                            _backfill_leaves(cur)
+                        cur.execute("INSERT INTO migrations (name) VALUES (?)", (name,))
                 except sqlite3.Error as e:
-                    self._db.execute("ROLLBACK")
                     raise StorageError(f"migration {name} failed: {e}") from e
                 applied.append(name)
         return applied
 
-    def append(self, record: Record) -> tuple[Record, bool]:
-        try:
-            with self._lock:
-                cur = self._db.execute(
-                    "INSERT INTO decisions (decision_id, site, consent_id, occurred_at, content) "
-                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (decision_id) DO NOTHING",
-                    (
-                        record.decision_id,
-                        record.site,
-                        record.consent_id,
-                        record.occurred_at,
-                        record.canonical(),
-                    ),
-                )
-                if cur.rowcount == 1:
-                    return Record.from_json(record.canonical(), cur.lastrowid), True
-        except sqlite3.Error as e:
-            raise StorageError(f"cannot store the decision: {e}") from e
-        existing = self.get(record.decision_id)
-        if existing is None:  # pragma: no cover - the row exists or the insert would have run
-            raise StorageError("decision vanished during insert")
-        return existing, False
-
-    def _select(self, where: str, args: tuple[str, ...]) -> list[Record]:
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT seq, content FROM decisions WHERE {where} ORDER BY seq",  # noqa: S608
-                args,
-            ).fetchall()
-        return [Record.from_json(content, seq) for seq, content in rows]
-
-    def get(self, decision_id: str) -> Record | None:
-        found = self._select("decision_id = ?", (decision_id,))
-        return found[0] if found else None
-
-    def history(self, site: str, consent_id: str) -> list[Record]:
-        return self._select("site = ? AND consent_id = ?", (site, consent_id))
-
-    def latest(self, site: str, consent_id: str) -> Record | None:
-        found = self.history(site, consent_id)
-        return found[-1] if found else None
-
-    def count(self) -> int:
-        with self._lock:
-            (n,) = self._db.execute("SELECT count(*) FROM decisions").fetchone()
-        return int(n)
-
     def close(self) -> None:
-        with self._lock:
+        with self._mutex:
             self._db.close()
+
+
+def _backfill_leaves(cur: Cursor) -> None:
+    """Chain and hash records stored before the ledger existed, in their order."""
+    cur.execute("SELECT seq, content FROM decisions ORDER BY seq")
+    rows = cur.fetchall()
+    prev = ZERO
+
+    def q(sql: str, params: Sequence[Any]) -> Cursor:
+        cur.execute(sql, params)
+        return cur
+
+    for position, (seq, content) in enumerate(rows):
+        if int(seq) != position + 1:
+            raise StorageError(f"decision seq {seq} leaves a gap; cannot build the log")
+        leaf = leaf_for(prev, content.encode())
+        cur.execute("UPDATE decisions SET leaf = ? WHERE seq = ?", (leaf, seq))
+        complete_subtrees(q, position, leaf, {(0, position): leaf})
+        prev = leaf
 
 
 def _statements(sql: str) -> list[str]:

@@ -1,0 +1,298 @@
+"""Proof of consent: checkpoints, receipts and verification of the decision log.
+
+The log (kept by `bandeau.store`) is a hash chain and a Merkle tree at once (docs/ledger.md):
+leaf i = SHA-256(0x00 || leaf i-1 || record i), with 32 zero bytes before the first record;
+the tree over the leaves is RFC 6962's. Checkpoints sign (size, root, time, key id) with the
+server's Ed25519 key. A receipt carries a record, its index, the leaf before it, an inclusion
+proof and a checkpoint: anyone holding the public key can check it offline.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from .errors import BandeauError, NotFound
+from .keys import KeyRing, PublicKey
+from .merkle import (
+    EMPTY_ROOT,
+    consistency_path,
+    inclusion_path,
+    node_hash,
+    subtree_from_nodes,
+    verify_inclusion,
+)
+from .store import Checkpoint, Record, Store
+from .store.base import ZERO
+
+__all__ = [
+    "Ledger",
+    "NotCheckpointed",
+    "ReceiptError",
+    "VerifyReport",
+    "checkpoint_text",
+    "verify_log",
+    "verify_receipt",
+]
+
+RECEIPT_FORMAT: Final = "bandeau-receipt/v1"
+CHECKPOINT_HEADER: Final = "bandeau decision log checkpoint v1"
+
+
+class NotCheckpointed(BandeauError):
+    code = "not_checkpointed"
+    status = 409
+
+
+class ReceiptError(BandeauError):
+    code = "invalid_receipt"
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def unb64(text: str) -> bytes:
+    return base64.b64decode(text, validate=True)
+
+
+def checkpoint_text(size: int, root: bytes, at: int, key_id: str) -> bytes:
+    """The exact bytes a checkpoint signature covers (UTF-8, one field a line, final newline)."""
+    return (
+        f"{CHECKPOINT_HEADER}\nsize {size}\nroot {b64(root)}\ntime {at}\nkey {key_id}\n"
+    ).encode()
+
+
+def checkpoint_json(cp: Checkpoint) -> dict[str, Any]:
+    return {
+        "size": cp.size,
+        "root": b64(cp.root),
+        "time": cp.time,
+        "key_id": cp.key_id,
+        "signature": b64(cp.signature),
+    }
+
+
+def checkpoint_from_json(data: Mapping[str, Any]) -> Checkpoint:
+    return Checkpoint(
+        int(data["size"]),
+        unb64(str(data["root"])),
+        int(data["time"]),
+        str(data["key_id"]),
+        unb64(str(data["signature"])),
+    )
+
+
+def checkpoint_signed(cp: Checkpoint, public: Mapping[str, PublicKey]) -> bool:
+    key = public.get(cp.key_id)
+    return key is not None and key.verify(
+        cp.signature, checkpoint_text(cp.size, cp.root, cp.time, cp.key_id)
+    )
+
+
+class Ledger:
+    """Checkpoints, proofs and receipts over a store, signed with the server's keys."""
+
+    def __init__(self, store: Store, keys: KeyRing) -> None:
+        self.store = store
+        self.keys = keys
+        self.subtree = subtree_from_nodes(store.node)
+
+    def root(self, size: int) -> bytes:
+        return self.subtree(0, size) if size else EMPTY_ROOT
+
+    def checkpoint(self, now_ms: int | None = None) -> Checkpoint | None:
+        """Sign the log's current size and root, unless the latest checkpoint already has it."""
+        size = self.store.count()
+        latest = self.store.latest_checkpoint()
+        if size == 0 or (latest is not None and latest.size >= size):
+            return latest
+        at = int(time.time() * 1000) if now_ms is None else now_ms
+        root = self.root(size)
+        kid = self.keys.current.key_id
+        cp = Checkpoint(size, root, at, kid, self.keys.sign(checkpoint_text(size, root, at, kid)))
+        self.store.add_checkpoint(cp)
+        return cp
+
+    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        return inclusion_path(index, size, self.subtree)
+
+    def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+        return consistency_path(old_size, new_size, self.subtree)
+
+    def receipt(self, decision_id: str) -> dict[str, Any]:
+        """A receipt for a decision covered by the latest checkpoint (PROOF-01, CNIL-08)."""
+        record = self.store.get(decision_id)
+        if record is None:
+            raise NotFound(f"no decision {decision_id!r} is recorded")
+        cp = self.store.latest_checkpoint()
+        if cp is None or cp.size <= record.index:
+            raise NotCheckpointed(
+                "this decision is not covered by a checkpoint yet",
+                hint="checkpoints are made every few seconds; try again shortly",
+            )
+        prev = self.store.leaf(record.index - 1) if record.index else ZERO
+        return {
+            "format": RECEIPT_FORMAT,
+            "record": record.content(),
+            "index": record.index,
+            "prev_leaf": b64(prev),
+            "leaf": b64(self.store.leaf(record.index)),
+            "proof": [b64(h) for h in self.inclusion_proof(record.index, cp.size)],
+            "checkpoint": checkpoint_json(cp),
+        }
+
+
+def verify_receipt(receipt: Mapping[str, Any], public: Mapping[str, PublicKey]) -> Record:
+    """Check a receipt offline; return its record. Raises ReceiptError saying what fails."""
+    try:
+        if receipt.get("format") != RECEIPT_FORMAT:
+            raise ReceiptError(f"not a bandeau receipt (format {receipt.get('format')!r})")
+        record = Record(**receipt["record"])
+        index = int(receipt["index"])
+        prev = unb64(receipt["prev_leaf"])
+        proof = [unb64(h) for h in receipt["proof"]]
+        cp = checkpoint_from_json(receipt["checkpoint"])
+    except ReceiptError:
+        raise
+    except (KeyError, TypeError, ValueError) as e:
+        raise ReceiptError(f"the receipt is malformed: {e}") from e
+    leaf = hashlib.sha256(b"\x00" + prev + record.canonical().encode()).digest()
+    if b64(leaf) != receipt.get("leaf"):
+        raise ReceiptError("the record does not match its leaf hash: it was altered")
+    if cp.key_id not in public:
+        raise ReceiptError(
+            f"the checkpoint is signed by key {cp.key_id}, which is not the key given",
+            hint="use the public key whose id matches (bandeau keys show)",
+        )
+    if not checkpoint_signed(cp, public):
+        raise ReceiptError("the checkpoint signature does not verify: it is forged or altered")
+    if not verify_inclusion(leaf, index, cp.size, proof, cp.root):
+        raise ReceiptError(
+            f"the inclusion proof does not place the record at index {index} under the "
+            f"checkpoint of size {cp.size}"
+        )
+    return record
+
+
+@dataclass
+class VerifyReport:
+    """What `verify_log` found. `ok` is true when there is no finding."""
+
+    size: int = 0
+    checkpoints: int = 0
+    redacted: list[int] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)
+    first_bad_index: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def bad(self, index: int | None, message: str) -> None:
+        if index is not None and self.first_bad_index is None:
+            self.first_bad_index = index
+        self.findings.append(message)
+
+
+def verify_log(store: Store, public: Mapping[str, PublicKey]) -> VerifyReport:
+    """Recompute the chain and the tree; check every checkpoint's signature and root.
+
+    Findings name where the log stops being what was appended and signed (docs/ledger.md):
+    a record whose content no longer matches its leaf hash while the next record still chains
+    onto it (modified), a run of records that do not chain (inserted, deleted with the rest
+    renumbered, or reordered: the first index of the run), a gap in the indexes (deleted),
+    a checkpoint whose signature or root does not verify, or one beyond the end of the log.
+    """
+    report = VerifyReport()
+    pending = sorted(store.checkpoints(), key=lambda c: c.size)
+    report.checkpoints = len(pending)
+    checks = iter(pending)
+    nxt = next(checks, None)
+    stack: list[tuple[int, bytes]] = []  # complete subtrees (height, hash), left to right
+    sha256 = hashlib.sha256
+    broken: list[int] = []
+    gaps: dict[int, int] = {}
+    roots_bad: list[int] = []
+    expected, prev = 0, ZERO
+    for row in store.rows():
+        index, leaf = row.index, row.leaf
+        if index != expected:
+            gaps[expected] = index
+        elif row.redacted:
+            report.redacted.append(index)
+        elif sha256(b"\x00" + prev + row.content).digest() != leaf:
+            broken.append(index)
+        prev, expected = leaf, index + 1
+        stack.append((0, leaf))
+        while len(stack) > 1 and stack[-2][0] == stack[-1][0]:
+            (h, left), (_, right) = stack[-2], stack[-1]
+            stack[-2:] = [(h + 1, node_hash(left, right))]
+        while nxt is not None and nxt.size <= expected:
+            if nxt.size == expected and _fold(stack) != nxt.root:
+                roots_bad.append(nxt.size)
+            nxt = next(checks, None)
+    report.size = expected
+    events: list[tuple[int, str]] = []
+    for start, end in gaps.items():
+        events.append(
+            (
+                start,
+                f"index {start}: record missing (deleted): the log jumps from "
+                f"index {start - 1} to {end}",
+            )
+        )
+    flagged = set(broken)
+    for index in broken:
+        if index - 1 in flagged:
+            continue
+        if index + 1 in flagged:
+            events.append(
+                (
+                    index,
+                    f"index {index}: chain broken: records from here do not "
+                    "follow each other (inserted, deleted or reordered)",
+                )
+            )
+        else:
+            events.append(
+                (index, f"index {index}: record modified: its content does not match its leaf hash")
+            )
+    for index, message in sorted(events):
+        report.bad(index, message)
+    for cp in pending:
+        if not checkpoint_signed(cp, public):
+            who = f"unknown key {cp.key_id}" if cp.key_id not in public else f"key {cp.key_id}"
+            report.bad(
+                None,
+                f"checkpoint of size {cp.size}: its signature ({who}) does not "
+                "verify: forged or altered",
+            )
+    for size in roots_bad:
+        report.bad(
+            None,
+            f"checkpoint of size {size}: its root does not match the records "
+            "(records before that size were rewritten)",
+        )
+    for cp in pending:
+        if cp.size > expected:
+            report.bad(
+                expected,
+                f"checkpoint of size {cp.size} covers records beyond the end "
+                f"of the log ({expected} records): records were deleted from "
+                "the end",
+            )
+    return report
+
+
+def _fold(stack: list[tuple[int, bytes]]) -> bytes:
+    if not stack:
+        return EMPTY_ROOT
+    acc = stack[-1][1]
+    for _, h in reversed(stack[:-1]):
+        acc = node_hash(h, acc)
+    return acc

@@ -1,0 +1,225 @@
+"""Checkpoints, receipts and verification of the log, on both back-ends (PROOF-01..03).
+
+Tamper tests change the database directly, as someone with access to it would, with the
+immutability guards switched off, and expect the exact finding.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from bandeau.keys import KeyRing
+from bandeau.ledger import (
+    Ledger,
+    NotCheckpointed,
+    ReceiptError,
+    checkpoint_text,
+    verify_log,
+    verify_receipt,
+)
+from bandeau.merkle import root, verify_consistency
+from bandeau.store import Record
+
+from .conftest import Backend, make_record
+
+KEYS = KeyRing.generate()
+
+
+def fill(backend: Backend, n: int = 12, checkpoint: bool = True) -> tuple[Ledger, list[Record]]:
+    ledger = Ledger(backend.store, KEYS)
+    records = [make_record(f"c{i % 4}", occurred_at=1_780_000_000_000 + i) for i in range(n)]
+    backend.store.append_batch(records[: n // 2])
+    if checkpoint:
+        ledger.checkpoint(now_ms=1_780_000_000_500)
+    backend.store.append_batch(records[n // 2 :])
+    if checkpoint:
+        ledger.checkpoint(now_ms=1_780_000_001_000)
+    return ledger, records
+
+
+def test_clean_log_verifies(backend: Backend) -> None:
+    fill(backend)
+    report = verify_log(backend.store, KEYS.public)
+    assert report.ok, report.findings
+    assert (report.size, report.checkpoints) == (12, 2)
+
+
+def test_checkpoint_signs_size_and_root(backend: Backend) -> None:
+    ledger, _ = fill(backend)
+    cp = backend.store.latest_checkpoint()
+    assert cp is not None
+    assert cp.size == 12
+    assert cp.root == root([backend.store.leaf(i) for i in range(12)])
+    assert KEYS.current.verify(cp.signature, checkpoint_text(cp.size, cp.root, cp.time, cp.key_id))
+    assert ledger.checkpoint() == cp  # nothing new: no new checkpoint
+
+
+def test_consistency_between_checkpoints(backend: Backend) -> None:
+    ledger, _ = fill(backend)
+    old, new = backend.store.checkpoints()
+    proof = ledger.consistency_proof(old.size, new.size)
+    assert verify_consistency(old.size, new.size, old.root, new.root, proof)
+    assert not verify_consistency(old.size, new.size, new.root, old.root, proof)
+
+
+def test_every_record_gets_a_receipt_that_verifies_offline(backend: Backend) -> None:
+    ledger, records = fill(backend, n=13)
+    for r in records:
+        receipt = json.loads(json.dumps(ledger.receipt(r.decision_id)))
+        assert verify_receipt(receipt, KEYS.public).decision_id == r.decision_id
+
+
+def test_receipt_waits_for_a_checkpoint(backend: Backend) -> None:
+    ledger, records = fill(backend, checkpoint=False)
+    with pytest.raises(NotCheckpointed):
+        ledger.receipt(records[0].decision_id)
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        (lambda r: r["record"]["choices"].update(social=True), "altered"),
+        (lambda r: r.update(index=r["index"] + 1), "inclusion proof"),
+        (lambda r: r["proof"].pop(), "inclusion proof"),
+        (lambda r: r["checkpoint"].update(size=r["checkpoint"]["size"] + 1), "signature"),
+        (lambda r: r["checkpoint"].update(key_id="0" * 16), "not the key given"),
+        (lambda r: r.update(format="other"), "not a bandeau receipt"),
+        (lambda r: r.pop("proof"), "malformed"),
+    ],
+)
+def test_altered_receipts_fail(backend: Backend, change: object, error: str) -> None:
+    ledger, records = fill(backend)
+    receipt = ledger.receipt(records[3].decision_id)
+    bad = copy.deepcopy(receipt)
+    change(bad)  # type: ignore[operator]
+    with pytest.raises(ReceiptError, match=error):
+        verify_receipt(bad, KEYS.public)
+
+
+def test_receipt_needs_the_right_key(backend: Backend) -> None:
+    ledger, records = fill(backend)
+    with pytest.raises(ReceiptError, match="not the key given"):
+        verify_receipt(ledger.receipt(records[0].decision_id), KeyRing.generate().public)
+
+
+def test_modified_record_is_named(backend: Backend) -> None:
+    fill(backend)
+    backend.tamper(
+        "UPDATE decisions SET content = replace(content, 'refuse_all', 'accept_all') WHERE seq = 6"
+    )
+    report = verify_log(backend.store, KEYS.public)
+    assert report.first_bad_index == 5
+    assert report.findings == ["index 5: record modified: its content does not match its leaf hash"]
+
+
+def test_deleted_record_is_named(backend: Backend) -> None:
+    fill(backend)
+    backend.tamper("DELETE FROM decisions WHERE seq = 4")
+    report = verify_log(backend.store, KEYS.public)
+    assert report.first_bad_index == 3
+    assert report.findings[0] == (
+        "index 3: record missing (deleted): the log jumps from index 2 to 4"
+    )
+    assert any("its root does not match" in f for f in report.findings)
+
+
+def test_deleted_and_renumbered_is_named(backend: Backend) -> None:
+    fill(backend)
+    backend.tamper(
+        "DELETE FROM decisions WHERE seq = 4", "UPDATE decisions SET seq = seq - 1 WHERE seq > 4"
+    )
+    report = verify_log(backend.store, KEYS.public)
+    assert report.first_bad_index == 3
+    assert report.findings[0].startswith("index 3: ")
+    assert "checkpoint of size 12 covers records beyond the end of the log (11 records)" in (
+        " ".join(report.findings)
+    )
+
+
+def test_inserted_record_is_named(backend: Backend) -> None:
+    fill(backend)
+    forged = make_record("intruder")
+    backend.tamper(
+        "UPDATE decisions SET seq = seq + 100 WHERE seq >= 5",
+        "UPDATE decisions SET seq = seq - 99 WHERE seq >= 105",
+    )
+    backend.tamper(
+        "INSERT INTO decisions (seq, decision_id, site, consent_id, occurred_at, content, leaf, "
+        "redacted) VALUES (5, ?, 'lequotidien', 'intruder', 1, ?, ?, 0)",
+        params=(forged.decision_id, forged.canonical(), b"\x01" * 32),
+    )
+    report = verify_log(backend.store, KEYS.public)
+    assert report.first_bad_index == 4
+    assert report.findings[0] == (
+        "index 4: chain broken: records from here do not follow each other "
+        "(inserted, deleted or reordered)"
+    )
+
+
+def test_reordered_records_are_named(backend: Backend) -> None:
+    fill(backend)
+    backend.tamper(
+        "UPDATE decisions SET seq = 1000 WHERE seq = 8",
+        "UPDATE decisions SET seq = 8 WHERE seq = 9",
+        "UPDATE decisions SET seq = 9 WHERE seq = 1000",
+    )
+    report = verify_log(backend.store, KEYS.public)
+    assert report.first_bad_index == 7
+    assert report.findings[0].startswith("index 7: chain broken")
+
+
+def test_forged_checkpoint_is_named(backend: Backend) -> None:
+    fill(backend)
+    backend.tamper("UPDATE checkpoints SET time = time + 1 WHERE size = 6")
+    report = verify_log(backend.store, KEYS.public)
+    assert report.findings == [
+        f"checkpoint of size 6: its signature (key {KEYS.current.key_id}) does not verify: "
+        "forged or altered"
+    ]
+
+
+def test_checkpoint_by_an_unknown_key_is_named(backend: Backend) -> None:
+    fill(backend)
+    other = KeyRing.generate()
+    Ledger(backend.store, other).store.append(make_record())
+    Ledger(backend.store, other).checkpoint()
+    report = verify_log(backend.store, KEYS.public)
+    assert report.findings == [
+        f"checkpoint of size 13: its signature (unknown key {other.current.key_id}) does not "
+        "verify: forged or altered"
+    ]
+
+
+def test_rewritten_hashes_fail_the_checkpoint(backend: Backend) -> None:
+    """Rewriting a record together with its leaf hash breaks the chain after it and the
+    signed roots."""
+    fill(backend)
+    backend.tamper("UPDATE decisions SET leaf = ? WHERE seq = 3", params=(b"\x02" * 32,))
+    report = verify_log(backend.store, KEYS.public)
+    assert not report.ok
+    assert report.first_bad_index == 2
+    assert any("checkpoint of size 6: its root does not match" in f for f in report.findings)
+
+
+def test_erasure_keeps_the_log_verifiable(backend: Backend) -> None:
+    """Erasure redacts content, keeps the leaf hash: the log still verifies and shows where."""
+    ledger, records = fill(backend)
+    erased = backend.store.redact("lequotidien", "c1", '{"redacted":"erasure"}')
+    assert erased == 3
+    report = verify_log(backend.store, KEYS.public)
+    assert report.ok, report.findings
+    assert report.redacted == [1, 5, 9]
+    assert backend.store.history("lequotidien", "c1") == []
+    other = ledger.receipt(records[2].decision_id)
+    assert verify_receipt(other, KEYS.public).consent_id == "c2"
+
+
+def test_retention_redacts_old_records(backend: Backend) -> None:
+    fill(backend)
+    assert backend.store.redact_before(1_780_000_000_004, '{"redacted":"retention"}') == 4
+    report = verify_log(backend.store, KEYS.public)
+    assert report.ok
+    assert report.redacted == [0, 1, 2, 3]
