@@ -30,8 +30,8 @@ def settings_options(func: F) -> F:
             )
         else:
             kind: Any = click.Path(path_type=Path) if field.annotation is Path else str
-            if field.annotation is int:
-                kind = int
+            if field.annotation in (int, float):
+                kind = field.annotation
             option = click.option(flag, name, type=kind, default=None, help=help_text)
         func = option(func)
     return func
@@ -93,26 +93,37 @@ def demo(host: str, port: int, data_dir: Path) -> None:
 @settings_options
 def serve(**given: Any) -> None:
     """Serve the banner and the decision API for one or more policy files."""
+    import json
+    import os
+
     import uvicorn
 
-    from .keys import KeyRing
     from .policy import load_policy
-    from .server import create_app
-    from .store import open_store
 
     settings = make_settings(given)
     if not settings.policy:
         raise click.UsageError("give at least one --policy FILE (or BANDEAU_POLICY)")
-    policies = [load_policy(p) for p in settings.policy]
-    app = create_app(
-        settings,
-        policies,
-        keys=KeyRing.open(settings.keys_dir),
-        store=open_store(settings.database_url),
-    )
+    policies = [load_policy(p) for p in settings.policy]  # fail here, before any worker starts
+    from .keys import KeyRing
+    from .store import open_store
+
+    KeyRing.open(settings.keys_dir)  # the first key and the schema exist before workers race
+    open_store(settings.database_url).close()
+    for name, value in given.items():  # workers read the same settings from the environment
+        if value not in (None, ()):
+            os.environ[f"BANDEAU_{name.upper()}"] = (
+                json.dumps([str(v) for v in value]) if name == "policy" else str(value)
+            )
     for p in policies:
         click.echo(f"site {p.site}: {settings.base_url}/v1/sites/{p.site}/banner.js")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    uvicorn.run(
+        "bandeau.server:app_from_environment",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level="warning",
+    )
 
 
 @cli.command()
@@ -153,6 +164,169 @@ def snippet(policy: Path, url: str) -> None:
     click.echo("<!-- anywhere, e.g. in the footer: the persistent entry -->")
     label = p.ui_texts(p.default_language)["manage"]
     click.echo(f'<a href="#" data-bandeau-open>{label}</a>')
+
+
+def store_options(func: F) -> F:
+    """--data-dir and --database, as `bandeau serve` takes them."""
+    func = click.option("--database", default=None, help="database URL [env BANDEAU_DATABASE]")(
+        func
+    )
+    return click.option(
+        "--data-dir",
+        default=None,
+        type=click.Path(path_type=Path),
+        help="data folder [env BANDEAU_DATA_DIR]",
+    )(func)
+
+
+def open_from(data_dir: Path | None, database: str | None) -> tuple[Settings, Any, Any]:
+    from .keys import KeyRing
+    from .store import open_store
+
+    settings = make_settings({"data_dir": data_dir, "database": database})
+    return settings, open_store(settings.database_url), KeyRing.open(settings.keys_dir)
+
+
+@cli.command()
+@store_options
+@click.option(
+    "--public-key",
+    "public_key",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="verify checkpoints with this key only (PEM or base64), not the key folder",
+)
+def verify(data_dir: Path | None, database: str | None, public_key: Path | None) -> None:
+    """Recompute the whole decision log and check every signed checkpoint.
+
+    Exits 1 and names the first bad index when a record was modified, deleted, inserted or
+    reordered, or a checkpoint forged."""
+    import time
+
+    from .keys import PublicKey
+    from .ledger import verify_log
+
+    _, store, ring = open_from(data_dir, database)
+    public = ring.public
+    if public_key is not None:
+        key = PublicKey.from_text(public_key.read_text())
+        public = {key.key_id: key}
+    started = time.perf_counter()
+    report = verify_log(store, public)
+    elapsed = time.perf_counter() - started
+    store.close()
+    rate = report.size / elapsed if elapsed else 0.0
+    click.echo(
+        f"{report.size} records, {report.checkpoints} checkpoints, "
+        f"{len(report.redacted)} redacted, checked in {elapsed:.2f} s ({rate:,.0f} records/s)"
+    )
+    for index in report.redacted[:20]:
+        click.echo(f"  index {index}: redacted (content erased, leaf hash kept)")
+    if not report.ok:
+        for finding in report.findings:
+            click.echo(f"  {finding}", err=True)
+        raise BandeauError(
+            f"the log does not verify: first bad index {report.first_bad_index}"
+            if report.first_bad_index is not None
+            else "the log does not verify"
+        )
+    click.echo("the log verifies")
+
+
+@cli.command("verify-receipt")
+@click.argument("receipt", type=click.Path(path_type=Path))
+@click.option(
+    "--public-key",
+    "public_key",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="the server's public key: PEM, or base64 of the 32 raw bytes",
+)
+def verify_receipt_cmd(receipt: Path, public_key: Path) -> None:
+    """Check a decision receipt offline, with the public key alone."""
+    import json
+
+    from .keys import PublicKey
+    from .ledger import ReceiptError, verify_receipt
+
+    key = PublicKey.from_text(public_key.read_text())
+    try:
+        data = json.loads(receipt.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ReceiptError(f"cannot read {receipt}: {e}") from e
+    if not isinstance(data, dict):
+        raise ReceiptError(f"{receipt} is not a receipt (a JSON object)")
+    record = verify_receipt(data, {key.key_id: key})
+    choices = ", ".join(f"{k} {'yes' if v else 'no'}" for k, v in sorted(record.choices.items()))
+    click.echo(
+        f"valid: decision {record.decision_id} ({record.event}) of site {record.site} at index "
+        f"{data['index']}, in the log signed at size {data['checkpoint']['size']} by key "
+        f"{key.key_id}; choices: {choices}"
+    )
+
+
+@cli.command()
+@store_options
+def checkpoint(data_dir: Path | None, database: str | None) -> None:
+    """Sign a checkpoint of the decision log now."""
+    from .ledger import Ledger
+
+    _, store, ring = open_from(data_dir, database)
+    cp = Ledger(store, ring).checkpoint()
+    store.close()
+    if cp is None:
+        raise BandeauError("the log is empty: there is nothing to checkpoint")
+    click.echo(f"checkpoint: size {cp.size}, key {cp.key_id}, time {cp.time}")
+
+
+@cli.command()
+@store_options
+@click.argument("site")
+@click.argument("consent_id")
+def export(data_dir: Path | None, database: str | None, site: str, consent_id: str) -> None:
+    """Print every decision of a consent id as JSON (right of access)."""
+    import json
+
+    _, store, _ = open_from(data_dir, database)
+    records = store.history(site, consent_id)
+    store.close()
+    if not records:
+        raise BandeauError(f"no decision is recorded under consent id {consent_id!r} on {site}")
+    out = {"site": site, "consent_id": consent_id, "decisions": [r.content() for r in records]}
+    click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+
+
+@cli.command()
+@store_options
+@click.argument("site")
+@click.argument("consent_id")
+def erase(data_dir: Path | None, database: str | None, site: str, consent_id: str) -> None:
+    """Erase a consent id's decisions: content redacted, leaf hashes kept (right to erasure)."""
+    from .server import REDACTED_ERASURE
+
+    _, store, _ = open_from(data_dir, database)
+    n = store.redact(site, consent_id, REDACTED_ERASURE)
+    store.close()
+    if n == 0:
+        raise BandeauError(f"no decision is recorded under consent id {consent_id!r} on {site}")
+    click.echo(f"erased {n} decision(s); the log still verifies")
+
+
+@cli.command()
+@store_options
+@click.option("--older-than", "days", type=int, required=True, help="age in days")
+def purge(data_dir: Path | None, database: str | None, days: int) -> None:
+    """Redact every decision older than a number of days (retention, PROOF-03)."""
+    import time
+
+    from .server import REDACTED_RETENTION
+
+    if days < 1:
+        raise click.UsageError("--older-than must be at least 1 day")
+    _, store, _ = open_from(data_dir, database)
+    n = store.redact_before(int(time.time() * 1000) - days * 86_400_000, REDACTED_RETENTION)
+    store.close()
+    click.echo(f"redacted {n} decision(s) older than {days} days")
 
 
 @cli.group()

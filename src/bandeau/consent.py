@@ -51,6 +51,7 @@ class TokenPayload:
     expires_at: int
     key_id: str
     choices: Mapping[str, tuple[bool, str]]  # purpose key -> (granted, digest)
+    decision_id: str = ""  # the decision this token carries (for the reader's receipt)
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,7 @@ def issue_token(
     choices: Mapping[str, tuple[bool, str]],
     issued_at: int,
     lifetime_days: int,
+    decision_id: str = "",
 ) -> str:
     """Sign a decision into the compact cookie value `b64url(payload).b64url(signature)`."""
     payload = {
@@ -145,6 +147,8 @@ def issue_token(
         "k": keys.current.key_id,
         "p": {k: [1 if granted else 0, digest] for k, (granted, digest) in choices.items()},
     }
+    if decision_id:
+        payload["d"] = decision_id
     body = _b64e(json.dumps(payload, separators=(",", ":"), sort_keys=True).encode())
     return f"{body}.{_b64e(keys.sign(body.encode('ascii')))}"
 
@@ -179,6 +183,7 @@ def read_token(token: str, public: Mapping[str, PublicKey]) -> TokenPayload:
             expires_at=int(payload["x"]),
             key_id=str(payload["k"]),
             choices=choices,
+            decision_id=str(payload.get("d", "")),
         )
     except (KeyError, TypeError, ValueError, IndexError) as e:
         raise TokenError("consent token lacks a field") from e

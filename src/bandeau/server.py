@@ -6,25 +6,36 @@ error leaves as the one JSON error shape {"error": {"code", "message", "field", 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import hmac
 import threading
 import time
-import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import __version__
 from .banner import Bundle, render
 from .banner.config import site_config
-from .consent import TokenPayload, issue_token, new_consent_id, read_token
+from .consent import issue_token, read_token
+from .decisions import (
+    BadJSON,
+    DecisionIn,
+    DecisionOut,
+    DuplicateDecision,
+    HistoryOut,
+    RecordOut,
+    build_record,
+)
 from .errors import (
     BandeauError,
     InvalidRequest,
@@ -32,79 +43,26 @@ from .errors import (
     OriginNotAllowed,
     PayloadTooLarge,
     RateLimited,
-    StalePolicy,
     TokenError,
     UnknownSite,
     UnsupportedMediaType,
 )
 from .keys import KeyRing
+from .ledger import Ledger, b64, checkpoint_json
 from .policy import Policy
 from .settings import Settings
-from .signals import gpc_from_headers, ua_class
-from .store import Record, Store
+from .signals import gpc_from_headers
+from .store import Store
+from .store.writer import BatchWriter
 
-__all__ = ["Site", "create_app"]
+__all__ = ["Site", "app_from_environment", "create_app"]
 
 API = "/v1"
+REDACTED_ERASURE = '{"redacted":"erasure"}'
+REDACTED_RETENTION = '{"redacted":"retention"}'
 
 
 # ------------------------------------------------------------------ wire models (OpenAPI)
-
-
-class Choice(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    granted: bool
-    digest: str = Field(max_length=64, description="version digest of the purpose as shown")
-
-
-class DecisionIn(BaseModel):
-    """A reader's decision, as the banner sends it."""
-
-    model_config = ConfigDict(extra="forbid")
-    id: uuid.UUID = Field(description="decision id made by the banner; retries reuse it")
-    token: str | None = Field(default=None, max_length=4096, description="current cookie value")
-    action: Literal["accept_all", "refuse_all", "save", "grant"]
-    layer: Literal["first", "settings", "placeholder"]
-    control: str = Field(max_length=64, pattern=r"^[A-Za-z0-9_.:-]*$")
-    lang: str = Field(max_length=8)
-    page: str = Field(default="/", max_length=1024)
-    build: str = Field(default="", max_length=64)
-    version: str = Field(default="", max_length=64)
-    choices: Annotated[dict[str, Choice], Field(max_length=64)]
-    gpc: bool = False
-    client_time: int | None = Field(default=None, ge=0)
-
-
-class DecisionOut(BaseModel):
-    consent_id: str
-    decision_id: str
-    token: str = Field(description="signed consent token: the value of the consent cookie")
-    cookie: str = Field(description="name of the consent cookie")
-    max_age: int = Field(description="seconds the token stays valid (re-prompt horizon)")
-    expires_at: int = Field(description="unix seconds")
-    event: str
-
-
-class RecordOut(BaseModel):
-    decision_id: str
-    occurred_at: int
-    event: str
-    layer: str
-    control: str
-    language: str
-    page: str
-    policy_version: str
-    build: str
-    shown: dict[str, str]
-    choices: dict[str, bool]
-    services: dict[str, bool]
-    signals: dict[str, bool]
-
-
-class HistoryOut(BaseModel):
-    site: str
-    consent_id: str
-    decisions: list[RecordOut]
 
 
 class ErrorBody(BaseModel):
@@ -116,6 +74,11 @@ class ErrorBody(BaseModel):
 
 class ErrorOut(BaseModel):
     error: ErrorBody
+
+
+class Forbidden(BandeauError):
+    code = "forbidden"
+    status = 403
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -195,7 +158,34 @@ def create_app(
     """The bandeau HTTP API for `policies`, signing with `keys`, recording into `store`."""
     sites = {p.site: Site(p, f"{settings.base_url}{API}/sites/{p.site}") for p in policies}
     limiter = _RateLimiter(settings.rate_limit)
+    ledger = Ledger(store, keys)
+    writer = BatchWriter(store)
+    retention_ms = settings.retention_days * 86_400_000
+
+    def housekeeping() -> None:
+        if retention_ms:
+            store.redact_before(int(time.time() * 1000) - retention_ms, REDACTED_RETENTION)
+        ledger.checkpoint()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async def every_interval() -> None:
+            while True:
+                await asyncio.sleep(settings.checkpoint_interval)
+                with contextlib.suppress(BandeauError):
+                    await run_in_threadpool(housekeeping)
+
+        task = asyncio.create_task(every_interval())
+        try:
+            yield
+        finally:
+            task.cancel()
+            await run_in_threadpool(writer.close)
+            with contextlib.suppress(BandeauError):
+                await run_in_threadpool(ledger.checkpoint)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="bandeau",
         version=__version__,
         description="Consent banner, decisions and proof of consent.",
@@ -207,6 +197,18 @@ def create_app(
     app.state.store = store
     app.state.keys = keys
     app.state.settings = settings
+    app.state.ledger = ledger
+    app.state.writer = writer
+
+    def require_admin(request: Request) -> None:
+        if not settings.admin_token:
+            raise Forbidden(
+                "admin endpoints are disabled",
+                hint="set admin_token (BANDEAU_ADMIN_TOKEN) to enable them",
+            )
+        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(given.encode(), settings.admin_token.encode()):
+            raise Forbidden("a valid admin token is needed", hint="send Authorization: Bearer …")
 
     def site_of(name: str) -> Site:
         site = sites.get(name)
@@ -325,14 +327,14 @@ def create_app(
             first = e.errors()[0]
             field = ".".join(str(p) for p in first["loc"])
             code = 400 if first["type"] == "json_invalid" else 422
-            raise (InvalidRequest if code == 422 else _BadJSON)(
+            raise (InvalidRequest if code == 422 else BadJSON)(
                 str(first["msg"]), field=field
             ) from None
         gpc = decision.gpc or gpc_from_headers(request.headers.getlist("sec-gpc"))
         record = build_record(
             s.policy, decision, keys, gpc=gpc, ua=request.headers.get("user-agent", "")
         )
-        stored, created = await run_in_threadpool(store.append, record)
+        stored, created = await asyncio.wrap_future(writer.submit(record))
         if not created and (stored.site, stored.choices) != (record.site, record.choices):
             raise DuplicateDecision(
                 "this decision id is already stored with other choices",
@@ -347,6 +349,7 @@ def create_app(
             choices={k: (v, stored.shown[k]) for k, v in stored.choices.items()},
             issued_at=issued,
             lifetime_days=s.policy.reprompt_after_days,
+            decision_id=stored.decision_id,
         )
         max_age = max(0, issued + s.policy.reprompt_after_days * 86400 - int(time.time()))
         out = DecisionOut(
@@ -393,6 +396,79 @@ def create_app(
             decisions=[RecordOut(**r.content()) for r in records],
         )
 
+    @app.get(
+        f"{API}/sites/{{site}}/decisions/{{decision_id}}/receipt",
+        tags=["proof"],
+        responses=ERRORS,
+    )
+    async def receipt(site: str, decision_id: str) -> JSONResponse:
+        """A receipt for one decision, verifiable offline (`bandeau verify-receipt`).
+
+        Available once a signed checkpoint covers the decision; asking makes one if the last
+        is older than a second."""
+        site_of(site)
+        record = await run_in_threadpool(store.get, decision_id)
+        if record is None or record.site != site:
+            raise NotFound(f"no decision {decision_id!r} is recorded for {site!r}")
+        latest = await run_in_threadpool(store.latest_checkpoint)
+        stale = latest is None or time.time() * 1000 - latest.time > 1000
+        if (latest is None or latest.size <= record.index) and stale:
+            await run_in_threadpool(ledger.checkpoint)
+        body = await run_in_threadpool(ledger.receipt, decision_id)
+        filename = f"bandeau-receipt-{decision_id}.json"
+        return JSONResponse(
+            body, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+        )
+
+    @app.get(f"{API}/checkpoints", tags=["proof"])
+    async def checkpoints() -> dict[str, Any]:
+        """Every signed checkpoint of the decision log, oldest first (sizes, roots, times)."""
+        return {
+            "checkpoints": [checkpoint_json(c) for c in await run_in_threadpool(store.checkpoints)]
+        }
+
+    @app.get(f"{API}/checkpoints/consistency", tags=["proof"], responses=ERRORS)
+    async def consistency(first: int, second: int) -> dict[str, Any]:
+        """A consistency proof: the log at size `second` extends the log at size `first`."""
+        known = {c.size for c in await run_in_threadpool(store.checkpoints)}
+        if first not in known or second not in known or not 0 < first <= second:
+            raise InvalidRequest(
+                "first and second must be sizes of existing checkpoints, first <= second",
+                field="first",
+            )
+        proof = await run_in_threadpool(ledger.consistency_proof, first, second)
+        return {"first": first, "second": second, "proof": [b64(h) for h in proof]}
+
+    @app.post(f"{API}/checkpoints", tags=["proof"], responses=ERRORS, status_code=201)
+    async def make_checkpoint(request: Request) -> dict[str, Any]:
+        """Sign a checkpoint now (admin)."""
+        require_admin(request)
+        cp = await run_in_threadpool(ledger.checkpoint)
+        if cp is None:
+            raise InvalidRequest("the log is empty: there is nothing to checkpoint")
+        return checkpoint_json(cp)
+
+    @app.delete(
+        f"{API}/sites/{{site}}/consents/{{consent_id}}", tags=["decisions"], responses=ERRORS
+    )
+    async def erase(site: str, consent_id: str, request: Request) -> dict[str, Any]:
+        """Erase a consent id's records (right to erasure): their content is redacted, their
+        leaf hashes stay, so the log still verifies. Allowed to an admin, or to the reader
+        with their own consent token as `Authorization: Bearer TOKEN`."""
+        site_of(site)
+        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        owner = False
+        if given and given.count(".") == 1:
+            with contextlib.suppress(TokenError):
+                token = read_token(given, keys.public)
+                owner = token.site == site and token.consent_id == consent_id
+        if not owner:
+            require_admin(request)
+        n = await run_in_threadpool(store.redact, site, consent_id, REDACTED_ERASURE)
+        if n == 0:
+            raise NotFound(f"no decision is recorded under consent id {consent_id!r}")
+        return {"site": site, "consent_id": consent_id, "erased": n}
+
     def custom_openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
@@ -410,14 +486,19 @@ def create_app(
     return app
 
 
-class DuplicateDecision(InvalidRequest):
-    code = "duplicate_decision"
-    status = 409
+def app_from_environment() -> FastAPI:
+    """The app for `bandeau serve`: settings from BANDEAU_* (each worker process calls this)."""
+    from .keys import KeyRing
+    from .policy import load_policy
+    from .store import open_store
 
-
-class _BadJSON(InvalidRequest):
-    code = "malformed_json"
-    status = 400
+    settings = Settings()
+    return create_app(
+        settings,
+        [load_policy(p) for p in settings.policy],
+        keys=KeyRing.open(settings.keys_dir),
+        store=open_store(settings.database_url),
+    )
 
 
 def error_response(
@@ -466,82 +547,3 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise PayloadTooLarge(f"the body has more than {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def build_record(policy: Policy, d: DecisionIn, keys: KeyRing, *, gpc: bool, ua: str) -> Record:
-    """Check a decision against the policy in force and turn it into a record."""
-    if d.lang not in policy.languages:
-        raise InvalidRequest(
-            f"language {d.lang!r} is not one of the site's languages {list(policy.languages)}",
-            field="lang",
-        )
-    asked = [p for p in policy.purposes if p.kind != "strictly_necessary"]
-    for key in d.choices:
-        if key not in policy.keys:
-            raise InvalidRequest(f"unknown purpose {key!r}", field=f"choices.{key}")
-        if key not in {p.key for p in asked}:
-            raise InvalidRequest(
-                f"{key!r} is strictly necessary: it is not a choice", field=f"choices.{key}"
-            )
-    for p in asked:
-        choice = d.choices.get(p.key)
-        if choice is None:
-            raise InvalidRequest(f"no answer for purpose {p.key!r}", field=f"choices.{p.key}")
-        if choice.digest != p.digest:
-            raise StalePolicy(
-                f"purpose {p.key!r} changed since the banner was loaded",
-                field=f"choices.{p.key}.digest",
-                hint="reload the page to get the current banner",
-            )
-    consent_keys = [p.key for p in asked if p.needs_consent]
-    granted = {k: c.granted for k, c in d.choices.items()}
-    if d.action == "accept_all" and not all(granted[k] for k in consent_keys):
-        raise InvalidRequest("accept_all must grant every consent purpose", field="choices")
-    if d.action == "refuse_all" and any(granted[k] for k in consent_keys):
-        raise InvalidRequest("refuse_all must refuse every consent purpose", field="choices")
-    if (d.action == "grant") != (d.layer == "placeholder"):
-        raise InvalidRequest("action grant comes from a placeholder, and only it", field="layer")
-    previous: TokenPayload | None = None
-    if d.token:
-        try:
-            previous = read_token(d.token, keys.public)
-        except TokenError:
-            previous = None
-        if previous is not None and previous.site != policy.site:
-            previous = None
-    before = {k for k, (g, _) in (previous.choices.items() if previous else ()) if g}
-    after = {k for k, g in granted.items() if g}
-    if d.action == "accept_all":
-        event = "accept_all"
-    elif d.action == "grant":
-        event = "grant_one"
-    elif before & set(consent_keys) and not (after - before) and (before - after):
-        event = "withdraw"
-    else:
-        event = "refuse_all" if d.action == "refuse_all" else "save_custom"
-    services = {f"{p.key}/{s.name}": granted[p.key] for p in asked for s in p.services}
-    record = Record(
-        decision_id=str(d.id),
-        consent_id=previous.consent_id if previous else new_consent_id(),
-        site=policy.site,
-        occurred_at=int(time.time() * 1000),
-        event=event,
-        layer=d.layer,
-        control=d.control,
-        language=d.lang,
-        page=_path_only(d.page),
-        policy_version=policy.version,
-        build=d.build,
-        shown={p.key: p.digest for p in asked},
-        choices=granted,
-        services=services,
-        signals={"gpc": gpc},
-        ua_class=ua_class(ua),
-        client_time=d.client_time,
-    )
-    return record
-
-
-def _path_only(page: str) -> str:
-    path = urlsplit(page).path or "/"
-    return path if path.startswith("/") else "/" + path

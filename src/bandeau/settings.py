@@ -34,6 +34,21 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=16384, ge=1024, description="largest decision body accepted"
     )
+    workers: int = Field(default=1, ge=1, le=64, description="server processes (bandeau serve)")
+    checkpoint_interval: float = Field(
+        default=10.0,
+        gt=0,
+        description="seconds between signed checkpoints of the decision log (when it grew)",
+    )
+    retention_days: int = Field(
+        default=0,
+        ge=0,
+        description="redact decisions older than this many days (0 = keep them)",
+    )
+    admin_token: str = Field(
+        default="",
+        description="bearer token for admin endpoints (erasure, checkpoints); empty = disabled",
+    )
     rate_limit: int = Field(
         default=120,
         ge=0,

@@ -116,12 +116,12 @@ class SQLiteStore(LogWriter):
                 "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT "
                 "NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')))"
             )
-            done = {row[0] for row in self._db.execute("SELECT name FROM migrations")}
             for name, sql in MIGRATIONS:
-                if name in done:
-                    continue
                 try:
                     with self._transaction() as cur:
+                        cur.execute("SELECT 1 FROM migrations WHERE name = ?", (name,))
+                        if cur.fetchone():
+                            continue  # applied (perhaps just now, by another process)
                         for statement in _statements(sql):
                             cur.execute(statement)
                         if name == "0002_ledger":

@@ -1,0 +1,165 @@
+"""Decisions as readers send them: the wire format, its checks against the policy in force,
+and the record each one becomes (PROOF-01)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .consent import TokenPayload, new_consent_id, read_token
+from .errors import InvalidRequest, StalePolicy, TokenError
+from .keys import KeyRing
+from .policy import Policy
+from .signals import ua_class
+from .store import Record
+
+__all__ = ["DecisionIn", "DecisionOut", "HistoryOut", "RecordOut", "build_record"]
+
+
+class Choice(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    granted: bool
+    digest: str = Field(max_length=64, description="version digest of the purpose as shown")
+
+
+class DecisionIn(BaseModel):
+    """A reader's decision, as the banner sends it."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: uuid.UUID = Field(description="decision id made by the banner; retries reuse it")
+    token: str | None = Field(default=None, max_length=4096, description="current cookie value")
+    action: Literal["accept_all", "refuse_all", "save", "grant"]
+    layer: Literal["first", "settings", "placeholder"]
+    control: str = Field(max_length=64, pattern=r"^[A-Za-z0-9_.:-]*$")
+    lang: str = Field(max_length=8)
+    page: str = Field(default="/", max_length=1024)
+    build: str = Field(default="", max_length=64)
+    version: str = Field(default="", max_length=64)
+    choices: Annotated[dict[str, Choice], Field(max_length=64)]
+    gpc: bool = False
+    client_time: int | None = Field(default=None, ge=0)
+
+
+class DecisionOut(BaseModel):
+    consent_id: str
+    decision_id: str
+    token: str = Field(description="signed consent token: the value of the consent cookie")
+    cookie: str = Field(description="name of the consent cookie")
+    max_age: int = Field(description="seconds the token stays valid (re-prompt horizon)")
+    expires_at: int = Field(description="unix seconds")
+    event: str
+
+
+class RecordOut(BaseModel):
+    decision_id: str
+    occurred_at: int
+    event: str
+    layer: str
+    control: str
+    language: str
+    page: str
+    policy_version: str
+    build: str
+    shown: dict[str, str]
+    choices: dict[str, bool]
+    services: dict[str, bool]
+    signals: dict[str, bool]
+
+
+class HistoryOut(BaseModel):
+    site: str
+    consent_id: str
+    decisions: list[RecordOut]
+
+
+class DuplicateDecision(InvalidRequest):
+    code = "duplicate_decision"
+    status = 409
+
+
+class BadJSON(InvalidRequest):
+    code = "malformed_json"
+    status = 400
+
+
+def build_record(policy: Policy, d: DecisionIn, keys: KeyRing, *, gpc: bool, ua: str) -> Record:
+    """Check a decision against the policy in force and turn it into a record."""
+    if d.lang not in policy.languages:
+        raise InvalidRequest(
+            f"language {d.lang!r} is not one of the site's languages {list(policy.languages)}",
+            field="lang",
+        )
+    asked = [p for p in policy.purposes if p.kind != "strictly_necessary"]
+    for key in d.choices:
+        if key not in policy.keys:
+            raise InvalidRequest(f"unknown purpose {key!r}", field=f"choices.{key}")
+        if key not in {p.key for p in asked}:
+            raise InvalidRequest(
+                f"{key!r} is strictly necessary: it is not a choice", field=f"choices.{key}"
+            )
+    for p in asked:
+        choice = d.choices.get(p.key)
+        if choice is None:
+            raise InvalidRequest(f"no answer for purpose {p.key!r}", field=f"choices.{p.key}")
+        if choice.digest != p.digest:
+            raise StalePolicy(
+                f"purpose {p.key!r} changed since the banner was loaded",
+                field=f"choices.{p.key}.digest",
+                hint="reload the page to get the current banner",
+            )
+    consent_keys = [p.key for p in asked if p.needs_consent]
+    granted = {k: c.granted for k, c in d.choices.items()}
+    if d.action == "accept_all" and not all(granted[k] for k in consent_keys):
+        raise InvalidRequest("accept_all must grant every consent purpose", field="choices")
+    if d.action == "refuse_all" and any(granted[k] for k in consent_keys):
+        raise InvalidRequest("refuse_all must refuse every consent purpose", field="choices")
+    if (d.action == "grant") != (d.layer == "placeholder"):
+        raise InvalidRequest("action grant comes from a placeholder, and only it", field="layer")
+    previous: TokenPayload | None = None
+    if d.token:
+        try:
+            previous = read_token(d.token, keys.public)
+        except TokenError:
+            previous = None
+        if previous is not None and previous.site != policy.site:
+            previous = None
+    before = {k for k, (g, _) in (previous.choices.items() if previous else ()) if g}
+    after = {k for k, g in granted.items() if g}
+    if d.action == "accept_all":
+        event = "accept_all"
+    elif d.action == "grant":
+        event = "grant_one"
+    elif before & set(consent_keys) and not (after - before) and (before - after):
+        event = "withdraw"
+    else:
+        event = "refuse_all" if d.action == "refuse_all" else "save_custom"
+    services = {f"{p.key}/{s.name}": granted[p.key] for p in asked for s in p.services}
+    record = Record(
+        decision_id=str(d.id),
+        consent_id=previous.consent_id if previous else new_consent_id(),
+        site=policy.site,
+        occurred_at=int(time.time() * 1000),
+        event=event,
+        layer=d.layer,
+        control=d.control,
+        language=d.lang,
+        page=_path_only(d.page),
+        policy_version=policy.version,
+        build=d.build,
+        shown={p.key: p.digest for p in asked},
+        choices=granted,
+        services=services,
+        signals={"gpc": gpc},
+        ua_class=ua_class(ua),
+        client_time=d.client_time,
+    )
+    return record
+
+
+def _path_only(page: str) -> str:
+    path = urlsplit(page).path or "/"
+    return path if path.startswith("/") else "/" + path

@@ -1,0 +1,157 @@
+"""Proof of consent over HTTP: receipts, checkpoints, consistency, erasure (PROOF-01..04)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bandeau.consent import read_token
+from bandeau.keys import KeyRing, PublicKey
+from bandeau.ledger import verify_log, verify_receipt
+from bandeau.merkle import verify_consistency
+from bandeau.policy import Policy, parse_policy
+from bandeau.server import create_app
+from bandeau.settings import Settings
+from bandeau.store import Store, open_store
+
+from .live import free_port, serving
+
+SITE = "/v1/sites/lequotidien"
+ADMIN = "s3cret-admin-token"
+
+
+class Server:
+    def __init__(self, url: str, policy: Policy, store: Store, keys: KeyRing) -> None:
+        self.url, self.policy, self.store, self.keys = url, policy, store, keys
+        self.http = httpx.Client(base_url=url, headers={"Origin": policy.origins[0]})
+
+    def decide(self, action: str = "accept_all") -> dict[str, Any]:
+        body = {
+            "id": str(uuid.uuid4()),
+            "action": action,
+            "layer": "first",
+            "control": action,
+            "lang": "fr",
+            "page": "/",
+            "choices": {
+                p.key: {
+                    "granted": action == "accept_all" or p.kind != "consent",
+                    "digest": p.digest,
+                }
+                for p in self.policy.purposes
+                if p.kind != "strictly_necessary"
+            },
+        }
+        r = self.http.post(f"{SITE}/decisions", json=body)
+        assert r.status_code == 201, r.text
+        return dict(r.json())
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, policy_text: str) -> Iterator[Server]:
+    port = free_port()
+    policy = parse_policy(policy_text.replace("http://127.0.0.1:8000", f"http://127.0.0.1:{port}"))
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("proof"),
+        port=port,
+        rate_limit=0,
+        admin_token=ADMIN,
+        checkpoint_interval=3600,
+    )
+    store = open_store(settings.database_url)
+    keys = KeyRing.open(settings.keys_dir)
+    with serving(create_app(settings, [policy], keys=keys, store=store), port) as url:
+        s = Server(url, policy, store, keys)
+        yield s
+        s.http.close()
+    store.close()
+
+
+def test_token_names_the_decision(server: Server) -> None:
+    out = server.decide()
+    assert read_token(out["token"], server.keys.public).decision_id == out["decision_id"]
+
+
+def test_receipt_downloads_and_verifies_offline(server: Server, tmp_path: Path) -> None:
+    """PROOF-01, CNIL-08: a reader's receipt checks out with the public key alone."""
+    out = server.decide("refuse_all")
+    r = server.http.get(f"{SITE}/decisions/{out['decision_id']}/receipt")
+    assert r.status_code == 200, r.text
+    assert "attachment" in r.headers["content-disposition"]
+    pem = server.http.get("/v1/keys").json()["keys"][0]["pem"]
+    public = PublicKey.from_text(pem)
+    record = verify_receipt(r.json(), {public.key_id: public})
+    assert record.decision_id == out["decision_id"]
+    assert record.event == "refuse_all"
+    assert record.choices["social"] is False
+
+
+def test_receipt_of_unknown_decision(server: Server) -> None:
+    r = server.http.get(f"{SITE}/decisions/{uuid.uuid4()}/receipt")
+    assert r.status_code == 404
+    assert r.json()["error"]["code"] == "not_found"
+
+
+def test_checkpoints_and_consistency(server: Server) -> None:
+    server.decide()
+    first = server.http.post("/v1/checkpoints", headers={"Authorization": f"Bearer {ADMIN}"})
+    assert first.status_code == 201, first.text
+    server.decide()
+    second = server.http.post("/v1/checkpoints", headers={"Authorization": f"Bearer {ADMIN}"})
+    a, b = first.json(), second.json()
+    assert b["size"] == a["size"] + 1
+    listed = server.http.get("/v1/checkpoints").json()["checkpoints"]
+    assert [c["size"] for c in listed][-2:] == [a["size"], b["size"]]
+    proof = server.http.get(
+        "/v1/checkpoints/consistency", params={"first": a["size"], "second": b["size"]}
+    ).json()["proof"]
+    import base64
+
+    assert verify_consistency(
+        a["size"],
+        b["size"],
+        base64.b64decode(a["root"]),
+        base64.b64decode(b["root"]),
+        [base64.b64decode(h) for h in proof],
+    )
+    bad = server.http.get("/v1/checkpoints/consistency", params={"first": 99999, "second": 1})
+    assert bad.status_code == 422
+
+
+def test_admin_endpoints_need_the_token(server: Server) -> None:
+    assert server.http.post("/v1/checkpoints").status_code == 403
+    wrong = server.http.post("/v1/checkpoints", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 403
+    assert wrong.json()["error"]["code"] == "forbidden"
+
+
+def test_reader_erases_their_own_records(server: Server) -> None:
+    """GDPR Art. 17: erasure redacts content, keeps leaf hashes; the log still verifies."""
+    out = server.decide()
+    cid = out["consent_id"]
+    other = server.decide()
+    path = f"{SITE}/consents/{cid}"
+    assert server.http.delete(path).status_code == 403
+    forged = server.http.delete(path, headers={"Authorization": f"Bearer {other['token']}"})
+    assert forged.status_code == 403
+    ok = server.http.delete(path, headers={"Authorization": f"Bearer {out['token']}"})
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["erased"] == 1
+    assert server.http.get(path).status_code == 404
+    report = verify_log(server.store, server.keys.public)
+    assert report.ok
+    assert len(report.redacted) == 1
+    again = server.http.delete(path, headers={"Authorization": f"Bearer {ADMIN}"})
+    assert again.status_code == 404
+
+
+def test_history_is_the_export(server: Server) -> None:
+    out = server.decide()
+    data = server.http.get(f"{SITE}/consents/{out['consent_id']}").json()
+    assert json.loads(json.dumps(data))["decisions"][0]["decision_id"] == out["decision_id"]
