@@ -218,25 +218,37 @@ def verify_log(store: Store, public: Mapping[str, PublicKey]) -> VerifyReport:
     broken: list[int] = []
     gaps: dict[int, int] = {}
     roots_bad: list[int] = []
-    expected, prev = 0, ZERO
-    for row in store.rows():
-        index, leaf = row.index, row.leaf
+    expected, count, prev = 0, 0, ZERO
+    heights: list[int] = []  # height of each complete subtree on the stack
+    hashes: list[bytes] = []
+    next_size = nxt.size if nxt is not None else -1
+    for index, content, leaf, redacted in store.raw_rows():
         if index != expected:
             gaps[expected] = index
-        elif row.redacted:
+        elif redacted:
             report.redacted.append(index)
-        elif sha256(b"\x00" + prev + row.content).digest() != leaf:
+        elif sha256(b"\x00" + prev + content).digest() != leaf:
             broken.append(index)
-        prev, expected = leaf, index + 1
-        stack.append((0, leaf))
-        while len(stack) > 1 and stack[-2][0] == stack[-1][0]:
-            (h, left), (_, right) = stack[-2], stack[-1]
-            stack[-2:] = [(h + 1, node_hash(left, right))]
-        while nxt is not None and nxt.size <= expected:
-            if nxt.size == expected and _fold(stack) != nxt.root:
+        prev, expected, count = leaf, index + 1, count + 1
+        # push the leaf; merge equal heights (a binary counter of the leaves pushed)
+        h, top = 0, leaf
+        n = count
+        while not n & 1 and heights:
+            top = sha256(b"\x01" + hashes.pop() + top).digest()
+            heights.pop()
+            h += 1
+            n >>= 1
+        heights.append(h)
+        hashes.append(top)
+        if count < next_size:
+            continue
+        stack = list(zip(heights, hashes, strict=True))
+        while nxt is not None and nxt.size <= count:
+            if nxt.size == count and _fold(stack) != nxt.root:
                 roots_bad.append(nxt.size)
             nxt = next(checks, None)
-    report.size = expected
+        next_size = nxt.size if nxt is not None else -1
+    report.size = count
     events: list[tuple[int, str]] = []
     for start, end in gaps.items():
         events.append(
@@ -279,12 +291,11 @@ def verify_log(store: Store, public: Mapping[str, PublicKey]) -> VerifyReport:
             "(records before that size were rewritten)",
         )
     for cp in pending:
-        if cp.size > expected:
+        if cp.size > count:
             report.bad(
-                expected,
-                f"checkpoint of size {cp.size} covers records beyond the end "
-                f"of the log ({expected} records): records were deleted from "
-                "the end",
+                count,
+                f"checkpoint of size {cp.size} covers records beyond the end of the log "
+                f"({count} records): records were deleted from the end",
             )
     return report
 

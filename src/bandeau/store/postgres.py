@@ -10,7 +10,6 @@ from typing import Any, Final
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..errors import SettingsError, StorageError
-from . import Row
 from .base import Cursor, LogWriter
 
 try:
@@ -125,7 +124,7 @@ class PostgresStore(LogWriter):
     def _lock(self, cur: Cursor) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(%s)", (LOG_LOCK,))
 
-    def rows(self, start: int = 0) -> Iterator[Row]:
+    def raw_rows(self, start: int = 0) -> Iterator[tuple[int, bytes, bytes, bool]]:
         """Stream the log with a server-side cursor (constant memory at any size)."""
         with (
             self._pool.connection() as conn,
@@ -134,11 +133,12 @@ class PostgresStore(LogWriter):
         ):
             cur.itersize = 10000
             cur.execute(
-                "SELECT seq, content, leaf, redacted FROM decisions WHERE seq > %s ORDER BY seq",
+                "SELECT seq, convert_to(content, 'UTF8'), leaf, redacted FROM decisions "
+                "WHERE seq > %s ORDER BY seq",
                 (start,),
             )
             for seq, content, leaf, redacted in cur:
-                yield Row(int(seq) - 1, content.encode(), bytes(leaf), bool(redacted))
+                yield seq - 1, content, leaf, bool(redacted)
 
     def migrate(self) -> list[str]:
         applied: list[str] = []
