@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Protocol
 
 from ..errors import SettingsError
@@ -43,9 +43,8 @@ class Record:
     seq: int | None = None  # position in the log + 1, assigned on append
 
     def content(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("seq")
-        return data
+        """The record's fields as a dict (without `seq`, which is its place, not its content)."""
+        return {name: getattr(self, name) for name in _CONTENT_FIELDS}
 
     def canonical(self) -> str:
         """The exact text that is hashed into the log: sorted keys, no spaces, UTF-8."""
@@ -60,6 +59,9 @@ class Record:
         if self.seq is None:
             raise ValueError("this record is not stored yet")
         return self.seq - 1
+
+
+_CONTENT_FIELDS = tuple(f.name for f in fields(Record) if f.name != "seq")
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -86,19 +87,28 @@ class SQLiteStore(LogWriter):
         except sqlite3.Error as e:
             raise StorageError(f"cannot open SQLite database {path}: {e}") from e
         self._mutex = threading.RLock()
+        # Across processes (--workers), writers queue on an advisory file lock: the kernel
+        # wakes the next one at once, where SQLite's busy handler would sleep and poll.
+        self._lockfile = None if path == ":memory:" else open(f"{path}.lock", "a+b")  # noqa: SIM115
         self.migrate()
 
     @contextmanager
     def _transaction(self) -> Iterator[Cursor]:
         with self._mutex:
-            cur = self._db.cursor()
-            cur.execute("BEGIN IMMEDIATE")
+            if self._lockfile is not None:
+                fcntl.flock(self._lockfile, fcntl.LOCK_EX)
             try:
-                yield cur
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
-            cur.execute("COMMIT")
+                cur = self._db.cursor()
+                cur.execute("BEGIN IMMEDIATE")
+                try:
+                    yield cur
+                except BaseException:
+                    cur.execute("ROLLBACK")
+                    raise
+                cur.execute("COMMIT")
+            finally:
+                if self._lockfile is not None:
+                    fcntl.flock(self._lockfile, fcntl.LOCK_UN)
 
     @contextmanager
     def _read(self) -> Iterator[Cursor]:
@@ -135,6 +145,8 @@ class SQLiteStore(LogWriter):
     def close(self) -> None:
         with self._mutex:
             self._db.close()
+            if self._lockfile is not None:
+                self._lockfile.close()
 
 
 def _backfill_leaves(cur: Cursor) -> None:

@@ -1,0 +1,84 @@
+"""A small HTTP/1.1 load generator, run as its own process: keep-alive connections on loopback,
+each sending requests back to back for a fixed time. Prints one JSON line of counts.
+
+    python bench/load.py URL --seconds 3 --connections 32 [--post TEMPLATE.json --origin O]
+
+With --post, each request POSTs the template with a fresh "id" (a UUID), as the banner does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+import uuid
+from urllib.parse import urlsplit
+
+
+async def worker(
+    host: str, port: int, make: object, deadline: float, counts: dict[str, int]
+) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        while time.monotonic() < deadline:
+            writer.write(make())  # type: ignore[operator]
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head[9:12])
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            if length:
+                await reader.readexactly(length)
+            counts["ok" if 200 <= status < 300 else "error"] += 1
+    finally:
+        writer.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("url")
+    ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--post", help="JSON template of the body to POST")
+    ap.add_argument("--origin", default="")
+    args = ap.parse_args()
+    parts = urlsplit(args.url)
+    host, port, path = parts.hostname or "127.0.0.1", parts.port or 80, parts.path or "/"
+    if not host.startswith("127.") and host != "localhost":
+        raise SystemExit("load.py only sends to loopback addresses")
+    origin = f"Origin: {args.origin}\r\n" if args.origin else ""
+    if args.post:
+        with open(args.post, encoding="utf-8") as f:
+            template = json.load(f)
+
+        def make() -> bytes:
+            template["id"] = str(uuid.uuid4())
+            body = json.dumps(template).encode()
+            return (
+                f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{origin}"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+            ).encode() + body
+    else:
+        request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{origin}\r\n".encode()
+
+        def make() -> bytes:
+            return request
+
+    counts = {"ok": 0, "error": 0}
+
+    async def run() -> float:
+        start = time.monotonic()
+        deadline = start + args.seconds
+        await asyncio.gather(
+            *(worker(host, port, make, deadline, counts) for _ in range(args.connections))
+        )
+        return time.monotonic() - start
+
+    elapsed = asyncio.run(run())
+    print(json.dumps({**counts, "seconds": elapsed, "rps": counts["ok"] / elapsed}))
+
+
+if __name__ == "__main__":
+    main()
