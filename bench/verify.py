@@ -1,0 +1,111 @@
+"""`bandeau verify` throughput and checkpoint time on a large log (default 1,000,000 records).
+
+Builds the log once (SQLite by default; --postgres for PostgreSQL) with records shaped like the
+demo's, then times, in this process: a full verification (chain + tree + every checkpoint's
+signature and root), a checkpoint at the full size, and one receipt. Budget: ≥ 200,000 records/s.
+
+    python bench/verify.py [--records 1000000] [--keep /tmp/bench-log.db] [--postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from bandeau.keys import KeyRing
+from bandeau.ledger import Ledger, verify_log, verify_receipt
+from bandeau.store import open_store
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import fill, table
+
+PG = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--records", type=int, default=1_000_000)
+    ap.add_argument("--keep", type=Path, help="SQLite file to build once and reuse")
+    ap.add_argument("--postgres", action="store_true")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.postgres:
+            url = f"{PG}?schema=bench_verify_{uuid.uuid4().hex[:8]}"
+        else:
+            url = f"sqlite:///{args.keep or Path(tmp) / 'log.db'}"
+        store = open_store(url)
+        keys = KeyRing.generate()
+        ledger = Ledger(store, keys)
+        started = time.perf_counter()
+        before = store.count()
+        fill(store, args.records)
+        built = time.perf_counter() - started
+        for size in (args.records // 4, args.records // 2):  # earlier checkpoints, as in life
+            ledger.store.add_checkpoint(_checkpoint_at(ledger, keys, size))
+        started = time.perf_counter()
+        cp = ledger.checkpoint()
+        checkpoint_s = time.perf_counter() - started
+        assert cp is not None
+        started = time.perf_counter()
+        report = verify_log(store, keys.public)
+        verify_s = time.perf_counter() - started
+        if not report.ok:
+            raise SystemExit(f"the log does not verify: {report.findings[:3]}")
+        some = store.get(_decision_at(store, args.records // 3))
+        started = time.perf_counter()
+        assert some is not None
+        receipt = ledger.receipt(some.decision_id)
+        verify_receipt(receipt, keys.public)
+        receipt_s = time.perf_counter() - started
+        rows = [
+            ("records in the log", f"{report.size:,}", ""),
+            (
+                "build (append in batches of 5,000)",
+                f"{built:.1f} s" if before < args.records else "reused",
+                "",
+            ),
+            ("verify: records/s", f"{report.size / verify_s:,.0f}", "≥ 200,000"),
+            ("verify: total", f"{verify_s:.2f} s", ""),
+            ("checkpoint at full size", f"{checkpoint_s * 1000:.1f} ms", ""),
+            ("receipt: build + verify", f"{receipt_s * 1000:.1f} ms", ""),
+        ]
+        print(
+            table(
+                f"ledger bench ({'PostgreSQL' if args.postgres else 'SQLite'})",
+                ["figure", "value", "budget"],
+                rows,
+            )
+        )
+        if args.postgres:
+            from bandeau.store.postgres import PostgresStore
+
+            assert isinstance(store, PostgresStore)
+            store.drop()
+        store.close()
+
+
+def _checkpoint_at(ledger: Ledger, keys: KeyRing, size: int):  # type: ignore[no-untyped-def]
+    from bandeau.ledger import checkpoint_text
+    from bandeau.store import Checkpoint
+
+    root = ledger.root(size)
+    at = int(time.time() * 1000)
+    kid = keys.current.key_id
+    return Checkpoint(size, root, at, kid, keys.sign(checkpoint_text(size, root, at, kid)))
+
+
+def _decision_at(store, index: int) -> str:  # type: ignore[no-untyped-def]
+    from bandeau.store.base import LogWriter
+
+    assert isinstance(store, LogWriter)
+    with store._read() as cur:
+        store._q(cur, "SELECT decision_id FROM decisions WHERE seq = ?", (index + 1,))
+        return str(cur.fetchone()[0])
+
+
+if __name__ == "__main__":
+    main()
