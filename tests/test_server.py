@@ -215,8 +215,43 @@ def test_save_custom_and_grant_one(api: Api) -> None:
     body["choices"]["social"]["granted"] = True
     assert api.decide(body).json()["event"] == "save_custom"
     one = api.body("grant", layer="placeholder")
-    one["choices"]["advertising"]["granted"] = True
+    one["choices"] = {
+        "advertising": {"granted": True, "digest": one["choices"]["advertising"]["digest"]}
+    }
     assert api.decide(one).json()["event"] == "grant_one"
+
+
+def test_grant_answers_only_its_purpose(api: Api) -> None:
+    """S4, S9: a placeholder's button grants just that purpose; unanswered ones stay asked."""
+    digest = api.policy.purpose("social").digest
+    one = api.body("grant", layer="placeholder")
+    one["choices"] = {"social": {"granted": True, "digest": digest}}
+    out = api.decide(one).json()
+    token = read_token(out["token"], api.keys.public)
+    assert dict(token.choices) == {"social": (True, digest)}
+    from bandeau.consent import Signals, evaluate
+
+    consent = evaluate(api.policy, token, Signals(), token.issued_at)
+    assert consent.allows("social")
+    assert consent.pending == {"advertising"}
+    later = api.body("refuse_all", token=out["token"])
+    second = api.decide(later).json()
+    ads = api.body("grant", layer="placeholder", token=second["token"])
+    ads["choices"] = {
+        "advertising": {"granted": True, "digest": api.policy.purpose("advertising").digest}
+    }
+    third = read_token(api.decide(ads).json()["token"], api.keys.public)
+    assert {k: v[0] for k, v in third.choices.items()} == {
+        "audience": True,
+        "social": False,
+        "advertising": True,
+    }
+
+
+def test_grant_cannot_refuse(api: Api) -> None:
+    one = api.body("grant", layer="placeholder")
+    e = error_of(api.decide(one), 422, "invalid_request")
+    assert e["field"] == "choices"
 
 
 def test_gpc_header_is_recorded(api: Api) -> None:

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .consent import TokenPayload, new_consent_id, read_token
 from .errors import InvalidRequest, StalePolicy, TokenError
 from .keys import KeyRing
-from .policy import Policy
+from .policy import Policy, Purpose
 from .signals import ua_class
 from .store import Record
 
@@ -87,58 +87,46 @@ class BadJSON(InvalidRequest):
 
 
 def build_record(policy: Policy, d: DecisionIn, keys: KeyRing, *, gpc: bool, ua: str) -> Record:
-    """Check a decision against the policy in force and turn it into a record."""
+    """Check a decision against the policy in force and turn it into a record.
+
+    A decision answers every purpose that is not strictly necessary, except `grant` (a
+    placeholder's button), which answers only the purposes it grants: the reader's other
+    answers stay as they were, and purposes never answered stay to be asked.
+    """
     if d.lang not in policy.languages:
         raise InvalidRequest(
             f"language {d.lang!r} is not one of the site's languages {list(policy.languages)}",
             field="lang",
         )
-    asked = [p for p in policy.purposes if p.kind != "strictly_necessary"]
-    for key in d.choices:
-        if key not in policy.keys:
-            raise InvalidRequest(f"unknown purpose {key!r}", field=f"choices.{key}")
-        if key not in {p.key for p in asked}:
-            raise InvalidRequest(
-                f"{key!r} is strictly necessary: it is not a choice", field=f"choices.{key}"
-            )
-    for p in asked:
-        choice = d.choices.get(p.key)
-        if choice is None:
-            raise InvalidRequest(f"no answer for purpose {p.key!r}", field=f"choices.{p.key}")
-        if choice.digest != p.digest:
-            raise StalePolicy(
-                f"purpose {p.key!r} changed since the banner was loaded",
-                field=f"choices.{p.key}.digest",
-                hint="reload the page to get the current banner",
-            )
-    consent_keys = [p.key for p in asked if p.needs_consent]
-    granted = {k: c.granted for k, c in d.choices.items()}
-    if d.action == "accept_all" and not all(granted[k] for k in consent_keys):
-        raise InvalidRequest("accept_all must grant every consent purpose", field="choices")
-    if d.action == "refuse_all" and any(granted[k] for k in consent_keys):
-        raise InvalidRequest("refuse_all must refuse every consent purpose", field="choices")
     if (d.action == "grant") != (d.layer == "placeholder"):
         raise InvalidRequest("action grant comes from a placeholder, and only it", field="layer")
-    previous: TokenPayload | None = None
-    if d.token:
-        try:
-            previous = read_token(d.token, keys.public)
-        except TokenError:
-            previous = None
-        if previous is not None and previous.site != policy.site:
-            previous = None
+    asked = [p for p in policy.purposes if p.kind != "strictly_necessary"]
+    _check_choices(policy, d, asked)
+    previous = _previous(d.token, keys, policy)
+    granted = {k: c.granted for k, c in d.choices.items()}
+    consent_keys = [p.key for p in asked if p.needs_consent]
+    if d.action == "grant":
+        if not granted or not all(granted.values()):
+            raise InvalidRequest("a grant answers only the purposes it allows", field="choices")
+        kept = {
+            k: g
+            for k, (g, digest) in (previous.choices.items() if previous else ())
+            if k in policy.keys and digest == policy.purpose(k).digest and k not in granted
+        }
+        granted = {**kept, **granted}
+    elif d.action == "accept_all" and not all(granted[k] for k in consent_keys):
+        raise InvalidRequest("accept_all must grant every consent purpose", field="choices")
+    elif d.action == "refuse_all" and any(granted[k] for k in consent_keys):
+        raise InvalidRequest("refuse_all must refuse every consent purpose", field="choices")
     before = {k for k, (g, _) in (previous.choices.items() if previous else ()) if g}
     after = {k for k, g in granted.items() if g}
-    if d.action == "accept_all":
-        event = "accept_all"
-    elif d.action == "grant":
-        event = "grant_one"
+    if d.action in ("accept_all", "grant"):
+        event = "accept_all" if d.action == "accept_all" else "grant_one"
     elif before & set(consent_keys) and not (after - before) and (before - after):
         event = "withdraw"
     else:
         event = "refuse_all" if d.action == "refuse_all" else "save_custom"
-    services = {f"{p.key}/{s.name}": granted[p.key] for p in asked for s in p.services}
-    record = Record(
+    return Record(
         decision_id=str(d.id),
         consent_id=previous.consent_id if previous else new_consent_id(),
         site=policy.site,
@@ -150,14 +138,54 @@ def build_record(policy: Policy, d: DecisionIn, keys: KeyRing, *, gpc: bool, ua:
         page=_path_only(d.page),
         policy_version=policy.version,
         build=d.build,
-        shown={p.key: p.digest for p in asked},
+        shown={p.key: p.digest for p in asked if p.key in granted},
         choices=granted,
-        services=services,
+        services={
+            f"{p.key}/{s.name}": granted[p.key]
+            for p in asked
+            if p.key in granted
+            for s in p.services
+        },
         signals={"gpc": gpc},
         ua_class=ua_class(ua),
         client_time=d.client_time,
     )
-    return record
+
+
+def _check_choices(policy: Policy, d: DecisionIn, asked: list[Purpose]) -> None:
+    """Every key is a purpose to ask; every answer is at the purpose's current version; every
+    purpose is answered (a grant answers only what it grants)."""
+    asked_keys = {p.key for p in asked}
+    for key in d.choices:
+        if key not in policy.keys:
+            raise InvalidRequest(f"unknown purpose {key!r}", field=f"choices.{key}")
+        if key not in asked_keys:
+            raise InvalidRequest(
+                f"{key!r} is strictly necessary: it is not a choice", field=f"choices.{key}"
+            )
+    for p in asked:
+        choice = d.choices.get(p.key)
+        if choice is None:
+            if d.action == "grant":
+                continue
+            raise InvalidRequest(f"no answer for purpose {p.key!r}", field=f"choices.{p.key}")
+        if choice.digest != p.digest:
+            raise StalePolicy(
+                f"purpose {p.key!r} changed since the banner was loaded",
+                field=f"choices.{p.key}.digest",
+                hint="reload the page to get the current banner",
+            )
+
+
+def _previous(token: str | None, keys: KeyRing, policy: Policy) -> TokenPayload | None:
+    """The reader's current decision, if their token is genuine and of this site."""
+    if not token:
+        return None
+    try:
+        previous = read_token(token, keys.public)
+    except TokenError:
+        return None
+    return previous if previous.site == policy.site else None
 
 
 def _path_only(page: str) -> str:

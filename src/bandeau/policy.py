@@ -332,13 +332,6 @@ class Policy(_Model):
                 f"default_language {self.default_language!r} is not in languages "
                 f"{list(self.languages)}: add it there or pick one of them"
             )
-        if isinstance(self.privacy_policy_url, dict):
-            absent = [lang for lang in self.languages if lang not in self.privacy_policy_url]
-            if absent:
-                raise ValueError(
-                    f"privacy_policy_url has no URL for {', '.join(absent)}: give one per "
-                    "language, or a single URL for all"
-                )
         seen: set[str] = set()
         for p in self.purposes:
             if p.key in seen:
@@ -349,6 +342,13 @@ class Policy(_Model):
                 raise ValueError(
                     f"purpose {p.key!r} has no text in {', '.join(missing)}: add "
                     f"[purposes.text.{missing[0]}] with name, short, description and refusal"
+                )
+        if isinstance(self.privacy_policy_url, dict):
+            absent = [lang for lang in self.languages if lang not in self.privacy_policy_url]
+            if absent:
+                raise ValueError(
+                    f"privacy_policy_url has no URL for {', '.join(absent)}: give one per "
+                    "language, or a single URL for all"
                 )
         if not any(p.kind == "strictly_necessary" for p in self.purposes):
             raise ValueError(

@@ -1,4 +1,6 @@
-"""The banner's own words, per language. Policy files may override any of them under [ui.<lang>].
+"""The banner's own words, per language. Policy files may override any of them under
+[ui.<lang>]. French texts use narrow no-break spaces before `:` and inside « », as French
+typography wants, so they never wrap apart.
 
 Purpose texts come from the publisher's policy; these are the controls and the sentences around
 them. French and English are complete; another language needs every key in the policy file.
@@ -39,11 +41,11 @@ BUILTIN: Final[dict[str, dict[str, str]]] = {
         "title": "Vos choix sur les cookies",
         "intro": (
             "Avec votre accord, nous et nos partenaires utilisons des cookies et lisons des "
-            "informations sur votre appareil pour les finalités suivantes :"
+            "informations sur votre appareil pour les finalités suivantes :"
         ),
         "withdraw": (
             "Vous pouvez accepter, refuser ou retirer votre consentement à tout moment, "
-            "via le lien « Gérer mes cookies » présent sur chaque page."
+            "via le lien « Gérer mes cookies » présent sur chaque page."
         ),
         "accept_all": "Tout accepter",
         "refuse_all": "Tout refuser",
@@ -63,9 +65,9 @@ BUILTIN: Final[dict[str, dict[str, str]]] = {
             "Ce contenu est fourni par un service tiers ({purpose}). "
             "Il ne se charge qu'avec votre accord."
         ),
-        "placeholder_button": "Autoriser « {purpose} »",
+        "placeholder_button": "Autoriser « {purpose} »",
         "saved": "Vos choix sont enregistrés.",
-        "controller": "Responsable du traitement : {controller}",
+        "controller": "Responsable du traitement : {controller}",
         "refusal_label": "Si vous refusez",
         "offline": "Vos choix sont appliqués ; ils seront enregistrés dès que possible.",
     },
