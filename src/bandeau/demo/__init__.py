@@ -1,0 +1,345 @@
+"""The demo: a fictional French news site under the bandeau banner, with fake third parties.
+
+`bandeau demo` runs it (`serve_demo`); the browser tests run it in a thread (`DemoServer`).
+Three origins, as on a real site:
+
+- `http://127.0.0.1:PORT`: the publisher's pages and the bandeau API (one app, one origin);
+- `http://localhost:PORT+1`: a fake social network (Telegram channel box, share buttons);
+- `http://localhost:PORT+2`: a fake ad network.
+
+The third parties use the host name `localhost` so that they are another *site* than the article
+(cookies ignore ports, so another port alone would still be the same site).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from types import TracebackType
+from typing import Final
+from urllib.parse import urlsplit
+
+import uvicorn
+from fastapi import FastAPI
+from starlette.types import ASGIApp
+
+from ..keys import KeyRing
+from ..policy import Policy, parse_policy
+from ..settings import Settings
+from ..store import Store, open_store
+from .site import Publisher
+from .thirdparty import RequestLog, ThirdPartyRequest, ads_app, social_app
+
+__all__ = [
+    "DemoApps",
+    "DemoServer",
+    "Publisher",
+    "RequestLog",
+    "ThirdPartyRequest",
+    "build_demo",
+    "demo_policy",
+    "serve_demo",
+]
+
+PACKAGED_ORIGIN: Final = "http://127.0.0.1:8000"
+PACKAGED_SOCIAL: Final = "localhost:8001"
+PACKAGED_ADS: Final = "localhost:8002"
+
+
+def policy_text() -> str:
+    """The packaged demo policy, as written (origins for port 8000)."""
+    return resources.files(__package__).joinpath("policy.toml").read_text(encoding="utf-8")
+
+
+def _policy_for(origin: str, port: int) -> Policy:
+    mapping = {
+        PACKAGED_ORIGIN: origin,
+        PACKAGED_SOCIAL: f"localhost:{port + 1}",
+        PACKAGED_ADS: f"localhost:{port + 2}",
+    }
+    pattern = re.compile("|".join(re.escape(k) for k in mapping))
+    text = pattern.sub(lambda m: mapping[m.group(0)], policy_text())
+    return parse_policy(text, "bandeau/demo/policy.toml")
+
+
+def demo_policy(host: str, port: int) -> Policy:
+    """The demo policy for a publisher served at http://HOST:PORT, third parties on
+    localhost:PORT+1 (social) and localhost:PORT+2 (ads)."""
+    return _policy_for(f"http://{host}:{port}", port)
+
+
+@dataclass
+class DemoApps:
+    """The demo's three ASGI apps and what the tests look at."""
+
+    site: FastAPI  # publisher pages + bandeau API, one origin
+    social: ASGIApp  # fake social network
+    ads: ASGIApp  # fake ad network
+    policy: Policy
+    store: Store
+    publisher: Publisher
+    requests_seen_by_third_parties: RequestLog
+    social_origin: str
+    ads_origin: str
+
+
+def build_demo(settings: Settings) -> DemoApps:
+    """Build the demo for `settings` (its base URL is the publisher's origin, its port the base
+    of the third parties' ports)."""
+    from ..server import create_app
+
+    parts = urlsplit(settings.base_url)
+    port = parts.port or settings.port
+    policy = _policy_for(settings.base_url, port)
+    keys = KeyRing.open(settings.keys_dir)
+    store = open_store(settings.database_url)
+    app = create_app(settings, [policy], keys=keys, store=store)
+    social_origin = f"http://localhost:{port + 1}"
+    ads_origin = f"http://localhost:{port + 2}"
+    publisher = Publisher(
+        policy,
+        keys,
+        api=f"{settings.base_url}/v1/sites/{policy.site}",
+        social_origin=social_origin,
+        ads_origin=ads_origin,
+    )
+    publisher.mount(app)
+    log = RequestLog()
+    return DemoApps(
+        site=app,
+        social=social_app(social_origin, log),
+        ads=ads_app(ads_origin, log),
+        policy=policy,
+        store=store,
+        publisher=publisher,
+        requests_seen_by_third_parties=log,
+        social_origin=social_origin,
+        ads_origin=ads_origin,
+    )
+
+
+def _uvicorn(app: ASGIApp, host: str, port: int) -> uvicorn.Server:
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        ws="none",
+        timeout_graceful_shutdown=2,
+    )
+    return uvicorn.Server(config)
+
+
+async def serve_demo(host: str, port: int, data_dir: Path) -> None:
+    """Run the demo until cancelled: publisher on HOST:PORT, social on PORT+1, ads on PORT+2.
+
+    The third parties are reached as `localhost`: unless HOST is a wildcard address they
+    listen on the loopback addresses (127.0.0.1, and ::1 when it exists).
+    """
+    settings = Settings(data_dir=data_dir, host=host, port=port)
+    apps = build_demo(settings)
+    groups: list[list[socket.socket]] = []
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        groups.append([_listen(family, host, port)])
+        for p in (port + 1, port + 2):
+            if host in ("0.0.0.0", "::"):  # noqa: S104
+                groups.append([_listen(family, host, p)])
+            else:
+                group = [_listen(socket.AF_INET, "127.0.0.1", p)]
+                if _ipv6_loopback():
+                    group.append(_listen(socket.AF_INET6, "::1", p))
+                groups.append(group)
+        trio: tuple[ASGIApp, ...] = (apps.site, apps.social, apps.ads)
+        servers = [_uvicorn(app, host, port + i) for i, app in enumerate(trio)]
+        await asyncio.gather(
+            *(srv.serve(sockets=group) for srv, group in zip(servers, groups, strict=True))
+        )
+    finally:
+        for group in groups:
+            for sock in group:
+                sock.close()
+        apps.store.close()
+
+
+def _listen(family: socket.AddressFamily, host: str, port: int) -> socket.socket:
+    s = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        s.bind((host, port))
+    except OSError:
+        s.close()
+        raise
+    return s
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        _listen(socket.AF_INET6, "::1", 0).close()
+    except OSError:
+        return False
+    return True
+
+
+def _bind_three(host: str, attempts: int = 40) -> tuple[int, list[list[socket.socket]]]:
+    """Find a base port such that PORT, PORT+1 and PORT+2 are free; return them bound.
+
+    The third parties are reached as `localhost`, which a browser may resolve to ::1 as well as
+    127.0.0.1: their ports are bound on both loopbacks (when IPv6 exists), so that no other
+    program on ::1 can answer in their place.
+    """
+    v6 = _ipv6_loopback()
+    for _ in range(attempts):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind((host, 0))
+            base = probe.getsockname()[1]
+        if base + 2 > 65535:
+            continue
+        bound: list[list[socket.socket]] = []
+        try:
+            bound.append([_listen(socket.AF_INET, host, base)])
+            for p in (base + 1, base + 2):
+                group = [_listen(socket.AF_INET, host, p)]
+                bound.append(group)
+                if v6:
+                    group.append(_listen(socket.AF_INET6, "::1", p))
+        except OSError:
+            for group in bound:
+                for s in group:
+                    s.close()
+            continue
+        return base, bound
+    raise RuntimeError("no three consecutive free ports found on " + host)
+
+
+class DemoServer:
+    """The demo served from a background thread, for tests.
+
+    >>> with DemoServer(tmp_path) as demo:
+    ...     page.goto(demo.url)
+    """
+
+    def __init__(self, data_dir: Path, *, rate_limit: int = 0, startup_timeout: float = 30.0):
+        self.data_dir = Path(data_dir)
+        self.host = "127.0.0.1"
+        self.port, self._sockets = _bind_three(self.host)
+        self.settings = Settings(
+            data_dir=self.data_dir, host=self.host, port=self.port, rate_limit=rate_limit
+        )
+        try:
+            self.apps = build_demo(self.settings)
+        except BaseException:
+            self._close_sockets()
+            raise
+        self.url = self.settings.base_url
+        self.social_origin = self.apps.social_origin
+        self.ads_origin = self.apps.ads_origin
+        self.startup_timeout = startup_timeout
+        self._servers: list[uvicorn.Server] = []
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self._stopped = False
+
+    @property
+    def store(self) -> Store:
+        return self.apps.store
+
+    @property
+    def policy(self) -> Policy:
+        return self.apps.policy
+
+    @property
+    def publisher(self) -> Publisher:
+        return self.apps.publisher
+
+    @property
+    def requests_seen_by_third_parties(self) -> RequestLog:
+        return self.apps.requests_seen_by_third_parties
+
+    def start(self) -> DemoServer:
+        """Serve the three apps; return once each answers over HTTP."""
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        apps: tuple[ASGIApp, ...] = (self.apps.site, self.apps.social, self.apps.ads)
+        self._servers = [
+            _uvicorn(app, self.host, group[0].getsockname()[1])
+            for app, group in zip(apps, self._sockets, strict=True)
+        ]
+
+        async def main() -> None:
+            await asyncio.gather(
+                *(srv.serve(sockets=group)
+                  for srv, group in zip(self._servers, self._sockets, strict=True))
+            )
+
+        def run() -> None:
+            try:
+                asyncio.run(main())
+            except BaseException as e:  # reported by start() / stop()
+                self._error = e
+
+        self._thread = threading.Thread(target=run, name="bandeau-demo", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + self.startup_timeout
+        while not all(s.started for s in self._servers):
+            if self._error is not None or not self._thread.is_alive():
+                raise RuntimeError(f"the demo servers did not start: {self._error!r}")
+            if time.monotonic() > deadline:
+                raise RuntimeError("the demo servers did not start in time")
+            time.sleep(0.02)
+        for origin, path in (
+            (self.url, "/v1/health"),
+            (self.social_origin.replace("localhost", self.host), "/widgets.css"),
+            (self.ads_origin.replace("localhost", self.host), "/ad.css"),
+        ):
+            with urllib.request.urlopen(origin + path, timeout=10) as r:  # noqa: S310
+                if r.status != 200:
+                    raise RuntimeError(f"{origin}{path} answered {r.status}")
+        # The readiness probes are not requests from a browser.
+        self.requests_seen_by_third_parties.clear()
+
+    def stop(self) -> None:
+        """Stop the servers, release the ports, close the store. Safe to call twice."""
+        if self._stopped:
+            return
+        self._stopped = True
+        for s in self._servers:
+            s.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=15)
+            self._thread = None
+        self._close_sockets()
+        self.apps.store.close()
+
+    def _close_sockets(self) -> None:
+        for group in self._sockets:
+            for sock in group:
+                sock.close()
+
+    def __enter__(self) -> DemoServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
