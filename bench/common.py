@@ -7,8 +7,11 @@ from collections.abc import Iterator, Sequence
 
 from bandeau.store import Record, Store
 
-PURPOSES = {"audience": "0f8c2f27a21f51b8", "social": "08e18adfd470341b",
-            "advertising": "6170b18e35d49c21"}
+PURPOSES = {
+    "audience": "0f8c2f27a21f51b8",
+    "social": "08e18adfd470341b",
+    "advertising": "6170b18e35d49c21",
+}
 
 
 def records(n: int, start: int = 0) -> Iterator[Record]:
@@ -29,8 +32,11 @@ def records(n: int, start: int = 0) -> Iterator[Record]:
             build="5b0c1f3e9a7d2c44",
             shown=dict(PURPOSES),
             choices={"audience": True, "social": granted, "advertising": granted},
-            services={"social/Telegram": granted, "social/Boutons de partage": granted,
-                      "advertising/Régie Exemple": granted},
+            services={
+                "social/Telegram": granted,
+                "social/Boutons de partage": granted,
+                "advertising/Régie Exemple": granted,
+            },
             signals={"gpc": False},
             ua_class="chrome/linux",
             client_time=1_780_000_000_000 + i,
@@ -50,8 +56,12 @@ def table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -
     widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
     lines = [title]
     for k, r in enumerate(cells):
-        lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                               for i, (c, w) in enumerate(zip(r, widths, strict=True))))
+        lines.append(
+            "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w)
+                for i, (c, w) in enumerate(zip(r, widths, strict=True))
+            )
+        )
         if k == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
