@@ -185,3 +185,24 @@ def test_consent_id_is_random_and_long() -> None:
     ids = {new_consent_id() for _ in range(100)}
     assert len(ids) == 100
     assert all(len(base64.urlsafe_b64decode(i + "==")) == 16 for i in ids)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b'{"v":1,"k":[1]}', b"[" * 3000 + b"]" * 3000, b'{"v":1,"k":{"a":1}}'],
+)
+def test_hostile_unsigned_payloads_fail_closed(payload: bytes) -> None:
+    body = base64.urlsafe_b64encode(payload).rstrip(b"=").decode()
+    with pytest.raises(TokenError):
+        verified(f"{body}.AAAA")
+
+
+def test_signed_but_absurd_numbers_fail_closed() -> None:
+    body = base64.urlsafe_b64encode(
+        json.dumps(
+            {"v": 1, "s": "x", "i": "c", "t": 1e400, "x": 1, "k": KEYS.current.key_id, "p": {}}
+        ).encode()
+    ).rstrip(b"=").decode()
+    sig = base64.urlsafe_b64encode(KEYS.sign(body.encode())).rstrip(b"=").decode()
+    with pytest.raises(TokenError):
+        verified(f"{body}.{sig}")

@@ -165,17 +165,20 @@ def read_token(token: str, public: Mapping[str, PublicKey]) -> TokenPayload:
     try:
         payload = json.loads(_b64d(body))
         signature = _b64d(sig)
-    except (ValueError, binascii.Error, UnicodeDecodeError) as e:
+    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError) as e:
         raise TokenError("malformed consent token") from e
     if not isinstance(payload, dict) or payload.get("v") != TOKEN_VERSION:
         raise TokenError("unknown consent token version")
-    key = public.get(payload.get("k"))  # type: ignore[arg-type]
+    kid = payload.get("k")
+    key = public.get(kid) if isinstance(kid, str) else None
     if key is None:
         raise TokenError("consent token signed by an unknown key")
     if not key.verify(signature, body.encode("ascii")):
         raise TokenError("consent token signature does not verify")
     try:
-        choices = {str(k): (bool(int(v[0])), str(v[1])) for k, v in dict(payload["p"]).items()}
+        choices = {
+            str(k): (bool(int(v[0])), str(v[1])) for k, v in dict(payload["p"]).items()
+        }
         return TokenPayload(
             site=str(payload["s"]),
             consent_id=str(payload["i"]),
@@ -185,5 +188,5 @@ def read_token(token: str, public: Mapping[str, PublicKey]) -> TokenPayload:
             choices=choices,
             decision_id=str(payload.get("d", "")),
         )
-    except (KeyError, TypeError, ValueError, IndexError) as e:
+    except (KeyError, TypeError, ValueError, IndexError, OverflowError) as e:
         raise TokenError("consent token lacks a field") from e

@@ -41,11 +41,11 @@ BUILTIN: Final[dict[str, dict[str, str]]] = {
         "title": "Vos choix sur les cookies",
         "intro": (
             "Avec votre accord, nous et nos partenaires utilisons des cookies et lisons des "
-            "informations sur votre appareil pour les finalités suivantes :"
+            "informations sur votre appareil pour les finalités suivantes\u202f:"
         ),
         "withdraw": (
             "Vous pouvez accepter, refuser ou retirer votre consentement à tout moment, "
-            "via le lien « Gérer mes cookies » présent sur chaque page."
+            "via le lien «\u202fGérer mes cookies\u202f» présent sur chaque page."
         ),
         "accept_all": "Tout accepter",
         "refuse_all": "Tout refuser",
@@ -65,9 +65,9 @@ BUILTIN: Final[dict[str, dict[str, str]]] = {
             "Ce contenu est fourni par un service tiers ({purpose}). "
             "Il ne se charge qu'avec votre accord."
         ),
-        "placeholder_button": "Autoriser « {purpose} »",
+        "placeholder_button": "Autoriser «\u202f{purpose}\u202f»",
         "saved": "Vos choix sont enregistrés.",
-        "controller": "Responsable du traitement : {controller}",
+        "controller": "Responsable du traitement\u202f: {controller}",
         "refusal_label": "Si vous refusez",
         "offline": "Vos choix sont appliqués ; ils seront enregistrés dès que possible.",
     },

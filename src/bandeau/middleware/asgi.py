@@ -1,0 +1,180 @@
+"""`BandeauMiddleware`: server-side enforcement for any ASGI app (Starlette, FastAPI, Django's
+ASGI handler, Quart…). A plain ASGI class (STYLE 3): the app first, keyword options checked once,
+other scope types passed straight through, `send` wrapped to edit the response."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from typing import Any
+
+from ..keys import KeyRing, PublicKey
+from ..policy import Policy
+from .enforce import Reading
+from .options import Options, Page
+
+__all__ = ["BandeauMiddleware"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+# lengths of set-cookie, content-type, content-encoding, content-security-policy
+_NOTABLE_LENGTHS = frozenset({10, 12, 16, 23})
+
+
+class BandeauMiddleware:
+    """Reads the consent cookie, exposes the reader's consent to the app, and enforces it.
+
+    The app finds `scope["state"]["bandeau"]` (a `bandeau.Consent`; Starlette and FastAPI:
+    `request.state.bandeau`), `scope["state"]["bandeau_gpc"]` (the GPC signal, GPC-01) and
+    `scope["state"]["bandeau_features"]` (the features whose purposes are all allowed).
+    Options: see `docs/middleware.md`.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        policy: Policy,
+        public_keys: PublicKey | Mapping[str, PublicKey],
+        strict: bool = False,
+        rewrite_html: bool = False,
+        insert_banner: bool = False,
+        banner_url: str = "",
+        refresh_cookie: bool = False,
+        signing_keys: KeyRing | None = None,
+        secure: bool | None = None,
+        max_buffer: int = 1 << 20,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.app = app
+        self.options = Options(
+            policy,
+            public_keys,
+            strict=strict,
+            rewrite_html=rewrite_html,
+            insert_banner=insert_banner,
+            banner_url=banner_url,
+            refresh_cookie=refresh_cookie,
+            signing_keys=signing_keys,
+            secure=secure,
+            max_buffer=max_buffer,
+            clock=clock,
+        )
+        self.enforcer = self.options.enforcer
+        self._clock = clock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind != "http" and kind != "websocket":
+            await self.app(scope, receive, send)
+            return
+        cookies: list[str] = []
+        gpc: list[str] = []
+        for key, value in scope["headers"]:
+            if key == b"cookie":
+                cookies.append(value.decode("latin-1"))
+            elif key == b"sec-gpc":
+                gpc.append(value.decode("latin-1"))
+        now = int(self._clock())
+        https = scope.get("scheme") in ("https", "wss")
+        reading = self.enforcer.read(cookies, gpc, now, https=https)
+        state = scope.get("state")
+        if state is None:
+            state = scope["state"] = {}
+        state["bandeau"] = reading.consent
+        state["bandeau_gpc"] = reading.gpc
+        state["bandeau_features"] = reading.features
+        if kind != "http":
+            await self.app(scope, receive, send)
+            return
+        await self.app(scope, receive, _Response(self, reading, scope, send, now).send)
+
+
+class _Response:
+    """Edits one response on its way out: `Set-Cookie` headers always, the body only when
+    HTML rewriting applies to it."""
+
+    __slots__ = ("_held", "_mw", "_now", "_page", "_reading", "_scope", "_send")
+
+    def __init__(
+        self, mw: BandeauMiddleware, reading: Reading, scope: Scope, send: Send, now: int
+    ) -> None:
+        self._mw = mw
+        self._reading = reading
+        self._scope = scope
+        self._send = send
+        self._now = now
+        self._page: Page | None = None
+        self._held: Message | None = None
+
+    async def send(self, message: Message) -> None:
+        kind = message["type"]
+        if kind == "http.response.start":
+            await self._start(message)
+        elif kind == "http.response.body" and self._page is not None:
+            await self._body(message)
+        else:
+            if self._held is not None:  # e.g. http.response.pathsend: the body is not ours
+                start, self._held, self._page = self._held, None, None
+                await self._send(start)
+            await self._send(message)
+
+    async def _start(self, message: Message) -> None:
+        enforcer, reading = self._mw.enforcer, self._reading
+        headers: list[tuple[bytes, bytes]] = []
+        changed = reading.needs_edit
+        sets_consent = False
+        content_type = encoding = csp = b""
+        for key, value in message.get("headers", ()):
+            if len(key) in _NOTABLE_LENGTHS:  # skip lowercasing most headers
+                name = key.lower()
+                if name == b"set-cookie":
+                    text = value.decode("latin-1")
+                    if not enforcer.keeps(reading, text, self._now):
+                        changed = True
+                        continue
+                    sets_consent = sets_consent or enforcer.sets_consent(text)
+                elif name == b"content-type":
+                    content_type = value
+                elif name == b"content-encoding":
+                    encoding = value
+                elif name == b"content-security-policy":
+                    csp = value
+            headers.append((key, value))
+        extra = enforcer.extra_cookies(reading, app_sets_consent=sets_consent)
+        headers.extend((b"set-cookie", h.encode("latin-1")) for h in extra)
+        options = self._mw.options
+        if options.rewriting and self._scope.get("method") != "HEAD":
+            self._page = options.page(
+                reading,
+                status=int(message.get("status", 200)),
+                content_type=content_type.decode("latin-1"),
+                content_encoding=encoding.decode("latin-1"),
+                csp=csp.decode("latin-1"),
+            )
+        if self._page is not None:
+            self._held = {**message, "headers": headers}
+            return
+        if changed or extra:
+            message = {**message, "headers": headers}
+        await self._send(message)
+
+    async def _body(self, message: Message) -> None:
+        page = self._page
+        if page is None:  # pragma: no cover - send() only calls this with a page
+            return
+        body = bytes(message.get("body", b""))
+        more = bool(message.get("more_body", False))
+        out = page.rewriter.feed(body)
+        if not more:
+            out += page.rewriter.close()
+        held, self._held = self._held, None
+        if held is not None:
+            headers = [(k, v) for k, v in held["headers"] if k.lower() != b"content-length"]
+            if not more:  # the whole body came at once: its new length is known
+                headers.append((b"content-length", str(len(out)).encode()))
+            await self._send({**held, "headers": headers})
+        await self._send({**message, "body": out, "more_body": more})

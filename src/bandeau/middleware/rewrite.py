@@ -1,0 +1,472 @@
+"""Streaming HTML rewriting: gate refused third-party `<script src>` and `<iframe src>`, insert the
+banner. For apps that cannot edit their templates (DESIGN §3, gated markup; LAW-01, CNIL-03 (c)).
+
+`HtmlRewriter` copies the document through byte for byte and rewrites only the opening tags
+concerned. It is a small incremental tokenizer that follows the HTML tokenizer where it matters:
+tags with quoted attributes (a `>` inside quotes does not end a tag), comments, bogus comments
+and doctypes, and the raw-text elements (`<script>`, `<style>`, `<textarea>`, `<title>`,
+`<iframe>`, `<noscript>`…) whose content is never markup. Between chunks it keeps only the
+unfinished construct (a tag cut in two, the last bytes of a comment or of a script), never the
+document. A start tag longer than `max_tag` bytes is copied through unchanged.
+
+Not covered, by design: markup inside script strings that the HTML tokenizer's "double
+escaped" state would treat as text (`<!-- <script>` inside a script), foreign content's CDATA
+sections, and documents in UTF-16 or UTF-32 (the adapters skip those).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Final
+
+__all__ = ["HostRules", "HtmlRewriter", "banner_snippet", "url_host"]
+
+_WS: Final = rb"[\t\n\f\r\x20]"
+_SEP: Final = rb"[\t\n\f\r\x20/]"
+_NAME_FIRST: Final = rb"[^\t\n\f\r\x20/>]"
+_NAME_REST: Final = rb"[^\t\n\f\r\x20/=>]"
+_VALUE: Final = rb"(?:\"[^\"]*+\"|'[^']*+'|[^\t\n\f\r\x20>\"'][^\t\n\f\r\x20>]*+|(?=>))"
+# One attribute as the HTML tokenizer reads it: a name, then `= value` unless no `=` follows.
+# When `=` follows but its value is not complete yet, nothing matches: the tag is unfinished.
+_ATTR: Final = (
+    _SEP + rb"*+(" + _NAME_FIRST + _NAME_REST + rb"*+)"
+    rb"(?:" + _WS + rb"*+=" + _WS + rb"*+(" + _VALUE + rb")|(?!" + _WS + rb"*+=))"
+)
+# A whole start or end tag. Possessive and atomic parts keep it linear on unfinished input.
+_TAG_RE: Final = re.compile(
+    rb"<(/?)([A-Za-z][^\t\n\f\r\x20/>]*+)((?>" + _ATTR + rb")*+)" + _SEP + rb"*+>"
+)
+_ATTR_RE: Final = re.compile(_ATTR)
+_NONCE_RE: Final = re.compile(r"'nonce-([A-Za-z0-9+/_=-]{1,200})'")
+
+RAW_TEXT: Final = frozenset(
+    {
+        b"script",
+        b"style",
+        b"textarea",
+        b"title",
+        b"xmp",
+        b"iframe",
+        b"noembed",
+        b"noframes",
+        b"noscript",
+    }
+)
+_NOTABLE: Final = RAW_TEXT | {b"head", b"body", b"plaintext"}
+_DATA, _RAW, _COMMENT, _BOGUS, _PLAINTEXT, _LONG_TAG = range(6)
+_LETTERS: Final = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_SCHEME_RE: Final = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+_DEFAULT_PORTS: Final = {"http": 80, "https": 443}
+_FAST_URL_RE: Final = re.compile(
+    r"(?:(https?|HTTPS?):)?//([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)(?::([0-9]{1,5}))?(?=[/?#]|$)"
+)
+
+
+def url_host(value: str) -> tuple[str, int | None] | None:
+    """Host and port a `src` value loads from, or None for a relative or non-http(s) URL.
+
+    Read the way a browser reads it: entities decoded, tabs and newlines dropped, `\\` as `/`,
+    any number of slashes after `https:`, user info dropped, host lowercased.
+    """
+    fast = _FAST_URL_RE.match(value)
+    if fast is not None:  # the common, clean case: scheme://host[:port]/...
+        scheme_text, host, port_text = fast.group(1, 2, 3)
+        if port_text is None:
+            return host.lower(), _DEFAULT_PORTS.get(scheme_text.lower()) if scheme_text else None
+        return host.lower(), int(port_text)
+    if "&" in value:
+        value = html.unescape(value)
+    value = value.strip(
+        "\x00\x01\x02\x03\x04\x05\x06\x07\x08\t\n\x0b\x0c\r\x0e\x0f\x10\x11"
+        "\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f "
+    )
+    value = value.replace("\t", "").replace("\n", "").replace("\r", "").replace("\\", "/")
+    scheme: str | None = None
+    if value.startswith("//"):
+        rest = value[2:]
+    else:
+        m = _SCHEME_RE.match(value)
+        if m is None:
+            return None
+        scheme = m.group(1).lower()
+        if scheme not in _DEFAULT_PORTS:
+            return None
+        rest = value[m.end() :].lstrip("/")
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0].rpartition("@")[2]
+    if authority.startswith("["):
+        host, _, tail = authority[1:].partition("]")
+        port_text = tail[1:] if tail.startswith(":") else ""
+    else:
+        host, _, port_text = authority.partition(":")
+    host = host.lower().rstrip(".")
+    if not host:
+        return None
+    port: int | None = None
+    if port_text:
+        if not port_text.isdigit() or len(port_text) > 5:
+            return (host, -1)
+        port = int(port_text)
+    elif scheme is not None:
+        port = _DEFAULT_PORTS[scheme]
+    return host, port
+
+
+@dataclass(frozen=True)
+class _HostRule:
+    host: str
+    port: int | None
+    wildcard: bool
+    purpose: str
+
+    def matches(self, host: str, port: int | None) -> bool:
+        if self.wildcard:
+            if not host.endswith("." + self.host):
+                return False
+        elif host != self.host:
+            return False
+        return self.port is None or port is None or port == self.port
+
+
+class HostRules:
+    """Which purposes a URL's host serves, from the policy's `hosts` (`cdn.example.net`,
+    `*.example.net`: subdomains only, `localhost:8001`: that port only; no port: any port)."""
+
+    def __init__(self, declared: Iterable[tuple[str, str]]) -> None:
+        rules: list[_HostRule] = []
+        order: list[str] = []
+        for pattern, purpose in declared:
+            wildcard = pattern.startswith("*.")
+            text = pattern[2:] if wildcard else pattern
+            host, _, port = text.partition(":")
+            rules.append(_HostRule(host.lower(), int(port) if port else None, wildcard, purpose))
+            if purpose not in order:
+                order.append(purpose)
+        self._rules = tuple(rules)
+        self._order = {p: i for i, p in enumerate(order)}
+
+    def __bool__(self) -> bool:
+        return bool(self._rules)
+
+    def purposes(self, url: str) -> tuple[str, ...]:
+        """Purposes declaring the host `url` loads from, in policy order (empty: none)."""
+        found = url_host(url)
+        if found is None:
+            return ()
+        host, port = found
+        hits = {r.purpose for r in self._rules if r.matches(host, port)}
+        return tuple(sorted(hits, key=self._order.__getitem__))
+
+
+def banner_snippet(base_url: str, version: str, nonce: str = "") -> tuple[bytes, bytes]:
+    """The banner's `<link>` (for the head) and `<script>` (first in the body), as in
+    `docs/banner.md`; `nonce` is the page's CSP nonce when it has one."""
+    base = html.escape(base_url.rstrip("/"), quote=True)
+    query = f"?v={html.escape(version, quote=True)}" if version else ""
+    attr = f' nonce="{html.escape(nonce, quote=True)}"' if nonce else ""
+    link = f'<link rel="stylesheet" href="{base}/banner.css{query}"{attr}>'
+    script = f'<script{attr} src="{base}/banner.js{query}"></script>'
+    return link.encode(), script.encode()
+
+
+def csp_nonce(policy: str) -> str:
+    """The first `'nonce-…'` source of a Content-Security-Policy header value, or ''."""
+    m = _NONCE_RE.search(policy)
+    return m.group(1) if m else ""
+
+
+Gate = Callable[[str], str]
+"""Maps a `src` URL to the `data-bandeau` expression gating it, or '' to leave it as it is."""
+
+
+class HtmlRewriter:
+    """Feed the document's bytes chunk by chunk; each `feed` returns what can be sent now, and
+    `close` the rest. Concatenated, the output equals the rewrite of the whole document,
+    wherever the chunk boundaries fall."""
+
+    def __init__(
+        self,
+        gate: Gate,
+        *,
+        head: bytes = b"",
+        body: bytes = b"",
+        max_tag: int = 65536,
+    ) -> None:
+        self._gate = gate
+        self._head = head
+        self._body = body
+        self._max_tag = max_tag
+        self._buf = b""
+        self._mode = _DATA
+        self._raw = b""  # end tag name awaited in _RAW mode
+        self._waiting = 0  # no '>' in _buf before this offset: an unfinished tag is still so
+        self._long = 0  # state of the quote tracker in _LONG_TAG mode
+
+    def feed(self, data: bytes) -> bytes:
+        buf = self._buf + data if self._buf else data
+        if self._waiting and len(buf) <= self._max_tag and buf.find(b">", self._waiting) < 0:
+            self._buf = buf
+            self._waiting = len(buf)
+            return b""
+        out: list[bytes] = []
+        pos = self._run(buf, out, final=False)
+        self._buf = buf[pos:]
+        return out[0] if len(out) == 1 else b"".join(out)
+
+    def close(self) -> bytes:
+        """The rest of the document: an unfinished construct at the end is copied as it is."""
+        out: list[bytes] = []
+        self._run(self._buf, out, final=True)
+        self._buf = b""
+        self._waiting = 0
+        return b"".join(out)
+
+    # ---------------------------------------------------------------- the scanner
+
+    def _run(self, buf: bytes, out: list[bytes], *, final: bool) -> int:
+        """Scan `buf`; append the output to `out`; return where the unfinished tail starts.
+
+        Source bytes are copied in runs: `flush` is the first byte not yet copied, and only a
+        rewritten tag or an insertion interrupts a run."""
+        i, n, flush = 0, len(buf), 0
+        self._waiting = 0
+        stop = n  # where the kept tail starts
+        while i < n:
+            mode = self._mode
+            if mode == _DATA:
+                i = buf.find(b"<", i)
+                if i < 0:
+                    i = n
+                    break
+                if i + 1 >= n:
+                    stop = i
+                    break
+                c = buf[i + 1]
+                if c in _LETTERS or (c == 0x2F and i + 2 < n and buf[i + 2] in _LETTERS):
+                    m = _TAG_RE.match(buf, i)
+                    if m is None:
+                        if final:
+                            i = n
+                        elif n - i > self._max_tag:
+                            i = self._start_long_tag(buf, i)
+                            continue
+                        else:
+                            self._waiting = n - i
+                            stop = i
+                        break
+                    slash, name = m.group(1, 2)
+                    if len(name) <= 9:
+                        lower = name.lower()
+                        if lower in _NOTABLE:
+                            out.append(buf[flush:i])
+                            flush = i = self._tag(m, bool(slash), lower, out)
+                            continue
+                    i = m.end()
+                elif c == 0x2F:  # "</" then no letter
+                    if i + 2 >= n:
+                        stop = i
+                        break
+                    if buf[i + 2] == 0x3E:  # "</>" is dropped by browsers; copy it
+                        i += 3
+                    else:
+                        i += 2
+                        self._mode = _BOGUS
+                elif c == 0x21:  # "<!"
+                    if n - i < 6 and buf[i : i + 4] == b"<!--"[: n - i] and not final:
+                        stop = i
+                        break
+                    if buf.startswith(b"<!--", i):
+                        if buf.startswith(b">", i + 4):
+                            i += 5
+                        elif buf.startswith(b"->", i + 4):
+                            i += 6
+                        else:
+                            i += 4
+                            self._mode = _COMMENT
+                    else:
+                        i += 2
+                        self._mode = _BOGUS
+                elif c == 0x3F:  # "<?"
+                    i += 2
+                    self._mode = _BOGUS
+                else:
+                    i += 1
+            elif mode == _COMMENT:
+                a, b = buf.find(b"-->", i), buf.find(b"--!>", i)
+                if a < 0 and b < 0:
+                    stop = n if final else max(i, n - 3)
+                    i = n
+                    break
+                k = a if b < 0 or (0 <= a < b) else b
+                i = buf.index(b">", k) + 1
+                self._mode = _DATA
+            elif mode == _BOGUS:
+                j = buf.find(b">", i)
+                if j < 0:
+                    i = n
+                    break
+                i = j + 1
+                self._mode = _DATA
+            elif mode == _RAW:
+                i, stop = self._raw_text(buf, i, final=final)
+                if self._mode == _RAW:
+                    break
+            elif mode == _LONG_TAG:
+                i = self._long_tag(buf, i)
+            else:  # _PLAINTEXT: the rest of the document is text
+                i = n
+                break
+        if final:
+            stop = n
+        out.append(buf[flush:stop])
+        return stop
+
+    def _raw_text(self, buf: bytes, i: int, *, final: bool) -> tuple[int, int]:
+        """Skip raw text up to its end tag `</name` followed by space, `/` or `>`; returns the
+        position reached and where a kept tail would start."""
+        name, n = self._raw, len(buf)
+        size = len(name) + 2
+        j = buf.find(b"</", i)
+        while j >= 0:
+            end = j + size
+            if end >= n:
+                break
+            if buf[j + 2 : end].lower() == name and buf[end] in b"\t\n\f\r />":
+                self._mode = _DATA
+                return j, n
+            j = buf.find(b"</", j + 1)
+        if final:
+            return n, n
+        return n, (j if j >= 0 else max(i, n - size))
+
+    def _tag(self, m: re.Match[bytes], end_tag: bool, name: bytes, out: list[bytes]) -> int:
+        """A tag that matters (head, body, script, iframe, raw text): output it, possibly
+        rewritten or with an insertion, and return where it ends."""
+        if end_tag:
+            if name == b"head" and self._head:
+                out.append(self._head)
+                self._head = b""
+            out.append(m.group(0))
+            return m.end()
+        if name == b"body":
+            if self._head:
+                out.append(self._head)
+                self._head = b""
+            out.append(m.group(0))
+            if self._body:
+                out.append(self._body)
+                self._body = b""
+        elif name in (b"script", b"iframe"):
+            out.append(self._gated(name, m))
+        else:
+            out.append(m.group(0))
+        if name in RAW_TEXT:
+            self._mode, self._raw = _RAW, name
+        elif name == b"plaintext":
+            self._mode = _PLAINTEXT
+        return m.end()
+
+    def _gated(self, name: bytes, m: re.Match[bytes]) -> bytes:
+        """The tag, rewritten into gated markup when its `src` loads from a refused host."""
+        tag = m.group(0)
+        start = m.start()
+        attrs: dict[bytes, tuple[int, int, bytes]] = {}  # first occurrence: (start, end, value)
+        spans: list[tuple[bytes, int, int, int]] = []  # every attribute: name, start, end, v0
+        for a in _ATTR_RE.finditer(tag, m.end(2) - start):
+            key = a.group(1).lower()
+            value = a.group(2) or b""
+            spans.append((key, a.start(), a.end(), a.start(2) if a.group(2) is not None else -1))
+            if key not in attrs:
+                attrs[key] = (a.start(), a.end(), value)
+        if b"data-bandeau" in attrs or b"src" not in attrs:
+            return tag
+        src = attrs[b"src"][2]
+        if src[:1] in (b'"', b"'"):
+            src = src[1:-1]
+        expression = self._gate(src.decode("latin-1"))
+        if not expression:
+            return tag
+        head = tag[: m.end(2) - start]
+        inserted = f' data-bandeau="{html.escape(expression, quote=True)}"'.encode()
+        parts: list[bytes] = []
+        cursor = len(head)
+        if name == b"script":
+            inserted = b' type="text/plain"' + inserted
+            original = attrs.get(b"type")
+            if original is not None and original[2]:
+                value = original[2]
+                if value[:1] in (b'"', b"'"):
+                    value = value[1:-1]
+                # always quoted: an unquoted value could run into what follows the tag name
+                inserted += b' data-type="' + value.replace(b'"', b"&quot;") + b'"'
+            for key, s, e, _ in spans:
+                if key == b"type":
+                    parts.append(tag[cursor:s])
+                    cursor = e
+        else:
+            seen_src = False
+            for key, s, e, v0 in spans:
+                if key != b"src":
+                    continue
+                parts.append(tag[cursor:s])
+                if not seen_src:  # the first src is renamed, later duplicates dropped
+                    seen_src = True
+                    attr = tag[s:e]
+                    parts.append(attr[: len(attr) - len(attr.lstrip(b"\t\n\f\r /"))])
+                    parts.append(b"data-bandeau-src=" + (tag[v0:e] if v0 >= 0 else b'""'))
+                cursor = e
+        parts.append(tag[cursor:])
+        return head + inserted + b"".join(parts)
+
+    # ---------------------------------------------------------------- overlong start tags
+
+    def _start_long_tag(self, buf: bytes, i: int) -> int:
+        """A tag past `max_tag` bytes: copy it through unchanged, tracking quotes only to find
+        where it ends."""
+        name_end = i + 2 if buf[i + 1] == 0x2F else i + 1
+        while name_end < len(buf) and buf[name_end] not in b"\t\n\f\r />":
+            name_end += 1
+        name = buf[i + 1 : name_end].lower()
+        self._raw = name if name in RAW_TEXT else b""  # an end tag's name starts with '/'
+        self._mode, self._long = _LONG_TAG, 0
+        return name_end
+
+    def _long_tag(self, buf: bytes, i: int) -> int:
+        n = len(buf)
+        state = self._long  # 0 in tag, 1 after '=', 2 in "…", 3 in '…', 4 unquoted value
+        while i < n:
+            c = buf[i]
+            if state == 0:
+                j = min((k for k in (buf.find(b">", i), buf.find(b"=", i)) if k >= 0), default=-1)
+                if j < 0:
+                    i = n
+                    break
+                i = j + 1
+                if buf[j] == 0x3E:
+                    self._mode = _RAW if self._raw else _DATA
+                    return i
+                state = 1
+            elif state == 1:
+                if c in b"\t\n\f\r ":
+                    i += 1
+                elif c == 0x22:
+                    state, i = 2, i + 1
+                elif c == 0x27:
+                    state, i = 3, i + 1
+                else:
+                    state = 4 if c != 0x3E else 0
+            elif state in (2, 3):
+                j = buf.find(b'"' if state == 2 else b"'", i)
+                if j < 0:
+                    i = n
+                    break
+                state, i = 0, j + 1
+            else:
+                while i < n and buf[i] not in b"\t\n\f\r >":
+                    i += 1
+                if i < n:
+                    state = 0
+        self._long = state
+        return i

@@ -1,0 +1,215 @@
+"""`BandeauWSGIMiddleware`: server-side enforcement for any WSGI app (Flask, Django, Bottle…),
+over the same core and options as the ASGI middleware (PEP 3333)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from types import TracebackType
+from typing import Any
+
+from ..keys import KeyRing, PublicKey
+from ..policy import Policy
+from .enforce import Reading
+from .options import Options, Page
+
+__all__ = ["BandeauWSGIMiddleware"]
+
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+Headers = list[tuple[str, str]]
+Write = Callable[[bytes], object]
+StartResponse = Callable[..., Write]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+class BandeauWSGIMiddleware:
+    """Reads the consent cookie, exposes the reader's consent to the app, and enforces it.
+
+    The app finds `environ["bandeau.consent"]` (a `bandeau.Consent`; Django:
+    `request.META["bandeau.consent"]`), `environ["bandeau.gpc"]` (the GPC signal, GPC-01) and
+    `environ["bandeau.features"]`. Options: see `docs/middleware.md`.
+    """
+
+    def __init__(
+        self,
+        app: WSGIApp,
+        *,
+        policy: Policy,
+        public_keys: PublicKey | Mapping[str, PublicKey],
+        strict: bool = False,
+        rewrite_html: bool = False,
+        insert_banner: bool = False,
+        banner_url: str = "",
+        refresh_cookie: bool = False,
+        signing_keys: KeyRing | None = None,
+        secure: bool | None = None,
+        max_buffer: int = 1 << 20,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.app = app
+        self.options = Options(
+            policy,
+            public_keys,
+            strict=strict,
+            rewrite_html=rewrite_html,
+            insert_banner=insert_banner,
+            banner_url=banner_url,
+            refresh_cookie=refresh_cookie,
+            signing_keys=signing_keys,
+            secure=secure,
+            max_buffer=max_buffer,
+            clock=clock,
+        )
+        self.enforcer = self.options.enforcer
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        now = int(self.options.clock())
+        https = environ.get("wsgi.url_scheme") == "https"
+        cookie, gpc = environ.get("HTTP_COOKIE"), environ.get("HTTP_SEC_GPC")
+        reading = self.enforcer.read(
+            [str(cookie)] if cookie else [], [str(gpc)] if gpc else [], now, https=https
+        )
+        environ["bandeau.consent"] = reading.consent
+        environ["bandeau.gpc"] = reading.gpc
+        environ["bandeau.features"] = reading.features
+        response = _Response(self, reading, start_response, now, environ)
+        body = self.app(environ, response.start_response)
+        if not self.options.rewriting:
+            return body
+        return _Body(body, response)
+
+
+class _Response:
+    """The app's `start_response`, seen by the middleware: cookies are edited at once; an HTML
+    page being rewritten has its headers sent only when its new length is known or streaming
+    starts."""
+
+    def __init__(
+        self,
+        mw: BandeauWSGIMiddleware,
+        reading: Reading,
+        start_response: StartResponse,
+        now: int,
+        environ: dict[str, Any],
+    ) -> None:
+        self.mw = mw
+        self.reading = reading
+        self.real = start_response
+        self.now = now
+        self.head = environ.get("REQUEST_METHOD") == "HEAD"
+        self.page: Page | None = None
+        self.status = ""
+        self.headers: Headers = []
+        self.length: int | None = None  # the app's Content-Length, for a page being rewritten
+        self.write: Write | None = None  # set once the real start_response was called
+
+    def start_response(
+        self, status: str, headers: Headers, exc_info: ExcInfo | None = None
+    ) -> Write:
+        if exc_info is not None and self.write is not None:
+            # too late to change anything: the real server re-raises (PEP 3333)
+            return self.real(status, headers, exc_info)
+        enforcer, reading = self.mw.enforcer, self.reading
+        kept: Headers = []
+        sets_consent = False
+        content_type = encoding = csp = ""
+        length: str | None = None
+        for name, value in headers:
+            lower = name.lower()
+            if lower == "set-cookie":
+                if not enforcer.keeps(reading, value, self.now):
+                    continue
+                sets_consent = sets_consent or enforcer.sets_consent(value)
+            elif lower == "content-type":
+                content_type = value
+            elif lower == "content-encoding":
+                encoding = value
+            elif lower == "content-security-policy":
+                csp = value
+            elif lower == "content-length":
+                length = value
+            kept.append((name, value))
+        extra = enforcer.extra_cookies(reading, app_sets_consent=sets_consent)
+        kept.extend(("Set-Cookie", h) for h in extra)
+        options = self.mw.options
+        self.page = None
+        if options.rewriting and not self.head:
+            code = status.split(" ", 1)[0]
+            self.page = options.page(
+                reading,
+                status=int(code) if code.isdigit() else 200,
+                content_type=content_type,
+                content_encoding=encoding,
+                csp=csp,
+            )
+        if self.page is None:
+            self.write = self.real(status, kept, exc_info)
+            return self.write
+        self.status = status
+        self.headers = [(k, v) for k, v in kept if k.lower() != "content-length"]
+        self.length = int(length) if length and length.isdigit() else None
+        if self.length is not None and self.length > options.max_buffer:
+            self.length = None
+        return self._legacy_write
+
+    def send_headers(self, length: int | None = None) -> Write:
+        if self.write is None:
+            headers = self.headers
+            if length is not None:
+                headers = [*headers, ("Content-Length", str(length))]
+            self.write = self.real(self.status, headers)
+        return self.write
+
+    def _legacy_write(self, data: bytes) -> object:
+        """`write()` of PEP 3333 for apps that use it: the page then streams."""
+        self.length = None
+        write = self.send_headers()
+        return write(self.page.rewriter.feed(data) if self.page is not None else data)
+
+
+class _Body:
+    """The response body when the middleware may rewrite: an iterable with `close()` that
+    closes the app's (PEP 3333), so closing works even if iteration never started."""
+
+    def __init__(self, body: Iterable[bytes], response: _Response) -> None:
+        self._body = body
+        self._response = response
+        self._slack = 65536  # what insertions may add to a page before it counts as streamed
+
+    def __iter__(self) -> Iterator[bytes]:
+        response = self._response
+        kept: list[bytes] = []
+        size = 0
+        for chunk in self._body:
+            page = response.page
+            if page is None:
+                yield chunk
+                continue
+            out = page.rewriter.feed(chunk)
+            if response.length is not None:  # a complete page: rewrite it, then say its length
+                kept.append(out)
+                size += len(out)
+                if size <= response.length + self._slack:
+                    continue
+                response.length = None  # longer than announced: stream it after all
+                out = b"".join(kept)
+            response.send_headers()
+            if out:
+                yield out
+        page = response.page
+        if page is None:
+            return
+        out = page.rewriter.close()
+        if response.length is not None:
+            body = b"".join((*kept, out))
+            response.send_headers(len(body))
+            yield body
+            return
+        response.send_headers()
+        if out:
+            yield out
+
+    def close(self) -> None:
+        close = getattr(self._body, "close", None)
+        if close is not None:
+            close()
