@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
-from typing import Final
+from typing import Final, Literal
 from urllib.parse import urlsplit
 
 import uvicorn
@@ -31,6 +31,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from ..keys import KeyRing
+from ..middleware import BandeauMiddleware
 from ..policy import Policy, parse_policy
 from ..settings import Settings
 from ..store import Store, open_store
@@ -79,7 +80,8 @@ def demo_policy(host: str, port: int) -> Policy:
 class DemoApps:
     """The demo's three ASGI apps and what the tests look at."""
 
-    site: FastAPI  # publisher pages + bandeau API, one origin
+    site: ASGIApp  # publisher pages + bandeau API, one origin, behind bandeau's middleware
+    api: FastAPI  # the same app without the middleware
     social: ASGIApp  # fake social network
     ads: ASGIApp  # fake ad network
     policy: Policy
@@ -112,8 +114,12 @@ def build_demo(settings: Settings) -> DemoApps:
     )
     publisher.mount(app)
     log = RequestLog()
+    enforced = BandeauMiddleware(
+        app, policy=policy, public_keys=keys.public, refresh_cookie=True, signing_keys=keys
+    )
     return DemoApps(
-        site=app,
+        site=enforced,
+        api=app,
         social=social_app(social_origin, log),
         ads=ads_app(ads_origin, log),
         policy=policy,
@@ -125,14 +131,17 @@ def build_demo(settings: Settings) -> DemoApps:
     )
 
 
-def _uvicorn(app: ASGIApp, host: str, port: int) -> uvicorn.Server:
+def _uvicorn(
+    app: ASGIApp, host: str, port: int, lifespan: Literal["on", "off"] = "off"
+) -> uvicorn.Server:
+    """A server for one of the demo's apps; the bandeau app runs its lifespan (checkpoints)."""
     config = uvicorn.Config(
         app,
         host=host,
         port=port,
         log_level="warning",
         access_log=False,
-        lifespan="off",
+        lifespan=lifespan,
         ws="none",
         timeout_graceful_shutdown=2,
     )
@@ -160,7 +169,9 @@ async def serve_demo(host: str, port: int, data_dir: Path) -> None:
                     group.append(_listen(socket.AF_INET6, "::1", p))
                 groups.append(group)
         trio: tuple[ASGIApp, ...] = (apps.site, apps.social, apps.ads)
-        servers = [_uvicorn(app, host, port + i) for i, app in enumerate(trio)]
+        servers = [
+            _uvicorn(app, host, port + i, "on" if i == 0 else "off") for i, app in enumerate(trio)
+        ]
         await asyncio.gather(
             *(srv.serve(sockets=group) for srv, group in zip(servers, groups, strict=True))
         )
@@ -279,8 +290,8 @@ class DemoServer:
     def _start(self) -> None:
         apps: tuple[ASGIApp, ...] = (self.apps.site, self.apps.social, self.apps.ads)
         self._servers = [
-            _uvicorn(app, self.host, group[0].getsockname()[1])
-            for app, group in zip(apps, self._sockets, strict=True)
+            _uvicorn(app, self.host, group[0].getsockname()[1], "on" if i == 0 else "off")
+            for i, (app, group) in enumerate(zip(apps, self._sockets, strict=True))
         ]
 
         async def main() -> None:

@@ -54,6 +54,9 @@ NBSP: Final = "\u00a0"
 _FR_SPACE_BEFORE: Final = re.compile(r" ([:;!?»])")
 
 
+TARGETING_COOKIE = "_lq_ciblage"
+
+
 def french(text: str) -> str:
     """French typography: a no-break space before : ; ! ? » and after «, so that no line
     starts with a lone colon."""
@@ -586,10 +589,16 @@ class Publisher:
                 status: int = 200) -> HTMLResponse:
         with self._comments_lock:
             comments = list(self.comments[lang])
-        return self.page(
+        response = self.page(
             f"article_{lang}.html", lang, request.url.path, status,
             comments=comments, notice=notice,
         )
+        # The publisher's own server sets an ad-targeting cookie on every article, declared
+        # under "advertising": bandeau's middleware removes it unless the reader allowed it.
+        response.set_cookie(
+            TARGETING_COOKIE, "rubrique-locale", max_age=395 * 86400, path="/", samesite="lax"
+        )
+        return response
 
     def other(self, request: Request, lang: str, slug: str) -> HTMLResponse:
         if slug not in ARTICLES:
