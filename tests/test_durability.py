@@ -26,6 +26,7 @@ from bandeau.policy import Policy, parse_policy
 
 from .live import free_port
 from .store.conftest import PG_URL
+from .wire import decision_body
 
 
 def bandeau(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -96,22 +97,7 @@ class Served:
             self.proc.wait(timeout=20)
 
     def body(self, action: str = "accept_all") -> dict[str, Any]:
-        return {
-            "id": str(uuid.uuid4()),
-            "action": action,
-            "layer": "first",
-            "control": action,
-            "lang": "fr",
-            "page": "/",
-            "choices": {
-                p.key: {
-                    "granted": action == "accept_all" or p.kind != "consent",
-                    "digest": p.digest,
-                }
-                for p in self.policy.purposes
-                if p.kind != "strictly_necessary"
-            },
-        }
+        return decision_body(self.policy, action)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -21,6 +21,7 @@ from bandeau.settings import Settings
 from bandeau.store import Store, open_store
 
 from .live import free_port, serving
+from .wire import decision_body
 
 SITE = "/v1/sites/lequotidien"
 ADMIN = "s3cret-admin-token"
@@ -32,22 +33,7 @@ class Server:
         self.http = httpx.Client(base_url=url, headers={"Origin": policy.origins[0]})
 
     def decide(self, action: str = "accept_all") -> dict[str, Any]:
-        body = {
-            "id": str(uuid.uuid4()),
-            "action": action,
-            "layer": "first",
-            "control": action,
-            "lang": "fr",
-            "page": "/",
-            "choices": {
-                p.key: {
-                    "granted": action == "accept_all" or p.kind != "consent",
-                    "digest": p.digest,
-                }
-                for p in self.policy.purposes
-                if p.kind != "strictly_necessary"
-            },
-        }
+        body = decision_body(self.policy, action)
         r = self.http.post(f"{SITE}/decisions", json=body)
         assert r.status_code == 201, r.text
         return dict(r.json())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from bandeau.settings import Settings
 from bandeau.store import Store, open_store
 
 from .live import free_port, serving
+from .wire import decision_body
 
 SITE = "/v1/sites/lequotidien"
 
@@ -29,28 +29,13 @@ class Api:
         self.http = httpx.Client(base_url=url, headers={"Origin": self.origin})
 
     def body(self, action: str = "refuse_all", **changes: Any) -> dict[str, Any]:
-        granted = {
-            "accept_all": lambda p: True,
-            "refuse_all": lambda p: p.kind != "consent",
-        }.get(action, lambda p: False)
-        body: dict[str, Any] = {
-            "id": str(uuid.uuid4()),
-            "action": action,
-            "layer": "first",
-            "control": action,
-            "lang": "fr",
+        base = {
             "page": "/article?utm_source=x#top",
             "build": "b" * 16,
             "version": self.policy.version,
-            "choices": {
-                p.key: {"granted": granted(p), "digest": p.digest}
-                for p in self.policy.purposes
-                if p.kind != "strictly_necessary"
-            },
             "client_time": 1_780_000_000_000,
         }
-        body.update(changes)
-        return body
+        return decision_body(self.policy, action, **{**base, **changes})
 
     def decide(self, body: dict[str, Any], **kw: Any) -> httpx.Response:
         return self.http.post(f"{SITE}/decisions", json=body, **kw)
