@@ -80,9 +80,7 @@ def _minified() -> tuple[str, bytes]:
 def _config_json(config: Mapping[str, object]) -> str:
     """`config` as a JSON literal that is safe to inline in a script, even inside HTML."""
     text = json.dumps(dict(config), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return (
-        text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-    )
+    return text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
 def render(config: Mapping[str, object]) -> Bundle:

@@ -2,8 +2,8 @@
 //
 // bandeau.banner.render() inlines the site config at the token below, then drops comment lines,
 // blank lines and indentation. So: comments on their own lines, no string split over lines.
-// The code is written dense on purpose: the whole bundle, site config with its texts in every
-// language and the CSS included, must stay under 6 KB gzip. The comments carry the readability.
+// The code is written dense on purpose: the whole bundle (site config with its texts in every
+// language, and the CSS) has a gzip budget (DESIGN 7). The comments carry the readability.
 //
 // Names. W window, D document, LO location, C site config, P purposes, K purposes by key,
 // L language, T texts in L, U ui texts, X purpose texts, S state {key: allowed},
@@ -11,17 +11,21 @@
 // I consent id, Y decided, A purposes an activated element needed, RD "ready" fired,
 // R root #bandeau, B first layer, M settings dialog, V live region, O icon, Z focus before
 // the first layer, Q element that opened the settings, G switches by key, H localStorage key
-// of a decision the server has not acknowledged, CK consent cookie name, NC this script's nonce.
+// of a decision the server has not acknowledged, CK consent cookie name, NC this script's nonce,
+// SP spacer at the end of the page.
 (function(){
 'use strict';
 var W=window,D=document,LO=location,C=__BANDEAU_CONFIG__;
 if(W.bandeau)return;
-var NC=(D.currentScript||{}).nonce||'',H='bandeau.pending',CK=C.cookie.name,GPC=navigator.globalPrivacyControl===!0;
-var P=C.purposes,K={},L=D.documentElement.lang.split('-')[0].toLowerCase();
+var ME=D.currentScript,NC=ME&&ME.nonce||'',H='bandeau.pending',CK=C.cookie.name,GPC=navigator.globalPrivacyControl===!0;
+var P=C.purposes,K={},L=D.documentElement.lang.split('-')[0].toLowerCase(),u;
+// the page speaks a language of the site that this bundle has no texts for: hand over to the
+// bundle of that language (same URL with lang=L, asked once), which runs instead of this one
+if(ME&&ME.src&&!C.texts[L]&&(C.langs||[]).includes(L)&&(u=new URL(ME.src)).searchParams.get('lang')!=L){u.searchParams.set('lang',L);ME=D.createElement('script');ME.src=u;ME.nonce=NC;D.head.append(ME);return}
 P.forEach(p=>K[p.key]=p);
 if(!C.texts[L])L=C.lang;
 var T=C.texts[L]||{},U=T.ui||{},X=T.purposes||{},SEL='[data-bandeau],[data-bandeau-feature],[data-bandeau-feature-off]';
-var S={},F,N=[],I=null,Y,A={},RD,R,B,M,V,O,Z,Q,G;
+var S={},F,N=[],I=null,Y,A={},RD,LB,R,B,M,V,O,Z,Q,G,SP;
 
 // ---- helpers. h(tag, attributes, ...children): null/false attributes are left out, true is '';
 // children may be nested arrays, falsy ones are left out
@@ -39,7 +43,9 @@ var p;
 try{p=JSON.parse(atob(jar()[CK].split('.')[0].replace(/-/g,'+').replace(/_/g,'/')))}catch(e){}
 if(!p||p.s!==C.site||!(p.x>Date.now()/1e3))p=0;
 I=p&&p.i||null;
-P.forEach(o=>{var k=o.key,c=p&&p.p&&p.p[k];S[k]=o.kind=='necessary'||(c&&c[1]===o.digest?c[0]===1:(o.kind=='consent'&&N.push(k),!!(GPC?o.gpc_default:o.default)))});
+P.forEach(o=>{
+var k=o.key,c=p&&p.p&&p.p[k];
+S[k]=o.kind=='necessary'||(c&&c[1]===o.digest?c[0]===1:(o.kind=='consent'&&N.push(k),!!(GPC?o.gpc_default:o.default)))});
 Y=!!p&&!N[0];
 var ft=()=>{F={};P.forEach(o=>o.features.forEach(n=>F[n]=F[n]===!0||S[o.key]))};
 // EXPR: space-separated terms that must all hold; "key" allowed, "!key" refused; unknown key = false
@@ -68,7 +74,6 @@ mk(o,x);
 var s=D.createElement('script'),t=o.dataset.type;
 [...o.attributes].forEach(a=>/^(type|data-bandeau|data-type|nonce)$/.test(a.name)||s.setAttribute(a.name,a.value));
 if(t)s.type=t;
-s.setAttribute('data-bandeau-activated',x);
 s.nonce=o.nonce||NC;s.async=o.hasAttribute('async');s.text=o.text;
 o.replaceWith(s)}
 function ph(e,x){
@@ -83,24 +88,31 @@ Object.keys(jar()).forEach(x=>o.cookies.forEach(c=>x!=CK&&mt(c.name,x)&&['',c.do
 
 // ---- decisions: applied at once, then sent. a action, l layer, c control, k the keys a
 // placeholder grants. "Refuse all" leaves exempt purposes as they are (in the settings: as
-// their switch says). A script that ran cannot be unrun: when a purpose that an activated
-// element needed is now refused, the page reloads once the server has answered.
+// their switch says). A grant answers only the purposes it grants: the others keep their state,
+// and those never asked stay pending. A script that ran cannot be unrun: when a purpose that an
+// activated element needed is now refused, the page reloads once the server has answered.
 function dc(a,l,c,k){
-var o=S,b={id:crypto.randomUUID(),token:jar()[CK]||null,action:a,layer:l,control:c,lang:L,page:LO.pathname,build:C.build,version:C.version,choices:{},gpc:GPC,client_time:Date.now()};
+var o=S,g=a=='grant',b={id:crypto.randomUUID(),token:jar()[CK]||null,action:a,layer:l,control:c,lang:L,page:LO.pathname,build:C.build,version:C.version,choices:{},gpc:GPC,client_time:Date.now()};
 S={};
-P.forEach(p=>{var y=p.key,m=p.kind;S[y]=m=='necessary'||a=='accept_all'||(a=='grant'?k.includes(y)||o[y]:a=='save'||m=='exempt'&&l=='settings'?G[y].checked:m=='exempt'&&o[y]);m!='necessary'&&(b.choices[y]={granted:S[y],digest:p.digest})});
-ft();N=[];Y=1;cl(1);
+P.forEach(p=>{
+var y=p.key,m=p.kind;
+S[y]=m=='necessary'||a=='accept_all'||(g?k.includes(y)||o[y]:a=='save'||m=='exempt'&&l=='settings'?G[y].checked:m=='exempt'&&o[y]);
+m!='necessary'&&(!g||k.includes(y))&&(b.choices[y]={granted:S[y],digest:p.digest})});
+N=g?N.filter(y=>!k.includes(y)):[];Y=!N[0];
+ft();cl(1);
 P.forEach(p=>S[p.key]||wp(p));
 all();sy(U.saved);
 sd(b).then(()=>P.some(p=>A[p.key]&&o[p.key]&&!S[p.key])&&LO.reload());
 em('change')}
 // the decision stays in localStorage until the server answers; a network or server error keeps
-// it for a retry on the next page (same id: the server dedupes), a rejection (4xx) drops it
+// it for a retry on the next page (same id: the server dedupes), a rejection (4xx) drops it.
+// Only the answer to the last decision sent (LB) writes the cookie.
 function sd(b){
-var dr=()=>ls(s=>s.removeItem(H));
+var dr=()=>b==LB&&ls(s=>s.removeItem(H));
+LB=b;
 ls(s=>s.setItem(H,JSON.stringify(b)));
 return fetch(C.api+'/decisions',{method:'POST',headers:{'Content-Type':'application/json'},body:JSON.stringify(b),credentials:'include'}).then(r=>r.json().then(a=>{
-if(r.ok){dr();I=a.consent_id;D.cookie=CK+'='+a.token+';Max-Age='+a.max_age+';Path=/;SameSite=Lax'+(LO.protocol=='https:'?';Secure':'')+(C.cookie.domain?';Domain='+C.cookie.domain:'')}
+if(r.ok){if(b==LB)I=a.consent_id,D.cookie=CK+'='+a.token+';Max-Age='+a.max_age+';Path=/;SameSite=Lax'+(LO.protocol=='https:'?';Secure':'')+(C.cookie.domain?';Domain='+C.cookie.domain:'');dr()}
 else if(r.status<500&&r.status!=429)dr();else throw 0})).catch(()=>sy(U.offline))}
 
 // ---- interface
@@ -109,9 +121,9 @@ var sy=t=>V&&(V.textContent=V.textContent==t?t+'\u00a0':t);
 var l1=()=>h('div',{class:'bd-l1',role:'dialog','aria-labelledby':'bd-t','aria-describedby':'bd-d',tabindex:-1},[h('div',{class:'bd-sc'},[
 h('h2',{id:'bd-t'},U.title),
 h('p',{id:'bd-d'},U.intro),
-h('ul',0,P.filter(p=>p.kind!='necessary').map(p=>h('li',0,[h('b',0,nm(p.key)),' — ',(X[p.key]||{}).short]))),
+h('ul',0,P.filter(p=>p.kind!='necessary').map(p=>h('li',0,[h('b',0,nm(p.key)),' \u2014 ',(X[p.key]||{}).short]))),
 h('p',0,U.withdraw),
-h('p',{class:'bd-m'},[fm(U.controller,T.controller),C.privacy&&[' · ',h('a',{href:C.privacy},U.privacy_link)]])]),
+h('p',{class:'bd-m'},[fm(U.controller,T.controller),C.privacy&&[' \u00b7 ',h('a',{href:C.privacy},U.privacy_link)]])]),
 ac('bd-',['accept_all','refuse_all','customise'])]);
 // one settings row: band and state label follow the switch as it moves
 function rw(p){
@@ -119,17 +131,15 @@ var k=p.key,t=X[k]||{},v=t.services||[],nc=p.kind=='necessary',i='bd-c-'+k,bd=h(
 sn=()=>{var v=cb.checked;bd.dataset.state=v?'allowed':'refused';st.textContent=nc?U.always_on:v?U.allowed:U.refused;cb.ariaChecked=v};
 cb.onchange=sn;sn();nc||(G[k]=cb);
 return h('section',{class:'bd-p','data-bandeau-purpose':k},[bd,h('div',{class:'bd-r'},[h('h3',0,h('label',{for:i},t.name||k)),st,cb]),h('p',0,t.description),
-t.refusal&&h('p',0,[h('b',0,U.refusal_label),' — ',t.refusal]),
-v[0]&&h('details',0,h('summary',0,U.services),h('ul',0,v.map(s=>h('li',0,h('b',0,s.name),s.hosts[0]&&' ('+s.hosts.join(', ')+')',s.cookies.map(c=>[h('br'),U.cookies+' — '+c.name+' — '+U.lifetime+' '+c.lifetime])))))])}
+t.refusal&&h('p',0,[h('b',0,U.refusal_label),' \u2014 ',t.refusal]),
+v[0]&&h('details',0,h('summary',0,U.services),h('ul',0,v.map(s=>h('li',0,h('b',0,s.name),' '+s.hosts.join(' '),s.cookies.map(c=>[h('br'),c.name+' \u2014 '+U.lifetime+' '+c.lifetime])))))])}
 // settings: a modal <dialog>; Esc and the close button go back without deciding
 function op(){
 if(!R||M)return;
 Q=D.activeElement;G={};
-M=h('dialog',{class:'bd-l2',role:'dialog','aria-modal':'true','aria-labelledby':'bd-t2',tabindex:-1},[h('div',{class:'bd-hd'},[h('h2',{id:'bd-t2'},U.settings_title),h('button',{type:'button',class:'bd-x',id:'bd-close','data-bandeau-action':'close','aria-label':U.close},'×')]),h('div',{class:'bd-sc'},P.map(rw)),ac('bd-s-',['accept_all','refuse_all','save'])]);
+M=h('dialog',{class:'bd-l2',role:'dialog','aria-modal':'true','aria-labelledby':'bd-t2',tabindex:-1},[h('div',{class:'bd-hd'},[h('h2',{id:'bd-t2'},U.settings_title),h('button',{type:'button',class:'bd-x',id:'bd-close','data-bandeau-action':'close','aria-label':U.close},'\u00d7')]),h('div',{class:'bd-sc'},P.map(rw)),ac('bd-s-',['accept_all','refuse_all','save'])]);
 M.oncancel=e=>{e.preventDefault();cl()};
 M.onclose=()=>cl();
-// Tab and Shift+Tab cycle inside the dialog
-M.onkeydown=e=>{var f=[...M.querySelectorAll('button,summary,input:enabled')],a=f[0],z=f.pop(),c=D.activeElement;e.key=='Tab'&&(e.shiftKey?c==a||c==M:c==z)&&(e.preventDefault(),fo(e.shiftKey?z:a))};
 B&&(B.hidden=!0);R.append(M);M.showModal();fo(M)}
 // x: a decision was just made. Undecided: back to the first layer. Focus returns to the opener
 // (or, when it is gone, to what had focus before the first layer showed).
@@ -139,7 +149,8 @@ if(!d&&!x)return;
 M=Q=null;d&&(d.close(),d.remove());
 Y?(B&&(B.hidden=!0),O&&(O.hidden=!1)):B&&sh();
 t&&t.isConnected&&t.getClientRects()[0]||(t=Z);t&&t.focus&&fo(t)}
-function sh(f){B.hidden=!1;O.hidden=!0;f&&(Z=D.activeElement,fo(B))}
+// the first layer takes focus in the next frame: no forced layout while the page is parsed
+function sh(f){B.hidden=!1;O.hidden=!0;f&&(Z=D.activeElement,requestAnimationFrame(()=>fo(B)))}
 
 // ---- events, public API, clicks, focus
 var em=n=>D.dispatchEvent(new CustomEvent('bandeau:'+n,{detail:cs()}));
@@ -150,22 +161,31 @@ D.addEventListener('click',e=>{
 var t=e.target.closest&&e.target.closest('[data-bandeau-action],[data-bandeau-open]'),a=t&&t.dataset.bandeauAction,g=t&&t.dataset.bandeauGrant;
 if(!t)return;
 if(!a){e.preventDefault();op()}
-else if(g)dc('grant','placeholder',('bd-grant-'+g.trim().replace(/\s+/g,'-')).slice(0,64),g.split(/\s+/));
-else if(R.contains(t))a=='customise'?op():a=='close'?cl():dc(a,M&&M.contains(t)?'settings':'first',t.id)},!0);
-// a page element that gets focus is scrolled clear of the first layer (WCAG 2.4.11)
-D.addEventListener('focusin',e=>{var r=B&&!B.hidden&&!R.contains(e.target)&&e.target.getBoundingClientRect(),y=r&&B.getBoundingClientRect().top;r&&r.bottom>y&&scrollBy(0,r.bottom-y+8)});
+else if(g)dc('grant','placeholder','bd-grant-'+g.trim().replace(/\s+/g,'-'),g.split(/\s+/));
+else if(R&&R.contains(t))a=='customise'?op():a=='close'?cl():dc(a,M&&M.contains(t)?'settings':'first',t.id)},!0);
+// a page element that gets focus is scrolled clear of the first layer (WCAG 2.4.11); a spacer
+// at the end of the page, as tall as the first layer (the stylesheet hides it with the layer),
+// makes room for that at the bottom of the page
+D.addEventListener('focusin',e=>{
+var r=B&&!B.hidden&&!R.contains(e.target)&&e.target.getBoundingClientRect(),y=r&&B.getBoundingClientRect().top;
+r&&r.bottom>y&&(SP||D.body.append(SP=h('div',{class:'bd-sp'})),SP.style.height=B.offsetHeight+'px',scrollBy(0,r.bottom-y+8))});
 
 // ---- start: state applied now, each element as the parser adds it, the interface as soon
 // as <body> exists, "ready" once the document is parsed (then a decision left unsent is retried)
 ft();
-P.forEach(p=>S[p.key]||wp(p));
-new MutationObserver(m=>m.forEach(r=>r.addedNodes.forEach(n=>{if(n.nodeType==1){n.matches(SEL)&&up(n);n.querySelectorAll(SEL).forEach(up)}}))).observe(D.documentElement,{childList:!0,subtree:!0});
+// (the parser reports every element it adds; a subtree added by code is searched)
+new MutationObserver(m=>m.forEach(r=>r.addedNodes.forEach(n=>{if(n.nodeType==1){n.matches(SEL)&&up(n);D.readyState!='loading'&&n.firstElementChild&&n.querySelectorAll(SEL).forEach(up)}}))).observe(D.documentElement,{childList:!0,subtree:!0});
 function bt(){
-R=h('div',{id:'bandeau',lang:L},[V=h('div',{class:'bd-sr',role:'status'}),O=h('button',{type:'button',id:'bandeau-icon','data-bandeau-open':'','aria-label':U.manage,title:U.manage})]);
+R=h('div',{id:'bandeau',lang:L},[V=h('div',{class:'bd-sr',role:'status'}),O=h('button',{type:'button',id:'bandeau-icon','data-bandeau-open':'','aria-label':U.manage})]);
 D.body.prepend(R);
 N[0]&&(R.append(B=l1()),sh(1));
 all()}
-function rd(){all();RD=1;em('ready');var q=ls(s=>JSON.parse(s.getItem(H)));q&&q.id&&sd(q)}
+function rd(){
+all();RD=1;em('ready')}
+// a decision the server never acknowledged is sent again (same id) once the page is loaded and
+// idle (reading localStorage can block), unless the reader decided on this page (LB is set)
+var rt=()=>(W.requestIdleCallback||setTimeout)(()=>{var q=ls(s=>JSON.parse(s.getItem(H)));q&&q.id&&!LB&&sd(q)});
+D.readyState=='complete'?rt():W.addEventListener('load',rt);
 D.body?bt():D.addEventListener('DOMContentLoaded',bt);
 D.readyState=='loading'?D.addEventListener('DOMContentLoaded',rd):rd();
 })();
