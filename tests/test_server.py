@@ -108,9 +108,26 @@ def test_config_carries_purposes_digests_and_texts(api: Api) -> None:
     assert en["texts"]["en"]["purposes"]["social"]["name"] == "Social networks"
     e = error_of(api.http.get(f"{SITE}/config?lang=de"), 422, "invalid_request")
     assert e["field"] == "lang"
-    assert cfg["texts"]["fr"]["purposes"]["audience"]["services"][0]["cookies"] == [
-        {"name": "_lq_mesure", "lifetime": "13 mois"}
-    ]
+    assert cfg["texts"]["fr"]["purposes"]["social"] == {
+        "name": "Réseaux sociaux",
+        "short": api.policy.purpose("social").text["fr"].short,
+    }
+    assert "services" not in cfg["texts"]["fr"]["ui"]
+
+
+def test_details_for_the_settings(api: Api) -> None:
+    """LAW-06, S7: descriptions, refusal consequences, services, cookies and lifetimes."""
+    r = api.http.get(f"{SITE}/details?lang=fr")
+    assert r.status_code == 200
+    details = r.json()
+    assert details["ui"]["lifetime"] == "Durée"
+    audience = details["purposes"]["audience"]
+    assert audience["services"][0]["cookies"] == [{"name": "_lq_mesure", "lifetime": "13 mois"}]
+    assert details["purposes"]["social"]["refusal"].startswith("Les réseaux sociaux")
+    assert api.http.get(f"{SITE}/details?lang=en").json()["ui"]["lifetime"] == "Lifetime"
+    again = api.http.get(f"{SITE}/details?lang=fr", headers={"If-None-Match": r.headers["etag"]})
+    assert again.status_code == 304
+    error_of(api.http.get(f"{SITE}/details?lang=xx"), 422, "invalid_request")
 
 
 @pytest.mark.parametrize(("path", "kind"), [("banner.js", "javascript"), ("banner.css", "css")])

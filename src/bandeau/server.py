@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import hmac
+import json
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -25,7 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import __version__
 from .banner import Bundle, render
-from .banner.config import site_config
+from .banner.config import details_for, site_config
 from .consent import issue_token, read_token
 from .decisions import (
     BadJSON,
@@ -98,6 +100,7 @@ class Site:
 
     def __post_init__(self) -> None:
         self._bundles: dict[str, Bundle] = {}
+        self._details: dict[str, tuple[bytes, str]] = {}
 
     def config(self, lang: str | None = None) -> dict[str, Any]:
         return site_config(self.policy, self.api, self.language(lang))
@@ -112,6 +115,16 @@ class Site:
                 field="lang",
             )
         return lang
+
+    def details(self, lang: str | None = None) -> tuple[bytes, str]:
+        """The settings' details in one language, as JSON bytes, and their ETag."""
+        key = self.language(lang)
+        if key not in self._details:
+            body = json.dumps(
+                details_for(self.policy, key), ensure_ascii=False, separators=(",", ":")
+            ).encode()
+            self._details[key] = (body, f'"{hashlib.sha256(body).hexdigest()[:20]}"')
+        return self._details[key]
 
     def bundle(self, lang: str | None = None) -> Bundle:
         """The banner in one language, built once."""
@@ -253,6 +266,17 @@ def create_app(
         """The site config the banner is built with: purposes, digests, texts, defaults."""
         s = site_of(site)
         return JSONResponse(s.config(lang), headers={"Cache-Control": "no-cache"})
+
+    @app.get(f"{API}/sites/{{site}}/details", tags=["banner"], responses=ERRORS)
+    async def details(site: str, request: Request, lang: str | None = None) -> Response:
+        """What the settings show beyond the first layer, in one language: each purpose's
+        description, what refusing changes, its services, hosts, cookies and lifetimes."""
+        s = site_of(site)
+        body, etag = s.details(lang)
+        headers = {"ETag": etag, "Cache-Control": "no-cache", "Access-Control-Allow-Origin": "*"}
+        if etag in request.headers.get("if-none-match", ""):
+            return Response(status_code=304, headers=headers)
+        return Response(body, media_type="application/json", headers=headers)
 
     @app.get(f"{API}/sites/{{site}}/banner.js", tags=["banner"], responses=ERRORS)
     async def banner_js(site: str, request: Request, lang: str | None = None) -> Response:

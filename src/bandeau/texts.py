@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import Final
 
+# Words only the settings' details use: served with them (`details_for`), not in the banner.
+DETAIL_KEYS: Final = ("services", "lifetime", "refusal_label", "receipt")
+
 UI_KEYS: Final = (
     "title",
     "intro",
@@ -24,7 +27,6 @@ UI_KEYS: Final = (
     "refused",
     "always_on",
     "services",
-    "cookies",
     "lifetime",
     "privacy_link",
     "manage",
@@ -34,6 +36,7 @@ UI_KEYS: Final = (
     "controller",
     "refusal_label",
     "offline",
+    "receipt",
 )
 
 BUILTIN: Final[dict[str, dict[str, str]]] = {
@@ -57,7 +60,6 @@ BUILTIN: Final[dict[str, dict[str, str]]] = {
         "refused": "Refusé",
         "always_on": "Toujours actif",
         "services": "Services",
-        "cookies": "Cookies",
         "lifetime": "Durée",
         "privacy_link": "Politique de confidentialité et vos droits",
         "manage": "Gérer mes cookies",
@@ -69,7 +71,8 @@ BUILTIN: Final[dict[str, dict[str, str]]] = {
         "saved": "Vos choix sont enregistrés.",
         "controller": "Responsable du traitement\u202f: {controller}",
         "refusal_label": "Si vous refusez",
-        "offline": "Vos choix sont appliqués ; ils seront enregistrés dès que possible.",
+        "offline": "Vos choix sont appliqués\u202f; ils seront enregistrés dès que possible.",
+        "receipt": "Télécharger la preuve de mon choix",
     },
     "en": {
         "title": "Your choices about cookies",
@@ -91,7 +94,6 @@ BUILTIN: Final[dict[str, dict[str, str]]] = {
         "refused": "Refused",
         "always_on": "Always on",
         "services": "Services",
-        "cookies": "Cookies",
         "lifetime": "Lifetime",
         "privacy_link": "Privacy policy and your rights",
         "manage": "Manage cookies",
@@ -104,6 +106,7 @@ BUILTIN: Final[dict[str, dict[str, str]]] = {
         "controller": "Data controller: {controller}",
         "refusal_label": "If you refuse",
         "offline": "Your choices apply now; they will be recorded as soon as possible.",
+        "receipt": "Download the proof of my choice",
     },
 }
 

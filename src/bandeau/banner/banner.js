@@ -12,7 +12,8 @@
 // R root #bandeau, B first layer, M settings dialog, V live region, O icon, Z focus before
 // the first layer, Q element that opened the settings, G switches by key, H localStorage key
 // of a decision the server has not acknowledged, CK consent cookie name, NC this script's nonce,
-// SP spacer at the end of the page.
+// SP spacer at the end of the page, DI the decision the cookie carries (for its receipt),
+// DT the settings' details (loaded when the settings first open), RT retry delay.
 (function(){
 'use strict';
 var W=window,D=document,LO=location,C=__BANDEAU_CONFIG__;
@@ -25,7 +26,7 @@ if(ME&&ME.src&&!C.texts[L]&&(C.langs||[]).includes(L)&&(u=new URL(ME.src)).searc
 P.forEach(p=>K[p.key]=p);
 if(!C.texts[L])L=C.lang;
 var T=C.texts[L]||{},U=T.ui||{},X=T.purposes||{},SEL='[data-bandeau],[data-bandeau-feature],[data-bandeau-feature-off]';
-var S={},F,N=[],I=null,Y,A={},RD,LB,R,B,M,V,O,Z,Q,G,SP;
+var S={},F,N=[],I=null,Y,A={},RD,LB,R,B,M,V,O,Z,Q,G,SP,DI,DT,RT=2e3;
 
 // ---- helpers. h(tag, attributes, ...children): null/false attributes are left out, true is '';
 // children may be nested arrays, falsy ones are left out
@@ -38,16 +39,18 @@ var jar=()=>{var o={};D.cookie.split('; ').forEach(c=>{var i=c.indexOf('=');if(i
 var ls=f=>{try{return f(localStorage)}catch(e){}};
 
 // ---- state, by the server's rule: a purpose keeps the cookie's answer while its digest is
-// current; else it takes its default (with or without GPC) and a consent purpose is pending
+// current; else it takes its default and a consent purpose is pending, unless GPC answered it
+// (a purpose marked gpc counts as refused under Global Privacy Control, GPC-03)
 var p;
 try{p=JSON.parse(atob(jar()[CK].split('.')[0].replace(/-/g,'+').replace(/_/g,'/')))}catch(e){}
 if(!p||p.s!==C.site||!(p.x>Date.now()/1e3))p=0;
-I=p&&p.i||null;
+I=p&&p.i||null;DI=p&&p.d;
 P.forEach(o=>{
 var k=o.key,c=p&&p.p&&p.p[k];
-S[k]=o.kind=='necessary'||(c&&c[1]===o.digest?c[0]===1:(o.kind=='consent'&&N.push(k),!!(GPC?o.gpc_default:o.default)))});
+S[k]=o.kind=='necessary'||(c&&c[1]===o.digest?c[0]===1:(o.kind=='consent'&&!(GPC&&o.gpc)&&N.push(k),!!o.default))});
 Y=!!p&&!N[0];
-var ft=()=>{F={};P.forEach(o=>o.features.forEach(n=>F[n]=F[n]===!0||S[o.key]))};
+// a feature is on when every purpose that lists it is allowed (as the middleware says)
+var ft=()=>{F={};P.forEach(o=>o.features.forEach(n=>F[n]=F[n]!==!1&&S[o.key]))};
 // EXPR: space-separated terms that must all hold; "key" allowed, "!key" refused; unknown key = false
 var vl=k=>own(k)&&S[k];
 var ok=x=>{var t=String(x||'').trim().split(/\s+/);return!!t[0]&&t.every(k=>k[0]=='!'?!vl(k.slice(1)):vl(k))};
@@ -105,15 +108,16 @@ all();sy(U.saved);
 sd(b).then(()=>P.some(p=>A[p.key]&&o[p.key]&&!S[p.key])&&LO.reload());
 em('change')}
 // the decision stays in localStorage until the server answers; a network or server error keeps
-// it for a retry on the next page (same id: the server dedupes), a rejection (4xx) drops it.
+// it for a retry (same id: the server dedupes) while the page stays open, with a delay that
+// doubles up to a minute, and on the next page; a rejection (4xx) drops it.
 // Only the answer to the last decision sent (LB) writes the cookie.
 function sd(b){
 var dr=()=>b==LB&&ls(s=>s.removeItem(H));
 LB=b;
 ls(s=>s.setItem(H,JSON.stringify(b)));
 return fetch(C.api+'/decisions',{method:'POST',headers:{'Content-Type':'application/json'},body:JSON.stringify(b),credentials:'include'}).then(r=>r.json().then(a=>{
-if(r.ok){if(b==LB)I=a.consent_id,D.cookie=CK+'='+a.token+';Max-Age='+a.max_age+';Path=/;SameSite=Lax'+(LO.protocol=='https:'?';Secure':'')+(C.cookie.domain?';Domain='+C.cookie.domain:'');dr()}
-else if(r.status<500&&r.status!=429)dr();else throw 0})).catch(()=>sy(U.offline))}
+if(r.ok){if(b==LB)I=a.consent_id,DI=a.decision_id,D.cookie=CK+'='+a.token+';Max-Age='+a.max_age+';Path=/;SameSite=Lax'+(LO.protocol=='https:'?';Secure':'')+(C.cookie.domain?';Domain='+C.cookie.domain:'');dr()}
+else if(r.status<500&&r.status!=429)dr();else throw 0})).catch(()=>{sy(U.offline);b==LB&&setTimeout(()=>b==LB&&sd(b),RT=Math.min(RT*2,6e4))})}
 
 // ---- interface
 var ac=(p,l)=>h('div',{class:'bd-a'},l.map(a=>h('button',{type:'button',class:'bd-b',id:p+a.replace('_','-'),'data-bandeau-action':a},U[a])));
@@ -127,17 +131,20 @@ h('p',{class:'bd-m'},[fm(U.controller,T.controller),C.privacy&&[' \u00b7 ',h('a'
 ac('bd-',['accept_all','refuse_all','customise'])]);
 // one settings row: band and state label follow the switch as it moves
 function rw(p){
-var k=p.key,t=X[k]||{},v=t.services||[],nc=p.kind=='necessary',i='bd-c-'+k,bd=h('span',{class:'bd-band','data-bandeau-band':''}),st=h('span',{class:'bd-st'}),cb=h('input',{type:'checkbox',role:'switch',id:i,checked:S[k],disabled:nc}),
+var k=p.key,t=X[k]||{},E=DT&&DT.ui||{},d=DT&&DT.purposes[k]||{},v=d.services||[],nc=p.kind=='necessary',i='bd-c-'+k,bd=h('span',{class:'bd-band','data-bandeau-band':''}),st=h('span',{class:'bd-st'}),cb=h('input',{type:'checkbox',role:'switch',id:i,checked:S[k],disabled:nc}),
 sn=()=>{var v=cb.checked;bd.dataset.state=v?'allowed':'refused';st.textContent=nc?U.always_on:v?U.allowed:U.refused;cb.ariaChecked=v};
 cb.onchange=sn;sn();nc||(G[k]=cb);
-return h('section',{class:'bd-p','data-bandeau-purpose':k},[bd,h('div',{class:'bd-r'},[h('h3',0,h('label',{for:i},t.name||k)),st,cb]),h('p',0,t.description),
-t.refusal&&h('p',0,[h('b',0,U.refusal_label),' \u2014 ',t.refusal]),
-v[0]&&h('details',0,h('summary',0,U.services),h('ul',0,v.map(s=>h('li',0,h('b',0,s.name),' '+s.hosts.join(' '),s.cookies.map(c=>[h('br'),c.name+' \u2014 '+U.lifetime+' '+c.lifetime])))))])}
+return h('section',{class:'bd-p','data-bandeau-purpose':k},[bd,h('div',{class:'bd-r'},[h('h3',0,h('label',{for:i},t.name||k)),st,cb]),h('p',0,d.description||t.short),
+d.refusal&&h('p',0,[h('b',0,E.refusal_label),' \u2014 ',d.refusal]),
+v[0]&&h('details',0,h('summary',0,E.services),h('ul',0,v.map(s=>h('li',0,h('b',0,s.name),' '+s.hosts.join(' '),s.cookies.map(c=>[h('br'),c.name+' \u2014 '+E.lifetime+' '+c.lifetime])))))])}
 // settings: a modal <dialog>; Esc and the close button go back without deciding
-function op(){
+// the details (descriptions, services, cookies) come from the server the first time; without
+// them (offline) the settings still show every purpose with its summary and switch
+function op(f){
 if(!R||M)return;
+if(!DT&&!f){fetch(C.api+'/details?lang='+L).then(r=>r.json()).then(j=>{DT=j.purposes&&j},()=>0).then(()=>op(1));return}
 Q=D.activeElement;G={};
-M=h('dialog',{class:'bd-l2',role:'dialog','aria-modal':'true','aria-labelledby':'bd-t2',tabindex:-1},[h('div',{class:'bd-hd'},[h('h2',{id:'bd-t2'},U.settings_title),h('button',{type:'button',class:'bd-x',id:'bd-close','data-bandeau-action':'close','aria-label':U.close},'\u00d7')]),h('div',{class:'bd-sc'},P.map(rw)),ac('bd-s-',['accept_all','refuse_all','save'])]);
+M=h('dialog',{class:'bd-l2',role:'dialog','aria-modal':'true','aria-labelledby':'bd-t2',tabindex:-1},[h('div',{class:'bd-hd'},[h('h2',{id:'bd-t2'},U.settings_title),h('button',{type:'button',class:'bd-x',id:'bd-close','data-bandeau-action':'close','aria-label':U.close},'\u00d7')]),h('div',{class:'bd-sc'},P.map(rw),DI&&DT&&h('p',{class:'bd-m'},h('a',{href:C.api+'/decisions/'+DI+'/receipt',download:''},DT.ui.receipt))),ac('bd-s-',['accept_all','refuse_all','save'])]);
 M.oncancel=e=>{e.preventDefault();cl()};
 M.onclose=()=>cl();
 B&&(B.hidden=!0);R.append(M);M.showModal();fo(M)}

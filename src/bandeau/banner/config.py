@@ -7,9 +7,9 @@ from typing import Any
 
 from ..consent import Signals, defaults
 from ..policy import Policy
-from ..texts import lifetime_label
+from ..texts import DETAIL_KEYS, lifetime_label
 
-__all__ = ["site_config"]
+__all__ = ["details_for", "site_config", "texts_for"]
 
 
 def site_config(policy: Policy, api: str, lang: str | None = None) -> dict[str, Any]:
@@ -20,14 +20,13 @@ def site_config(policy: Policy, api: str, lang: str | None = None) -> dict[str, 
     `<html lang>` differs from the bundle it was given.
     """
     lang = lang or policy.default_language
-    plain, gpc = defaults(policy, Signals(gpc=False)), defaults(policy, Signals(gpc=True))
+    plain = defaults(policy, Signals())
     purposes = [
         {
             "key": p.key,
             "kind": _KIND[p.kind],
             "digest": p.digest,
             "default": plain[p.key],
-            "gpc_default": gpc[p.key],
             "gpc": p.gpc,
             "features": list(p.features),
             "cookies": [{"name": c.name, "domain": c.domain} for c in p.all_cookies()],
@@ -53,14 +52,28 @@ def site_config(policy: Policy, api: str, lang: str | None = None) -> dict[str, 
 
 
 def texts_for(policy: Policy, lang: str) -> dict[str, Any]:
-    """Everything the banner says in `lang`: its own words, the controller, each purpose."""
+    """What the first layer says in `lang`: the banner's own words, the controller, each
+    purpose's name and one-line summary. The rest waits for the settings (`details_for`)."""
+    ui = policy.ui_texts(lang)
     return {
-        "ui": policy.ui_texts(lang),
+        "ui": {k: v for k, v in ui.items() if k not in DETAIL_KEYS},
         "controller": policy.controller.name,
         "purposes": {
+            p.key: {"name": p.text[lang].name, "short": p.text[lang].short}
+            for p in policy.purposes
+        },
+    }
+
+
+def details_for(policy: Policy, lang: str) -> dict[str, Any]:
+    """What the settings add in `lang`: each purpose's description, what refusing changes, and
+    its services with their hosts, cookies and lifetimes (LAW-06). Loaded when the reader opens
+    the settings, so the first layer downloads only what it shows."""
+    ui = policy.ui_texts(lang)
+    return {
+        "ui": {k: ui[k] for k in DETAIL_KEYS},
+        "purposes": {
             p.key: {
-                "name": p.text[lang].name,
-                "short": p.text[lang].short,
                 "description": p.text[lang].description,
                 "refusal": p.text[lang].refusal,
                 "services": [
@@ -76,7 +89,7 @@ def texts_for(policy: Policy, lang: str) -> dict[str, Any]:
                 ],
             }
             for p in policy.purposes
-        },
+        }
     }
 
 
