@@ -60,10 +60,15 @@ def test_unknown_command() -> None:
 
 
 def test_snippet() -> None:
-    r = run("snippet", str(DEMO_POLICY), "--url", "https://consent.example.fr/")
+    r = run("snippet", str(DEMO_POLICY), "--url", "https://consent.example.fr/", "--lang", "en")
     assert r.returncode == 0
-    assert '<script src="https://consent.example.fr/v1/sites/lequotidien/banner.js?v=' in r.stdout
-    assert "data-bandeau-open>Gérer mes cookies</a>" in r.stdout
+    js = "https://consent.example.fr/v1/sites/lequotidien/banner.js?lang=en&amp;v="
+    assert f'<link rel="preload" as="script" href="{js}' in r.stdout
+    assert f'<script src="{js}' in r.stdout
+    assert "data-bandeau-open>Manage cookies</a>" in r.stdout
+    bad = run("snippet", str(DEMO_POLICY), "--lang", "de")
+    assert bad.returncode == 2
+    assert "--lang de is not one of the policy's" in bad.stderr
 
 
 def test_keys_show_and_rotate(tmp_path: Path) -> None:

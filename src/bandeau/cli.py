@@ -151,18 +151,25 @@ def check(policy: tuple[Path, ...]) -> None:
     show_default=True,
     help="public URL of the bandeau server",
 )
-def snippet(policy: Path, url: str) -> None:
+@click.option("--lang", default=None, help="language of the pages (default: the policy's)")
+def snippet(policy: Path, url: str, lang: str | None) -> None:
     """Print the HTML to paste into the site's pages."""
     from .policy import load_policy
 
     p = load_policy(policy)
+    if lang is not None and lang not in p.languages:
+        raise click.UsageError(f"--lang {lang} is not one of the policy's {list(p.languages)}")
+    lang = lang or p.default_language
     api = f"{url.rstrip('/')}/v1/sites/{p.site}"
+    script = f"{api}/banner.js?lang={lang}&amp;v={p.version}"
     click.echo("<!-- in <head> -->")
     click.echo(f'<link rel="stylesheet" href="{api}/banner.css?v={p.version}">')
-    click.echo('<!-- first thing in <body> (add nonce="…" under a nonce-based CSP) -->')
-    click.echo(f'<script src="{api}/banner.js?v={p.version}"></script>')
+    click.echo(f'<link rel="preload" as="script" href="{script}">')
+    click.echo("<!-- last thing in <body>; under a nonce-based CSP, give it and the preload -->")
+    click.echo("<!-- the page's nonce -->")
+    click.echo(f'<script src="{script}"></script>')
     click.echo("<!-- anywhere, e.g. in the footer: the persistent entry -->")
-    label = p.ui_texts(p.default_language)["manage"]
+    label = p.ui_texts(lang)["manage"]
     click.echo(f'<a href="#" data-bandeau-open>{label}</a>')
 
 

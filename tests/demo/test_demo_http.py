@@ -100,10 +100,13 @@ def test_page_is_served_under_a_strict_csp(demo: DemoServer, path: str) -> None:
     api = f"{demo.url}/v1/sites/{SITE}"
     head, body = r.text.split("<body>", 1)
     assert f'<link rel="stylesheet" href="{api}/banner.css' in head
-    first = re.match(r"\s*<script ([^>]*)></script>", body)
-    assert first, "the banner script is not the first child of <body>"
-    assert f'nonce="{nonce.group(1)}"' in first.group(1)
-    assert f'src="{api}/banner.js' in first.group(1)
+    preload = re.search(r'<link rel="preload" as="script" ([^>]*)>', head)
+    assert preload, "the banner script is not preloaded from <head>"
+    assert f'href="{api}/banner.js' in preload.group(1)
+    last = re.search(r"<script ([^>]*)></script>\s*</body>", body)
+    assert last, "the banner script is not the last element of <body>"
+    assert f'nonce="{nonce.group(1)}"' in last.group(1)
+    assert f'src="{api}/banner.js' in last.group(1)
     for tag in re.findall(r"<script\b[^>]*>", r.text):
         assert "src=" in tag, f"inline script: {tag}"
     assert "<style" not in r.text and " style=" not in r.text

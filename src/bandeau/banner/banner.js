@@ -41,10 +41,10 @@ var ls=f=>{try{return f(localStorage)}catch(e){}};
 // ---- state, by the server's rule: a purpose keeps the cookie's answer while its digest is
 // current; else it takes its default and a consent purpose is pending, unless GPC answered it
 // (a purpose marked gpc counts as refused under Global Privacy Control, GPC-03)
-var p;
-try{p=JSON.parse(atob(jar()[CK].split('.')[0].replace(/-/g,'+').replace(/_/g,'/')))}catch(e){}
-if(!p||p.s!==C.site||!(p.x>Date.now()/1e3))p=0;
-I=p&&p.i||null;DI=p&&p.d;
+// (a choice the server has not acknowledged yet is kept, unsigned, in the cookie CK_p, and
+// counts on every page until the signed cookie replaces it)
+var dj=v=>{try{v=JSON.parse(atob(v.split('.')[0].replace(/-/g,'+').replace(/_/g,'/')));return v.s===C.site&&v.x>Date.now()/1e3&&v}catch(e){}},j=jar(),p=dj(j[CK]||''),q=dj(j[CK+'_p']||'');
+I=p&&p.i||null;DI=p&&p.d;p=q||p;
 P.forEach(o=>{
 var k=o.key,c=p&&p.p&&p.p[k];
 S[k]=o.kind=='necessary'||(c&&c[1]===o.digest?c[0]===1:(o.kind=='consent'&&!(GPC&&o.gpc)&&N.push(k),!!o.default))});
@@ -116,8 +116,8 @@ var dr=()=>b==LB&&ls(s=>s.removeItem(H));
 LB=b;
 ls(s=>s.setItem(H,JSON.stringify(b)));
 return fetch(C.api+'/decisions',{method:'POST',headers:{'Content-Type':'application/json'},body:JSON.stringify(b),credentials:'include'}).then(r=>r.json().then(a=>{
-if(r.ok){if(b==LB)I=a.consent_id,DI=a.decision_id,D.cookie=CK+'='+a.token+';Max-Age='+a.max_age+';Path=/;SameSite=Lax'+(LO.protocol=='https:'?';Secure':'')+(C.cookie.domain?';Domain='+C.cookie.domain:'');dr()}
-else if(r.status<500&&r.status!=429)dr();else throw 0})).catch(()=>{sy(U.offline);b==LB&&setTimeout(()=>b==LB&&sd(b),RT=Math.min(RT*2,6e4))})}
+if(r.ok){if(b==LB)I=a.consent_id,DI=a.decision_id,D.cookie=CK+'_p=;Max-Age=0;Path=/',D.cookie=CK+'='+a.token+';Max-Age='+a.max_age+';Path=/;SameSite=Lax'+(LO.protocol=='https:'?';Secure':'')+(C.cookie.domain?';Domain='+C.cookie.domain:'');dr()}
+else if(r.status<500&&r.status!=429)dr();else throw 0})).catch(()=>{sy(U.offline);if(b==LB){var o={};P.forEach(p=>p.kind!='necessary'&&!N.includes(p.key)&&(o[p.key]=[S[p.key]?1:0,p.digest]));D.cookie=CK+'_p='+btoa(JSON.stringify({s:C.site,x:Date.now()/1e3+C.cookie.days*864e2|0,p:o}))+';Path=/;SameSite=Lax;Max-Age='+C.cookie.days*86400;setTimeout(()=>b==LB&&sd(b),RT=Math.min(RT*2,6e4))}})}
 
 // ---- interface
 var ac=(p,l)=>h('div',{class:'bd-a'},l.map(a=>h('button',{type:'button',class:'bd-b',id:p+a.replace('_','-'),'data-bandeau-action':a},U[a])));
