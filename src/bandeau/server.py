@@ -137,6 +137,34 @@ class Site:
         return origin in self.policy.origins
 
 
+def decide_operation() -> dict[str, Any]:
+    """The OpenAPI operation of POST /v1/sites/{site}/decisions."""
+
+    def ref(name: str) -> dict[str, Any]:
+        return {
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}
+        }
+
+    errors = {str(code): {"description": "error", **ref("ErrorOut")} for code in ERRORS}
+    return {
+        "tags": ["decisions"],
+        "summary": "Record a decision",
+        "description": "Record a reader's decision; answer once it is committed, with the "
+        "signed token (also set as the consent cookie). A retry with the same decision `id` "
+        "returns the stored decision (200) and stores nothing new.",
+        "operationId": "decide",
+        "parameters": [
+            {"name": "site", "in": "path", "required": True, "schema": {"type": "string"}}
+        ],
+        "requestBody": {"required": True, **ref("DecisionIn")},
+        "responses": {
+            "201": {"description": "recorded", **ref("DecisionOut")},
+            "200": {"description": "a retry of a stored decision", **ref("DecisionOut")},
+            **errors,
+        },
+    }
+
+
 class _RateLimiter:
     """Fixed one-minute windows per client address, in memory (per process)."""
 
@@ -310,30 +338,15 @@ def create_app(
             },
         )
 
-    @app.post(
-        f"{API}/sites/{{site}}/decisions",
-        tags=["decisions"],
-        status_code=201,
-        response_model=DecisionOut,
-        responses={
-            200: {"model": DecisionOut, "description": "a retry of a stored decision"},
-            **ERRORS,
-        },
-        openapi_extra={
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {"schema": {"$ref": "#/components/schemas/DecisionIn"}}
-                },
-            }
-        },
-    )
-    async def decide(site: str, request: Request) -> JSONResponse:
+    # A plain Starlette route (no dependency solving: this is the hot path); its OpenAPI
+    # operation is written in custom_openapi from the same models.
+    async def decide(request: Request) -> Response:
         """Record a reader's decision; answer once it is committed, with the signed token.
 
         A retry with the same decision `id` returns the stored decision (200) and stores
         nothing new.
         """
+        site = request.path_params["site"]
         s = site_of(site)
         origin = request.headers.get("origin", "")
         if not s.allows_origin(origin):
@@ -375,30 +388,32 @@ def create_app(
             lifetime_days=s.policy.reprompt_after_days,
             decision_id=stored.decision_id,
         )
-        max_age = max(0, issued + s.policy.reprompt_after_days * 86400 - int(time.time()))
-        out = DecisionOut(
-            consent_id=stored.consent_id,
-            decision_id=stored.decision_id,
-            token=token,
-            cookie=s.policy.cookie_name,
-            max_age=max_age,
-            expires_at=issued + s.policy.reprompt_after_days * 86400,
-            event=stored.event,
+        expires = issued + s.policy.reprompt_after_days * 86400
+        max_age = max(0, expires - int(time.time()))
+        out = {
+            "consent_id": stored.consent_id,
+            "decision_id": stored.decision_id,
+            "token": token,
+            "cookie": s.policy.cookie_name,
+            "max_age": max_age,
+            "expires_at": expires,
+            "event": stored.event,
+        }
+        cookie = f"{s.policy.cookie_name}={token}; Max-Age={max_age}; Path=/; SameSite=Lax"
+        if s.policy.cookie_domain:
+            cookie += f"; Domain={s.policy.cookie_domain}"
+        if settings.base_url.startswith("https://"):
+            cookie += "; Secure"
+        return Response(
+            json.dumps(out, separators=(",", ":")).encode(),
+            status_code=201 if created else 200,
+            media_type="application/json",
+            headers={**cors_headers(origin), "Set-Cookie": cookie},
         )
-        response = JSONResponse(
-            out.model_dump(), status_code=201 if created else 200, headers=cors_headers(origin)
-        )
-        response.set_cookie(
-            s.policy.cookie_name,
-            token,
-            max_age=max_age,
-            path="/",
-            domain=s.policy.cookie_domain or None,
-            secure=settings.base_url.startswith("https://"),
-            httponly=False,
-            samesite="lax",
-        )
-        return response
+
+    app.add_route(
+        f"{API}/sites/{{site}}/decisions", decide, methods=["POST"], include_in_schema=False
+    )
 
     @app.get(
         f"{API}/sites/{{site}}/consents/{{consent_id}}",
@@ -499,10 +514,14 @@ def create_app(
         schema = get_openapi(
             title=app.title, version=app.version, description=app.description, routes=app.routes
         )
-        extra = DecisionIn.model_json_schema(ref_template="#/components/schemas/{model}")
         components = schema.setdefault("components", {}).setdefault("schemas", {})
-        components.update(extra.pop("$defs", {}))
-        components["DecisionIn"] = extra
+        for model in (DecisionIn, DecisionOut, ErrorOut):
+            extra = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(extra.pop("$defs", {}))
+            components[model.__name__] = extra
+        schema["paths"].setdefault(f"{API}/sites/{{site}}/decisions", {})["post"] = (
+            decide_operation()
+        )
         app.openapi_schema = schema
         return schema
 

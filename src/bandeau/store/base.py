@@ -28,6 +28,7 @@ class Cursor(Protocol):
     def fetchone(self) -> Any: ...
     def fetchall(self) -> list[Any]: ...
     def fetchmany(self, size: int = ...) -> list[Any]: ...
+    def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> Any: ...
 
 
 def leaf_for(prev: bytes, content: bytes) -> bytes:
@@ -86,20 +87,20 @@ class LogWriter(ABC):
         self._q(cur, "SELECT seq, leaf FROM decisions ORDER BY seq DESC LIMIT 1")
         last = cur.fetchone()
         size, prev = (int(last[0]), bytes(last[1])) if last else (0, ZERO)
+        seen = self._existing(cur, records)
         nodes: dict[tuple[int, int], bytes] = {}
+        rows: list[tuple[Any, ...]] = []
+        node_rows: list[tuple[int, int, bytes]] = []
         out: list[tuple[Record, bool]] = []
-        seen: dict[str, Record] = {}
+        query = self._query(cur)
         for record in records:
-            existing = seen.get(record.decision_id) or self._existing(cur, record)
+            existing = seen.get(record.decision_id)
             if existing is not None:
                 out.append((existing, False))
                 continue
             text = record.canonical()
             leaf = leaf_for(prev, text.encode())
-            self._q(
-                cur,
-                "INSERT INTO decisions (seq, decision_id, site, consent_id, occurred_at, content, "
-                "leaf, redacted) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+            rows.append(
                 (
                     size + 1,
                     record.decision_id,
@@ -108,20 +109,44 @@ class LogWriter(ABC):
                     record.occurred_at,
                     text,
                     leaf,
-                ),
+                )
             )
             nodes[(0, size)] = leaf
-            self._complete_subtrees(cur, size, leaf, nodes)
+            complete_subtrees(query, size, leaf, nodes, node_rows)
             stored = replace(record, seq=size + 1)
             seen[record.decision_id] = stored
             out.append((stored, True))
             size, prev = size + 1, leaf
+        if rows:
+            cur.executemany(
+                self._sql(
+                    "INSERT INTO decisions (seq, decision_id, site, consent_id, occurred_at, "
+                    "content, leaf, redacted) VALUES (?, ?, ?, ?, ?, ?, ?, 0)"
+                ),
+                rows,
+            )
+        if node_rows:
+            cur.executemany(
+                self._sql("INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)"), node_rows
+            )
         return out
 
-    def _complete_subtrees(
-        self, cur: Cursor, index: int, leaf: bytes, cache: dict[tuple[int, int], bytes]
-    ) -> None:
-        complete_subtrees(self._query(cur), index, leaf, cache)
+    def _existing(self, cur: Cursor, records: Sequence[Record]) -> dict[str, Record]:
+        """The stored records among these decision ids (one query). An erased one answers with
+        the retry's own content, since its stored content is gone."""
+        wanted = {r.decision_id: r for r in records}
+        marks = ", ".join("?" * len(wanted))
+        self._q(
+            cur,
+            f"SELECT decision_id, seq, content, redacted FROM decisions "  # noqa: S608
+            f"WHERE decision_id IN ({marks})",
+            tuple(wanted),
+        )
+        found: dict[str, Record] = {}
+        for decision_id, seq, content, redacted in cur.fetchall():
+            text = wanted[decision_id].canonical() if redacted else content
+            found[decision_id] = Record.from_json(text, int(seq))
+        return found
 
     # ------------------------------------------------------------------ reads
 
@@ -134,21 +159,6 @@ class LogWriter(ABC):
         row = cur.fetchone()
         if row is None or row[2]:
             return None
-        return Record.from_json(row[1], int(row[0]))
-
-    def _existing(self, cur: Cursor, record: Record) -> Record | None:
-        """The stored record with this decision id; an erased one answers with the retry's
-        own content, since its stored content is gone."""
-        self._q(
-            cur,
-            "SELECT seq, content, redacted FROM decisions WHERE decision_id = ?",
-            (record.decision_id,),
-        )
-        row = cur.fetchone()
-        if row is None:
-            return None
-        if row[2]:
-            return Record.from_json(record.canonical(), int(row[0]))
         return Record.from_json(row[1], int(row[0]))
 
     def _node(self, cur: Cursor, level: int, index: int) -> bytes:
@@ -269,16 +279,24 @@ def read_node(q: Query, level: int, index: int) -> bytes:
 
 
 def complete_subtrees(
-    q: Query, index: int, leaf: bytes, cache: dict[tuple[int, int], bytes]
+    q: Query,
+    index: int,
+    leaf: bytes,
+    cache: dict[tuple[int, int], bytes],
+    rows: list[tuple[int, int, bytes]] | None = None,
 ) -> None:
-    """Store the hash of every complete subtree that leaf `index` closes (amortised one)."""
+    """The hash of every complete subtree that leaf `index` closes (amortised one): stored at
+    once, or added to `rows` for the caller to insert in one go."""
     level, i, h = 0, index, leaf
     while i & 1:
         left = cache.get((level, i - 1)) or read_node(q, level, i - 1)
         h = node_hash(left, h)
         level, i = level + 1, i >> 1
         cache[(level, i)] = h
-        q("INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)", (level, i, h))
+        if rows is None:
+            q("INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)", (level, i, h))
+        else:
+            rows.append((level, i, h))
 
 
 def _checkpoint(row: Sequence[Any]) -> Checkpoint:
