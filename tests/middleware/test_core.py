@@ -202,10 +202,11 @@ def test_a_cookie_declared_twice_needs_every_purpose(policy_text: str, keys: Key
     """A name declared under two purposes serves both: both must be allowed. An exact name wins
     over a pattern, a longer prefix over a shorter one."""
     text = policy_text.replace(
-        'cookies = [{ name = "_ad_id", lifetime = "13 months" }]',
-        'cookies = [{ name = "_ad_id", lifetime = "13 months" }, '
-        '{ name = "_social_uid", lifetime = "13 months" }, { name = "_tg_ads*", lifetime = 30 }]',
+        '{ name = "_ad_id", lifetime = "13 months" },',
+        '{ name = "_ad_id", lifetime = "13 months" }, '
+        '{ name = "_social_uid", lifetime = "13 months" }, { name = "_tg_ads*", lifetime = 30 },',
     )
+    assert text != policy_text
     enforcer = Enforcer(parse_policy(text), keys.current)
     assert enforcer.declared("_social_uid") == {"social", "advertising"}
     assert enforcer.declared("_tg_ads_1") == {"advertising"}
@@ -227,9 +228,10 @@ def test_refused_cookies_the_browser_sends_are_expired(enforcer: Enforcer, refus
 
 def test_expiry_also_targets_the_declared_domain_and_https(policy_text: str, keys: KeyRing) -> None:
     text = policy_text.replace(
-        'cookies = [{ name = "_ad_id", lifetime = "13 months" }]',
-        'cookies = [{ name = "_ad_id", domain = "lequotidien.example", lifetime = "13 months" }]',
+        '{ name = "_ad_id", lifetime = "13 months" },',
+        '{ name = "_ad_id", domain = "lequotidien.example", lifetime = "13 months" },',
     )
+    assert text != policy_text
     enforcer = Enforcer(parse_policy(text), keys.current)
     reading = enforcer.read(["_ad_id=1; __Host-x=1"], [], NOW, https=True)
     assert enforcer.extra_cookies(reading) == [
