@@ -203,7 +203,15 @@ def open_from(data_dir: Path | None, database: str | None) -> tuple[Settings, An
     default=None,
     help="verify checkpoints with this key only (PEM or base64), not the key folder",
 )
-def verify(data_dir: Path | None, database: str | None, public_key: Path | None) -> None:
+@click.option(
+    "--processes",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="processes that rehash the log in parallel [default: the number of CPUs]",
+)
+def verify(
+    data_dir: Path | None, database: str | None, public_key: Path | None, processes: int | None
+) -> None:
     """Recompute the whole decision log and check every signed checkpoint.
 
     Exits 1 and names the first bad index when a record was modified, deleted, inserted or
@@ -219,7 +227,9 @@ def verify(data_dir: Path | None, database: str | None, public_key: Path | None)
         key = PublicKey.from_text(public_key.read_text())
         public = {key.key_id: key}
     started = time.perf_counter()
-    report = verify_log(store, public)
+    import os
+
+    report = verify_log(store, public, processes=processes or os.cpu_count() or 1)
     elapsed = time.perf_counter() - started
     store.close()
     rate = report.size / elapsed if elapsed else 0.0

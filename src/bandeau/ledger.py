@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -199,7 +200,63 @@ class VerifyReport:
         self.findings.append(message)
 
 
-def verify_log(store: Store, public: Mapping[str, PublicKey]) -> VerifyReport:
+@dataclass
+class _Scan:
+    """What one pass over a stretch of the log found (picklable: it crosses processes)."""
+
+    leaves: bytes = b""  # the stored leaves, 32 bytes each, in log order
+    broken: list[int] = field(default_factory=list)
+    gaps: dict[int, int] = field(default_factory=dict)
+    redacted: list[int] = field(default_factory=list)
+    first: int = -1  # index of the first row found
+    end: int = 0  # the index expected after the last row found
+
+
+def _scan(store: Store, start: int, stop: int | None) -> _Scan:
+    """Recompute the leaves of indexes [start, stop) and compare them with the stored ones."""
+    out = _Scan()
+    sha256 = hashlib.sha256
+    leaves = bytearray()
+    expected, prev = start, ZERO
+    if start:
+        try:
+            prev = store.leaf(start - 1)
+        except BandeauError:
+            expected = -1  # the record before this stretch is gone: its gap is reported there
+    for index, content, leaf, redacted in store.raw_rows(start, stop):
+        if out.first < 0:
+            out.first = index
+        if index != expected:
+            if expected >= 0:
+                out.gaps[expected] = index
+        elif redacted:
+            out.redacted.append(index)
+        elif sha256(b"\x00" + prev + content).digest() != leaf:
+            out.broken.append(index)
+        prev, expected = leaf, index + 1
+        leaves += leaf
+    out.leaves = bytes(leaves)
+    out.end = max(expected, start)
+    return out
+
+
+def _scan_url(url: str, start: int, stop: int | None) -> _Scan:
+    from .store import open_store
+
+    store = open_store(url)
+    try:
+        return _scan(store, start, stop)
+    finally:
+        store.close()
+
+
+def verify_log(
+    store: Store,
+    public: Mapping[str, PublicKey],
+    *,
+    processes: int = 1,
+    min_parallel: int = 50_000,
+) -> VerifyReport:
     """Recompute the chain and the tree; check every checkpoint's signature and root.
 
     Findings name where the log stops being what was appended and signed (docs/ledger.md):
@@ -207,47 +264,23 @@ def verify_log(store: Store, public: Mapping[str, PublicKey]) -> VerifyReport:
     onto it (modified), a run of records that do not chain (inserted, deleted with the rest
     renumbered, or reordered: the first index of the run), a gap in the indexes (deleted),
     a checkpoint whose signature or root does not verify, or one beyond the end of the log.
+
+    With `processes` > 1 (and a store that other processes can open), stretches of the log are
+    rehashed in parallel (from `min_parallel` records up); the tree is then built here from
+    their leaves.
     """
     report = VerifyReport()
     pending = sorted(store.checkpoints(), key=lambda c: c.size)
     report.checkpoints = len(pending)
-    checks = iter(pending)
-    nxt = next(checks, None)
-    stack: list[tuple[int, bytes]] = []  # complete subtrees (height, hash), left to right
-    sha256 = hashlib.sha256
-    broken: list[int] = []
-    gaps: dict[int, int] = {}
-    roots_bad: list[int] = []
-    expected, count, prev = 0, 0, ZERO
-    heights: list[int] = []  # height of each complete subtree on the stack
-    hashes: list[bytes] = []
-    next_size = nxt.size if nxt is not None else -1
-    for index, content, leaf, redacted in store.raw_rows():
-        if index != expected:
-            gaps[expected] = index
-        elif redacted:
-            report.redacted.append(index)
-        elif sha256(b"\x00" + prev + content).digest() != leaf:
-            broken.append(index)
-        prev, expected, count = leaf, index + 1, count + 1
-        # push the leaf; merge equal heights (a binary counter of the leaves pushed)
-        h, top = 0, leaf
-        n = count
-        while not n & 1 and heights:
-            top = sha256(b"\x01" + hashes.pop() + top).digest()
-            heights.pop()
-            h += 1
-            n >>= 1
-        heights.append(h)
-        hashes.append(top)
-        if count < next_size:
-            continue
-        stack = list(zip(heights, hashes, strict=True))
-        while nxt is not None and nxt.size <= count:
-            if nxt.size == count and _fold(stack) != nxt.root:
-                roots_bad.append(nxt.size)
-            nxt = next(checks, None)
-        next_size = nxt.size if nxt is not None else -1
+    scans = _scans(store, processes, min_parallel)
+    broken = [i for sc in scans for i in sc.broken]
+    gaps = {k: v for sc in scans for k, v in sc.gaps.items()}
+    found = [sc for sc in scans if sc.first >= 0]
+    for before, after in itertools.pairwise(found):  # a gap where two stretches meet
+        if before.end != after.first and before.end not in gaps:
+            gaps[before.end] = after.first
+    report.redacted = [i for sc in scans for i in sc.redacted]
+    roots_bad, count = _check_roots(b"".join(sc.leaves for sc in scans), pending)
     report.size = count
     events: list[tuple[int, str]] = []
     for start, end in gaps.items():
@@ -298,6 +331,57 @@ def verify_log(store: Store, public: Mapping[str, PublicKey]) -> VerifyReport:
                 f"({count} records): records were deleted from the end",
             )
     return report
+
+
+def _scans(store: Store, processes: int, min_parallel: int) -> list[_Scan]:
+    size = store.count()  # the highest index + 1 (deleted rows leave gaps below it)
+    url = getattr(store, "url", "")
+    if processes <= 1 or not url or size < max(min_parallel, processes):
+        return [_scan(store, 0, None)]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    bounds = [size * k // processes for k in range(processes)] + [size]
+    stops: list[int | None] = [*bounds[1:-1], None]  # the last stretch takes anything after
+    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [
+            pool.submit(_scan_url, url, lo, hi) for lo, hi in zip(bounds[:-1], stops, strict=True)
+        ]
+        return [f.result() for f in futures]
+
+
+def _check_roots(leaves: bytes, pending: list[Checkpoint]) -> tuple[list[int], int]:
+    """Build the tree over `leaves` (a binary counter of complete subtrees) and compare its
+    root with each checkpoint's at that size. Returns the sizes whose root differs, and the
+    number of leaves."""
+    sha256 = hashlib.sha256
+    checks = iter(pending)
+    nxt = next(checks, None)
+    next_size = nxt.size if nxt is not None else -1
+    heights: list[int] = []
+    hashes: list[bytes] = []
+    bad: list[int] = []
+    count = 0
+    for offset in range(0, len(leaves), 32):
+        top = leaves[offset : offset + 32]
+        count += 1
+        h, n = 0, count
+        while not n & 1 and heights:
+            top = sha256(b"\x01" + hashes.pop() + top).digest()
+            heights.pop()
+            h += 1
+            n >>= 1
+        heights.append(h)
+        hashes.append(top)
+        if count < next_size:
+            continue
+        stack = list(zip(heights, hashes, strict=True))
+        while nxt is not None and nxt.size <= count:
+            if nxt.size == count and _fold(stack) != nxt.root:
+                bad.append(nxt.size)
+            nxt = next(checks, None)
+        next_size = nxt.size if nxt is not None else -1
+    return bad, count
 
 
 def _fold(stack: list[tuple[int, bytes]]) -> bytes:

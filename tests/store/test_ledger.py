@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 
 import pytest
 
@@ -16,16 +17,28 @@ from bandeau.ledger import (
     Ledger,
     NotCheckpointed,
     ReceiptError,
+    VerifyReport,
     checkpoint_text,
     verify_log,
     verify_receipt,
 )
 from bandeau.merkle import root, verify_consistency
-from bandeau.store import Record
+from bandeau.store import Record, Store
 
 from .conftest import Backend, make_record
 
 KEYS = KeyRing.generate()
+Verify = Callable[[Store], VerifyReport]
+
+
+@pytest.fixture(params=[1, 3], ids=["serial", "3-processes"])
+def verify(request: pytest.FixtureRequest) -> Verify:
+    """verify_log, in one process and split across three (the findings must not change)."""
+
+    def run(store: Store) -> VerifyReport:
+        return verify_log(store, KEYS.public, processes=request.param, min_parallel=0)
+
+    return run
 
 
 def fill(backend: Backend, n: int = 12, checkpoint: bool = True) -> tuple[Ledger, list[Record]]:
@@ -40,9 +53,9 @@ def fill(backend: Backend, n: int = 12, checkpoint: bool = True) -> tuple[Ledger
     return ledger, records
 
 
-def test_clean_log_verifies(backend: Backend) -> None:
+def test_clean_log_verifies(backend: Backend, verify: Verify) -> None:
     fill(backend)
-    report = verify_log(backend.store, KEYS.public)
+    report = verify(backend.store)
     assert report.ok, report.findings
     assert (report.size, report.checkpoints) == (12, 2)
 
@@ -105,20 +118,22 @@ def test_receipt_needs_the_right_key(backend: Backend) -> None:
         verify_receipt(ledger.receipt(records[0].decision_id), KeyRing.generate().public)
 
 
-def test_modified_record_is_named(backend: Backend) -> None:
+def test_modified_record_is_named(
+    backend: Backend, verify: Callable[[Store], VerifyReport]
+) -> None:
     fill(backend)
     backend.tamper(
         "UPDATE decisions SET content = replace(content, 'refuse_all', 'accept_all') WHERE seq = 6"
     )
-    report = verify_log(backend.store, KEYS.public)
+    report = verify(backend.store)
     assert report.first_bad_index == 5
     assert report.findings == ["index 5: record modified: its content does not match its leaf hash"]
 
 
-def test_deleted_record_is_named(backend: Backend) -> None:
+def test_deleted_record_is_named(backend: Backend, verify: Verify) -> None:
     fill(backend)
     backend.tamper("DELETE FROM decisions WHERE seq = 4")
-    report = verify_log(backend.store, KEYS.public)
+    report = verify(backend.store)
     assert report.first_bad_index == 3
     assert report.findings[0] == (
         "index 3: record missing (deleted): the log jumps from index 2 to 4"
@@ -126,12 +141,14 @@ def test_deleted_record_is_named(backend: Backend) -> None:
     assert any("its root does not match" in f for f in report.findings)
 
 
-def test_deleted_and_renumbered_is_named(backend: Backend) -> None:
+def test_deleted_and_renumbered_is_named(
+    backend: Backend, verify: Callable[[Store], VerifyReport]
+) -> None:
     fill(backend)
     backend.tamper(
         "DELETE FROM decisions WHERE seq = 4", "UPDATE decisions SET seq = seq - 1 WHERE seq > 4"
     )
-    report = verify_log(backend.store, KEYS.public)
+    report = verify(backend.store)
     assert report.first_bad_index == 3
     assert report.findings[0].startswith("index 3: ")
     assert "checkpoint of size 12 covers records beyond the end of the log (11 records)" in (
@@ -139,7 +156,9 @@ def test_deleted_and_renumbered_is_named(backend: Backend) -> None:
     )
 
 
-def test_inserted_record_is_named(backend: Backend) -> None:
+def test_inserted_record_is_named(
+    backend: Backend, verify: Callable[[Store], VerifyReport]
+) -> None:
     fill(backend)
     forged = make_record("intruder")
     backend.tamper(
@@ -151,7 +170,7 @@ def test_inserted_record_is_named(backend: Backend) -> None:
         "redacted) VALUES (5, ?, 'lequotidien', 'intruder', 1, ?, ?, 0)",
         params=(forged.decision_id, forged.canonical(), b"\x01" * 32),
     )
-    report = verify_log(backend.store, KEYS.public)
+    report = verify(backend.store)
     assert report.first_bad_index == 4
     assert report.findings[0] == (
         "index 4: chain broken: records from here do not follow each other "
@@ -159,57 +178,65 @@ def test_inserted_record_is_named(backend: Backend) -> None:
     )
 
 
-def test_reordered_records_are_named(backend: Backend) -> None:
+def test_reordered_records_are_named(
+    backend: Backend, verify: Callable[[Store], VerifyReport]
+) -> None:
     fill(backend)
     backend.tamper(
         "UPDATE decisions SET seq = 1000 WHERE seq = 8",
         "UPDATE decisions SET seq = 8 WHERE seq = 9",
         "UPDATE decisions SET seq = 9 WHERE seq = 1000",
     )
-    report = verify_log(backend.store, KEYS.public)
+    report = verify(backend.store)
     assert report.first_bad_index == 7
     assert report.findings[0].startswith("index 7: chain broken")
 
 
-def test_forged_checkpoint_is_named(backend: Backend) -> None:
+def test_forged_checkpoint_is_named(
+    backend: Backend, verify: Callable[[Store], VerifyReport]
+) -> None:
     fill(backend)
     backend.tamper("UPDATE checkpoints SET time = time + 1 WHERE size = 6")
-    report = verify_log(backend.store, KEYS.public)
+    report = verify(backend.store)
     assert report.findings == [
         f"checkpoint of size 6: its signature (key {KEYS.current.key_id}) does not verify: "
         "forged or altered"
     ]
 
 
-def test_checkpoint_by_an_unknown_key_is_named(backend: Backend) -> None:
+def test_checkpoint_by_an_unknown_key_is_named(
+    backend: Backend, verify: Callable[[Store], VerifyReport]
+) -> None:
     fill(backend)
     other = KeyRing.generate()
     Ledger(backend.store, other).store.append(make_record())
     Ledger(backend.store, other).checkpoint()
-    report = verify_log(backend.store, KEYS.public)
+    report = verify(backend.store)
     assert report.findings == [
         f"checkpoint of size 13: its signature (unknown key {other.current.key_id}) does not "
         "verify: forged or altered"
     ]
 
 
-def test_rewritten_hashes_fail_the_checkpoint(backend: Backend) -> None:
+def test_rewritten_hashes_fail_the_checkpoint(
+    backend: Backend, verify: Callable[[Store], VerifyReport]
+) -> None:
     """Rewriting a record together with its leaf hash breaks the chain after it and the
     signed roots."""
     fill(backend)
     backend.tamper("UPDATE decisions SET leaf = ? WHERE seq = 3", params=(b"\x02" * 32,))
-    report = verify_log(backend.store, KEYS.public)
+    report = verify(backend.store)
     assert not report.ok
     assert report.first_bad_index == 2
     assert any("checkpoint of size 6: its root does not match" in f for f in report.findings)
 
 
-def test_erasure_keeps_the_log_verifiable(backend: Backend) -> None:
+def test_erasure_keeps_the_log_verifiable(backend: Backend, verify: Verify) -> None:
     """Erasure redacts content, keeps the leaf hash: the log still verifies and shows where."""
     ledger, records = fill(backend)
     erased = backend.store.redact("lequotidien", "c1", '{"redacted":"erasure"}')
     assert erased == 3
-    report = verify_log(backend.store, KEYS.public)
+    report = verify(backend.store)
     assert report.ok, report.findings
     assert report.redacted == [1, 5, 9]
     assert backend.store.history("lequotidien", "c1") == []
@@ -217,9 +244,26 @@ def test_erasure_keeps_the_log_verifiable(backend: Backend) -> None:
     assert verify_receipt(other, KEYS.public).consent_id == "c2"
 
 
-def test_retention_redacts_old_records(backend: Backend) -> None:
+def test_retention_redacts_old_records(
+    backend: Backend, verify: Callable[[Store], VerifyReport]
+) -> None:
     fill(backend)
     assert backend.store.redact_before(1_780_000_000_004, '{"redacted":"retention"}') == 4
-    report = verify_log(backend.store, KEYS.public)
+    report = verify(backend.store)
     assert report.ok
     assert report.redacted == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("seq", [4, 5, 9])
+def test_deletions_where_stretches_meet_are_named(
+    backend: Backend, verify: Verify, seq: int
+) -> None:
+    """Split across three processes the log is read as [0, 4), [4, 8), [8, 12): a record
+    missing at either side of a boundary is named as in one process."""
+    fill(backend)
+    backend.tamper("DELETE FROM decisions WHERE seq = ?", params=(seq,))
+    report = verify(backend.store)
+    assert report.first_bad_index == seq - 1
+    assert report.findings[0] == (
+        f"index {seq - 1}: record missing (deleted): the log jumps from index {seq - 2} to {seq}"
+    )

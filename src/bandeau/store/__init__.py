@@ -88,6 +88,9 @@ class Checkpoint:
 class Store(Protocol):
     """Storage of the decision log. Every adapter passes the same test module."""
 
+    url: str
+    """The URL that opens this store again (another process can verify it); empty in memory."""
+
     def append_batch(self, records: Sequence[Record]) -> list[tuple[Record, bool]]:
         """Append records in one transaction; return each stored record and whether it is new.
 
@@ -120,8 +123,10 @@ class Store(Protocol):
         """Every entry from `start` in log order, for verification."""
         ...
 
-    def raw_rows(self, start: int = 0) -> Iterator[tuple[int, bytes, bytes, bool]]:
-        """The same as tuples (index, content, leaf, redacted), without objects: fast path."""
+    def raw_rows(
+        self, start: int = 0, stop: int | None = None
+    ) -> Iterator[tuple[int, bytes, bytes, bool]]:
+        """Tuples (index, content, leaf, redacted) for indexes in [start, stop): fast path."""
         ...
 
     def add_checkpoint(self, checkpoint: Checkpoint) -> None: ...

@@ -95,6 +95,7 @@ class PostgresStore(LogWriter):
     placeholder = "%s"
 
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 8) -> None:
+        self.url = url
         dsn, self.schema = split_schema(url)
 
         def configure(conn: psycopg.Connection[Any]) -> None:
@@ -124,7 +125,9 @@ class PostgresStore(LogWriter):
     def _lock(self, cur: Cursor) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(%s)", (LOG_LOCK,))
 
-    def raw_rows(self, start: int = 0) -> Iterator[tuple[int, bytes, bytes, bool]]:
+    def raw_rows(
+        self, start: int = 0, stop: int | None = None
+    ) -> Iterator[tuple[int, bytes, bytes, bool]]:
         """Stream the log with a server-side cursor (constant memory at any size)."""
         with (
             self._pool.connection() as conn,
@@ -134,8 +137,8 @@ class PostgresStore(LogWriter):
             cur.itersize = 10000
             cur.execute(
                 "SELECT seq, convert_to(content, 'UTF8'), leaf, redacted FROM decisions "
-                "WHERE seq > %s ORDER BY seq",
-                (start,),
+                "WHERE seq > %s AND seq <= %s ORDER BY seq",
+                (start, 2**62 if stop is None else stop),
             )
             for seq, content, leaf, redacted in cur:
                 yield seq - 1, content, leaf, bool(redacted)

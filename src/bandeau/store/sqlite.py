@@ -77,6 +77,7 @@ class SQLiteStore(LogWriter):
 
     def __init__(self, path: str) -> None:
         self.path = path
+        self.url = f"sqlite:///{path}" if path != ":memory:" else ""
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         try:
