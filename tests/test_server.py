@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bandeau.banner.config import asset_version
 from bandeau.consent import read_token
 from bandeau.keys import KeyRing
 from bandeau.policy import Policy, parse_policy
@@ -138,7 +139,7 @@ def test_bundle_is_cacheable(api: Api, path: str, kind: str) -> None:
     etag = r.headers["etag"]
     again = api.http.get(f"{SITE}/{path}", headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.content == b""
-    versioned = api.http.get(f"{SITE}/{path}?v={api.policy.version}")
+    versioned = api.http.get(f"{SITE}/{path}?v={asset_version(api.policy)}")
     assert "immutable" in versioned.headers["cache-control"]
 
 

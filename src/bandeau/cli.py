@@ -154,6 +154,7 @@ def check(policy: tuple[Path, ...]) -> None:
 @click.option("--lang", default=None, help="language of the pages (default: the policy's)")
 def snippet(policy: Path, url: str, lang: str | None) -> None:
     """Print the HTML to paste into the site's pages."""
+    from .banner.config import asset_version
     from .policy import load_policy
 
     p = load_policy(policy)
@@ -161,9 +162,10 @@ def snippet(policy: Path, url: str, lang: str | None) -> None:
         raise click.UsageError(f"--lang {lang} is not one of the policy's {list(p.languages)}")
     lang = lang or p.default_language
     api = f"{url.rstrip('/')}/v1/sites/{p.site}"
-    script = f"{api}/banner.js?lang={lang}&amp;v={p.version}"
+    v = asset_version(p)
+    script = f"{api}/banner.js?lang={lang}&amp;v={v}"
     click.echo("<!-- in <head> -->")
-    click.echo(f'<link rel="stylesheet" href="{api}/banner.css?v={p.version}">')
+    click.echo(f'<link rel="stylesheet" href="{api}/banner.css?v={v}">')
     click.echo(f'<link rel="preload" as="script" href="{script}">')
     click.echo("<!-- last thing in <body>; under a nonce-based CSP, give it and the preload -->")
     click.echo("<!-- the page's nonce -->")

@@ -176,9 +176,7 @@ def read_token(token: str, public: Mapping[str, PublicKey]) -> TokenPayload:
     if not key.verify(signature, body.encode("ascii")):
         raise TokenError("consent token signature does not verify")
     try:
-        choices = {
-            str(k): (bool(int(v[0])), str(v[1])) for k, v in dict(payload["p"]).items()
-        }
+        choices = {str(k): (bool(int(v[0])), str(v[1])) for k, v in dict(payload["p"]).items()}
         return TokenPayload(
             site=str(payload["s"]),
             consent_id=str(payload["i"]),

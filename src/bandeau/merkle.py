@@ -54,8 +54,7 @@ def root(leaves: Sequence[bytes]) -> bytes:
     prefix = b"\x01"
     while len(level) > 1:
         nxt = [
-            _sha256(prefix + level[i] + level[i + 1]).digest()
-            for i in range(0, len(level) - 1, 2)
+            _sha256(prefix + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)
         ]
         if len(level) % 2:
             nxt.append(level[-1])

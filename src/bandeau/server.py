@@ -26,8 +26,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import __version__
-from .banner import Bundle, render
-from .banner.config import details_for, site_config
+from .banner import Bundle, render, render_settings
+from .banner.config import asset_version, details_for, site_config
 from .consent import issue_token, read_token
 from .decisions import (
     BadJSON,
@@ -125,6 +125,13 @@ class Site:
             ).encode()
             self._details[key] = (body, f'"{hashlib.sha256(body).hexdigest()[:20]}"')
         return self._details[key]
+
+    def settings(self, lang: str | None = None) -> Bundle:
+        """The second layer in one language, built once."""
+        key = "settings:" + self.language(lang)
+        if key not in self._bundles:
+            self._bundles[key] = render_settings(details_for(self.policy, key[9:]))
+        return self._bundles[key]
 
     def bundle(self, lang: str | None = None) -> Bundle:
         """The banner in one language, built once."""
@@ -305,6 +312,21 @@ def create_app(
         if etag in request.headers.get("if-none-match", ""):
             return Response(status_code=304, headers=headers)
         return Response(body, media_type="application/json", headers=headers)
+
+    @app.get(f"{API}/sites/{{site}}/settings.js", tags=["banner"], responses=ERRORS)
+    async def settings_js(site: str, request: Request, lang: str | None = None) -> Response:
+        """The settings (second layer) in one language, details inlined: the banner loads it
+        the first time a reader opens the settings."""
+        s = site_of(site)
+        bundle = s.settings(lang)
+        return asset(request, s, bundle, bundle.js, "text/javascript; charset=utf-8")
+
+    @app.get(f"{API}/sites/{{site}}/settings.css", tags=["banner"], responses=ERRORS)
+    async def settings_css(site: str, request: Request) -> Response:
+        """The settings' stylesheet."""
+        s = site_of(site)
+        bundle = s.settings()
+        return asset(request, s, bundle, bundle.css, "text/css; charset=utf-8")
 
     @app.get(f"{API}/sites/{{site}}/banner.js", tags=["banner"], responses=ERRORS)
     async def banner_js(site: str, request: Request, lang: str | None = None) -> Response:
@@ -565,7 +587,7 @@ def asset(
     request: Request, site: Site, bundle: Bundle, content: bytes, media_type: str
 ) -> Response:
     etag = bundle.etag
-    versioned = request.query_params.get("v") == site.policy.version
+    versioned = request.query_params.get("v") == asset_version(site.policy)
     cache = "public, max-age=31536000, immutable" if versioned else "no-cache"
     headers = {"ETag": etag, "Cache-Control": cache, "Access-Control-Allow-Origin": "*"}
     if etag in request.headers.get("if-none-match", ""):

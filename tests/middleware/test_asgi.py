@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bandeau.banner.config import asset_version
 from bandeau.consent import read_token
 from bandeau.keys import KeyRing
 from bandeau.middleware import BandeauMiddleware
@@ -333,8 +334,8 @@ def test_banner_uses_the_page_csp_nonce(policy: Policy, keys: KeyRing, accept_al
         sent[1]["body"]
         == (
             f'<head><link rel="stylesheet" href="/bandeau/v1/sites/lequotidien/banner.css?v='
-            f'{policy.version}" nonce="r4nd0m"></head><body><script nonce="r4nd0m" '
-            f'src="/bandeau/v1/sites/lequotidien/banner.js?v={policy.version}"></script>'
+            f'{asset_version(policy)}" nonce="r4nd0m"></head><body><script nonce="r4nd0m" '
+            f'src="/bandeau/v1/sites/lequotidien/banner.js?v={asset_version(policy)}"></script>'
             "<p>x</p></body>"
         ).encode()
     )

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-__all__ = ["Bundle", "build_hash", "render"]
+__all__ = ["Bundle", "build_hash", "render", "render_settings"]
 
 TOKEN = "__BANDEAU_CONFIG__"  # noqa: S105 (a placeholder, not a secret)
+DETAILS_TOKEN = "__BANDEAU_DETAILS__"  # noqa: S105
 
 
 @dataclass(frozen=True)
@@ -38,20 +39,23 @@ class Bundle:
 
 
 @cache
+def _read(name: str, token: str = "") -> str:
+    text = (resources.files(__name__) / name).read_text(encoding="utf-8")
+    if token and text.count(token) != 1:
+        raise RuntimeError(f"{name} must contain the token {token} exactly once")
+    return text
+
+
 def _sources() -> tuple[str, str]:
-    folder = resources.files(__name__)
-    js = (folder / "banner.js").read_text(encoding="utf-8")
-    css = (folder / "banner.css").read_text(encoding="utf-8")
-    if js.count(TOKEN) != 1:
-        raise RuntimeError(f"banner.js must contain the config token {TOKEN} exactly once")
-    return js, css
+    return _read("banner.js", TOKEN), _read("banner.css")
 
 
 @cache
 def build_hash() -> str:
-    """Hex SHA-256 (first 16 digits) of the banner.js and banner.css sources, concatenated."""
-    js, css = _sources()
-    return hashlib.sha256((js + css).encode("utf-8")).hexdigest()[:16]
+    """Hex SHA-256 (first 16 digits) of the banner's sources (banner.js, banner.css,
+    settings.js, settings.css), concatenated: the "banner build" a record names."""
+    text = "".join(_read(n) for n in ("banner.js", "banner.css", "settings.js", "settings.css"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def _minify_js(source: str) -> str:
@@ -81,6 +85,19 @@ def _config_json(config: Mapping[str, object]) -> str:
     """`config` as a JSON literal that is safe to inline in a script, even inside HTML."""
     text = json.dumps(dict(config), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def render_settings(details: Mapping[str, object]) -> Bundle:
+    """The second layer for one site and language: settings.js with the `details` (as
+    `bandeau.banner.config.details_for` builds them) inlined, and settings.css."""
+    js = (
+        _minify_js(_read("settings.js", DETAILS_TOKEN))
+        .replace(DETAILS_TOKEN, _config_json(details))
+        .encode("utf-8")
+    )
+    css = _minify_css(_read("settings.css")).encode("utf-8")
+    etag = '"' + hashlib.sha256(js + b"\0" + css).hexdigest()[:20] + '"'
+    return Bundle(js=js, css=css, build=build_hash(), etag=etag)
 
 
 def render(config: Mapping[str, object]) -> Bundle:

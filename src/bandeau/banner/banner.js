@@ -13,7 +13,7 @@
 // the first layer, Q element that opened the settings, G switches by key, H localStorage key
 // of a decision the server has not acknowledged, CK consent cookie name, NC this script's nonce,
 // SP spacer at the end of the page, DI the decision the cookie carries (for its receipt),
-// DT the settings' details (loaded when the settings first open), RT retry delay.
+// RT retry delay.
 (function(){
 'use strict';
 var W=window,D=document,LO=location,C=__BANDEAU_CONFIG__;
@@ -26,7 +26,7 @@ if(ME&&ME.src&&!C.texts[L]&&(C.langs||[]).includes(L)&&(u=new URL(ME.src)).searc
 P.forEach(p=>K[p.key]=p);
 if(!C.texts[L])L=C.lang;
 var T=C.texts[L]||{},U=T.ui||{},X=T.purposes||{},SEL='[data-bandeau],[data-bandeau-feature],[data-bandeau-feature-off]';
-var S={},F,N=[],I=null,Y,A={},RD,LB,R,B,M,V,O,Z,Q,G,SP,DI,DT,RT=2e3;
+var S={},F,N=[],I=null,Y,A={},RD,LB,R,B,M,V,O,Z,Q,G,SP,DI,RT=2e3;
 
 // ---- helpers. h(tag, attributes, ...children): null/false attributes are left out, true is '';
 // children may be nested arrays, falsy ones are left out
@@ -129,22 +129,18 @@ h('ul',0,P.filter(p=>p.kind!='necessary').map(p=>h('li',0,[h('b',0,nm(p.key)),' 
 h('p',0,U.withdraw),
 h('p',{class:'bd-m'},[fm(U.controller,T.controller),C.privacy&&[' \u00b7 ',h('a',{href:C.privacy},U.privacy_link)]])]),
 ac('bd-',['accept_all','refuse_all','customise'])]);
-// one settings row: band and state label follow the switch as it moves
-function rw(p){
-var k=p.key,t=X[k]||{},E=DT&&DT.ui||{},d=DT&&DT.purposes[k]||{},v=d.services||[],nc=p.kind=='necessary',i='bd-c-'+k,bd=h('span',{class:'bd-band','data-bandeau-band':''}),st=h('span',{class:'bd-st'}),cb=h('input',{type:'checkbox',role:'switch',id:i,checked:S[k],disabled:nc}),
-sn=()=>{var v=cb.checked;bd.dataset.state=v?'allowed':'refused';st.textContent=nc?U.always_on:v?U.allowed:U.refused;cb.ariaChecked=v};
-cb.onchange=sn;sn();nc||(G[k]=cb);
-return h('section',{class:'bd-p','data-bandeau-purpose':k},[bd,h('div',{class:'bd-r'},[h('h3',0,h('label',{for:i},t.name||k)),st,cb]),h('p',0,d.description||t.short),
-d.refusal&&h('p',0,[h('b',0,E.refusal_label),' \u2014 ',d.refusal]),
-v[0]&&h('details',0,h('summary',0,E.services),h('ul',0,v.map(s=>h('li',0,h('b',0,s.name),' '+s.hosts.join(' '),s.cookies.map(c=>[h('br'),c.name+' \u2014 '+E.lifetime+' '+c.lifetime])))))])}
-// settings: a modal <dialog>; Esc and the close button go back without deciding
-// the details (descriptions, services, cookies) come from the server the first time; without
-// them (offline) the settings still show every purpose with its summary and switch
+// settings: a modal <dialog>, built by settings.js (with the details: descriptions, services,
+// cookies), which loads with its stylesheet the first time. Esc and the close button go back
+// without deciding. If it cannot load (the server is down), the first layer shows instead: its
+// buttons still accept or refuse everything.
 function op(f){
 if(!R||M)return;
-if(!DT&&!f){fetch(C.api+'/details?lang='+L).then(r=>r.json()).then(j=>{DT=j.purposes&&j},()=>0).then(()=>op(1));return}
+var z=W.bandeau._settings,n=2,go=()=>--n||op(1),e;
+if(!z){if(f){B||R.append(B=l1());sh(1);return}
+e=h('link',{rel:'stylesheet',href:C.api+'/settings.css?v='+C.version+C.build});e.onload=e.onerror=go;D.head.append(e);
+e=h('script',{src:C.api+'/settings.js?lang='+L+'&v='+C.version+C.build});e.nonce=NC;e.onload=e.onerror=go;D.head.append(e);return}
 Q=D.activeElement;G={};
-M=h('dialog',{class:'bd-l2',role:'dialog','aria-modal':'true','aria-labelledby':'bd-t2',tabindex:-1},[h('div',{class:'bd-hd'},[h('h2',{id:'bd-t2'},U.settings_title),h('button',{type:'button',class:'bd-x',id:'bd-close','data-bandeau-action':'close','aria-label':U.close},'\u00d7')]),h('div',{class:'bd-sc'},P.map(rw),DI&&DT&&h('p',{class:'bd-m'},h('a',{href:C.api+'/decisions/'+DI+'/receipt',download:''},DT.ui.receipt))),ac('bd-s-',['accept_all','refuse_all','save'])]);
+M=z({h,P,S,X,U,G,ac,I:DI,api:C.api});
 M.oncancel=e=>{e.preventDefault();cl()};
 M.onclose=()=>cl();
 B&&(B.hidden=!0);R.append(M);M.showModal();fo(M)}

@@ -8,8 +8,15 @@ from typing import Any
 from ..consent import Signals, defaults
 from ..policy import Policy
 from ..texts import DETAIL_KEYS, lifetime_label
+from . import build_hash
 
-__all__ = ["details_for", "site_config", "texts_for"]
+__all__ = ["asset_version", "details_for", "site_config", "texts_for"]
+
+
+def asset_version(policy: Policy) -> str:
+    """The `?v=` that makes a banner URL cacheable for a year: it changes with the policy and
+    with the banner's code, so neither is ever served stale."""
+    return policy.version + build_hash()
 
 
 def site_config(policy: Policy, api: str, lang: str | None = None) -> dict[str, Any]:
@@ -59,8 +66,7 @@ def texts_for(policy: Policy, lang: str) -> dict[str, Any]:
         "ui": {k: v for k, v in ui.items() if k not in DETAIL_KEYS},
         "controller": policy.controller.name,
         "purposes": {
-            p.key: {"name": p.text[lang].name, "short": p.text[lang].short}
-            for p in policy.purposes
+            p.key: {"name": p.text[lang].name, "short": p.text[lang].short} for p in policy.purposes
         },
     }
 
@@ -89,7 +95,7 @@ def details_for(policy: Policy, lang: str) -> dict[str, Any]:
                 ],
             }
             for p in policy.purposes
-        }
+        },
     }
 
 

@@ -296,8 +296,10 @@ class DemoServer:
 
         async def main() -> None:
             await asyncio.gather(
-                *(srv.serve(sockets=group)
-                  for srv, group in zip(self._servers, self._sockets, strict=True))
+                *(
+                    srv.serve(sockets=group)
+                    for srv, group in zip(self._servers, self._sockets, strict=True)
+                )
             )
 
         def run() -> None:

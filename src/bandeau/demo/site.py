@@ -29,6 +29,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from ..banner.config import asset_version
 from ..consent import Consent, Signals, evaluate, read_token
 from ..errors import TokenError
 from ..keys import KeyRing
@@ -387,16 +388,31 @@ class Publisher:
         self._comments_lock = threading.Lock()
         self.comments: dict[str, list[Comment]] = {
             "fr": [
-                Comment("Hélène D.", "Enfin\u00a0! Quarante camions de moins chaque jour sur l'A6, "
-                        "c'est une excellente nouvelle pour Vaise.", "il y a 2 heures"),
-                Comment("Marc-Antoine", "Reste la question des écluses : à 7 km/h, il faudra "
-                        "des clients patients. Mais bravo pour l'initiative.", "il y a 1 heure"),
+                Comment(
+                    "Hélène D.",
+                    "Enfin\u00a0! Quarante camions de moins chaque jour sur l'A6, "
+                    "c'est une excellente nouvelle pour Vaise.",
+                    "il y a 2 heures",
+                ),
+                Comment(
+                    "Marc-Antoine",
+                    "Reste la question des écluses : à 7 km/h, il faudra "
+                    "des clients patients. Mais bravo pour l'initiative.",
+                    "il y a 1 heure",
+                ),
             ],
             "en": [
-                Comment("Helen D.", "At last! Forty fewer lorries a day on the A6 is great news "
-                        "for Vaise.", "2 hours ago"),
-                Comment("Mark", "The locks remain the problem: at 7 km/h customers will need "
-                        "patience. Still, well done.", "1 hour ago"),
+                Comment(
+                    "Helen D.",
+                    "At last! Forty fewer lorries a day on the A6 is great news for Vaise.",
+                    "2 hours ago",
+                ),
+                Comment(
+                    "Mark",
+                    "The locks remain the problem: at 7 km/h customers will need "
+                    "patience. Still, well done.",
+                    "1 hour ago",
+                ),
             ],
         }
         self.static = {
@@ -450,8 +466,9 @@ class Publisher:
             )
         )
 
-    def page(self, template: str, lang: str, path: str, status: int = 200,
-             **context: Any) -> HTMLResponse:
+    def page(
+        self, template: str, lang: str, path: str, status: int = 200, **context: Any
+    ) -> HTMLResponse:
         nonce = secrets.token_urlsafe(18)
         body = self.env.get_template(template).render(
             lang=lang,
@@ -459,7 +476,7 @@ class Publisher:
             path=path,
             nonce=nonce,
             api=self.api,
-            version=self.policy.version,
+            version=asset_version(self.policy),
             social=self.social_origin,
             ads=self.ads_origin,
             articles=ARTICLES,
@@ -505,8 +522,9 @@ class Publisher:
             )
         gpc_names = [p.text[lang].name for p in self.policy.purposes if p.gpc]
         gpc = (
-            words["gpc"].format(purposes=", ".join(f"« {n} »" if lang == "fr" else f"“{n}”"
-                                                   for n in gpc_names))
+            words["gpc"].format(
+                purposes=", ".join(f"« {n} »" if lang == "fr" else f"“{n}”" for n in gpc_names)
+            )
             if gpc_names
             else words["gpc_none"]
         )
@@ -528,8 +546,11 @@ class Publisher:
             "exemption": EXEMPTIONS[lang].get(s.exemption, "") if s.exemption else "",
             "justification": s.justification,
             "cookies": [
-                {"name": c.name, "pattern": c.is_pattern,
-                 "lifetime": lifetime_label(c.lifetime, lang)}
+                {
+                    "name": c.name,
+                    "pattern": c.is_pattern,
+                    "lifetime": lifetime_label(c.lifetime, lang),
+                }
                 for c in s.cookies
             ],
             "storage": list(s.storage),
@@ -557,12 +578,22 @@ class Publisher:
             return self.other(request, "en", slug)
 
         async def privacy_fr(request: Request) -> Response:
-            return self.page("privacy.html", "fr", request.url.path,
-                             title=UI["fr"]["privacy_title"], **self.privacy_context("fr"))
+            return self.page(
+                "privacy.html",
+                "fr",
+                request.url.path,
+                title=UI["fr"]["privacy_title"],
+                **self.privacy_context("fr"),
+            )
 
         async def privacy_en(request: Request) -> Response:
-            return self.page("privacy.html", "en", request.url.path,
-                             title=UI["en"]["privacy_title"], **self.privacy_context("en"))
+            return self.page(
+                "privacy.html",
+                "en",
+                request.url.path,
+                title=UI["en"]["privacy_title"],
+                **self.privacy_context("en"),
+            )
 
         async def measure_fr(request: Request) -> Response:
             return self.measure_page(request, "fr")
@@ -585,13 +616,18 @@ class Publisher:
         add("/static/{name}", self.static_file, methods=["GET"], include_in_schema=False)
         add("/favicon.ico", self.favicon, methods=["GET"], include_in_schema=False)
 
-    def article(self, request: Request, lang: str, notice: str = "",
-                status: int = 200) -> HTMLResponse:
+    def article(
+        self, request: Request, lang: str, notice: str = "", status: int = 200
+    ) -> HTMLResponse:
         with self._comments_lock:
             comments = list(self.comments[lang])
         response = self.page(
-            f"article_{lang}.html", lang, request.url.path, status,
-            comments=comments, notice=notice,
+            f"article_{lang}.html",
+            lang,
+            request.url.path,
+            status,
+            comments=comments,
+            notice=notice,
         )
         # The publisher's own server sets an ad-targeting cookie on every article, declared
         # under "advertising": bandeau's middleware removes it unless the reader allowed it.
@@ -602,23 +638,34 @@ class Publisher:
 
     def other(self, request: Request, lang: str, slug: str) -> HTMLResponse:
         if slug not in ARTICLES:
-            return self.page("missing.html", lang, request.url.path, status=404,
-                             title="404")
-        return self.page(f"article-{slug}.html", lang, request.url.path,
-                         slug=slug, title=ARTICLES[slug][0 if lang == "fr" else 1])
+            return self.page("missing.html", lang, request.url.path, status=404, title="404")
+        return self.page(
+            f"article-{slug}.html",
+            lang,
+            request.url.path,
+            slug=slug,
+            title=ARTICLES[slug][0 if lang == "fr" else 1],
+        )
 
     def measure_page(self, request: Request, lang: str) -> HTMLResponse:
         audience = self.policy.purpose("audience")
         return self.page(
-            "measure.html", lang, request.url.path, title=UI[lang]["measure_title"],
-            rows=self.audience.table(), purpose=audience.text[lang],
+            "measure.html",
+            lang,
+            request.url.path,
+            title=UI[lang]["measure_title"],
+            rows=self.audience.table(),
+            purpose=audience.text[lang],
             retention=audience.retention_months,
         )
 
     async def measure_json(self, request: Request) -> Response:
         rows = [{"path": p, "views": v, "visitors": u} for p, v, u in self.audience.table()]
-        return Response(json.dumps({"pages": rows}), media_type="application/json",
-                        headers={"Cache-Control": "no-store"})
+        return Response(
+            json.dumps({"pages": rows}),
+            media_type="application/json",
+            headers={"Cache-Control": "no-store"},
+        )
 
     async def measure_hit(self, request: Request) -> Response:
         """Count one page view (AM-01..05): path only, a site-only id, no IP kept.
@@ -646,8 +693,14 @@ class Publisher:
         response = Response(status_code=204, headers={"Cache-Control": "no-store"})
         if fresh:
             days = self._measure_days()
-            response.set_cookie(MEASURE_COOKIE, visitor, max_age=days * 86400, path="/",
-                                httponly=True, samesite="lax")
+            response.set_cookie(
+                MEASURE_COOKIE,
+                visitor,
+                max_age=days * 86400,
+                path="/",
+                httponly=True,
+                samesite="lax",
+            )
         return response
 
     def _measure_days(self) -> int:
@@ -678,9 +731,11 @@ class Publisher:
         if data is None:
             return Response("not found", status_code=404, media_type="text/plain")
         media = STATIC_TYPES[Path(name).suffix]
-        return Response(data, media_type=media, headers={"Cache-Control": "no-cache",
-                                                         "X-Content-Type-Options": "nosniff"})
+        return Response(
+            data,
+            media_type=media,
+            headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+        )
 
     async def favicon(self) -> Response:
         return await self.static_file("favicon.svg")
-

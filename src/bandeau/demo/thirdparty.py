@@ -248,10 +248,14 @@ def _join(request: Request) -> Response:
 def social_app(origin: str, log: RequestLog) -> ASGIApp:
     """The fake social network at `origin` (http://localhost:PORT+1)."""
     routes = [
-        Route("/telegram.js", _asset(TELEGRAM_JS.replace("__ORIGIN__", origin),
-                                     "text/javascript; charset=utf-8")),
-        Route("/share.js", _asset(SHARE_JS.replace("__ORIGIN__", origin),
-                                  "text/javascript; charset=utf-8")),
+        Route(
+            "/telegram.js",
+            _asset(TELEGRAM_JS.replace("__ORIGIN__", origin), "text/javascript; charset=utf-8"),
+        ),
+        Route(
+            "/share.js",
+            _asset(SHARE_JS.replace("__ORIGIN__", origin), "text/javascript; charset=utf-8"),
+        ),
         Route("/widgets.css", _asset(WIDGETS_CSS, "text/css; charset=utf-8")),
         Route("/avatar.svg", _asset(AVATAR_SVG, "image/svg+xml")),
         Route("/tg/pixel.gif", _pixel),
@@ -317,8 +321,9 @@ def ads_app(origin: str, log: RequestLog) -> ASGIApp:
         return HTMLResponse(AD_HTML.replace("__ORIGIN__", origin), headers=_OPEN)
 
     routes = [
-        Route("/ad.js", _asset(AD_JS.replace("__ORIGIN__", origin),
-                               "text/javascript; charset=utf-8")),
+        Route(
+            "/ad.js", _asset(AD_JS.replace("__ORIGIN__", origin), "text/javascript; charset=utf-8")
+        ),
         Route("/ad.html", ad_html),
         Route("/ad.css", _asset(AD_CSS, "text/css; charset=utf-8")),
         Route("/ad-visual.svg", _asset(AD_VISUAL, "image/svg+xml")),

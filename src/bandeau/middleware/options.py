@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from ..banner.config import asset_version
 from ..errors import SettingsError
 from ..keys import KeyRing, PublicKey
 from ..policy import Policy
@@ -83,7 +84,7 @@ class Options:
         )
         self.rewriting = insert_banner or (rewrite_html and bool(self.hosts))
         self._snippet = functools.lru_cache(maxsize=64)(
-            functools.partial(banner_snippet, banner_url, policy.version)
+            functools.partial(banner_snippet, banner_url, asset_version(policy))
         )
 
     def page(
