@@ -4,12 +4,11 @@ tests/conftest.py)."""
 from __future__ import annotations
 
 import importlib.util
-import socket
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from socketserver import ThreadingMixIn
 from types import ModuleType
@@ -17,11 +16,12 @@ from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
-import uvicorn
 
 from bandeau.consent import issue_token
 from bandeau.keys import KeyRing
 from bandeau.policy import Policy
+
+from ..live import serving
 
 NOW = int(time.time())  # apps under test that use the real clock agree with it
 
@@ -124,24 +124,7 @@ def guide_shows_example(guide: str, example: str) -> None:
     assert f"```python\n{source}```" in text, f"{guide}.md must show {example}.py as it is"
 
 
-@contextmanager
-def asgi_serving(app: Any) -> Iterator[str]:
+def asgi_serving(app: Any) -> AbstractContextManager[str]:
     """A real uvicorn server on a free loopback port, in a thread; no lifespan (Django's ASGI
     handler refuses it)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    return serving(app, lifespan="off")
