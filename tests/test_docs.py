@@ -37,23 +37,31 @@ def test_every_endpoint_documented() -> None:
     from bandeau.store import open_store
 
     app = create_app(Settings(), [], keys=KeyRing.generate(), store=open_store(":memory:"))
-    paths = {r.path for r in app.routes if getattr(r, "include_in_schema", False)}  # type: ignore[attr-defined]
-    for path in paths:
-        assert path in DOCS, path
+    # every route, those hidden from the OpenAPI schema included (the decision route, CORS
+    # preflight): each method and path is in the API table
+    for route in app.routes:
+        for method in sorted(getattr(route, "methods", None) or {"GET"}):
+            if method == "HEAD":
+                continue
+            path = getattr(route, "path", "")
+            assert f"`{method} {path}" in DOCS, f"{method} {path}"
 
 
 def test_every_error_code_documented() -> None:
     def subclasses(cls: type) -> list[type]:
         return [cls, *(s for c in cls.__subclasses__() for s in subclasses(c))]
 
-    import bandeau.ledger
-    import bandeau.server  # noqa: F401  (they define HTTP-only error classes)
+    import bandeau.decisions
+    import bandeau.ledger  # noqa: F401  (they define errors of their own)
+    from bandeau.server.edge import STATUS
 
-    http_codes = {c.code for c in subclasses(BandeauError) if 400 <= c.status < 500}
-    http_codes -= {"invalid_policy", "invalid_settings", "invalid_token", "invalid_receipt"}
-    http_codes -= {"bandeau_error"}
-    for code in http_codes:
+    # every error code the server maps to a status, and every error class the API can raise
+    codes = set(STATUS) | {c.code for c in subclasses(BandeauError)}
+    codes -= {"invalid_policy", "invalid_settings", "invalid_token", "invalid_receipt"}
+    codes -= {"bandeau_error"}
+    for code in codes | {"method_not_allowed", "internal_error"}:
         assert f"`{code}`" in DOCS, code
+    assert all(STATUS[c.code] for c in subclasses(BandeauError) if c.code in STATUS)
 
 
 def test_readme_has_the_two_commands() -> None:

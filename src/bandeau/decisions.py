@@ -78,12 +78,10 @@ class HistoryOut(BaseModel):
 
 class DuplicateDecision(InvalidRequest):
     code = "duplicate_decision"
-    status = 409
 
 
 class BadJSON(InvalidRequest):
     code = "malformed_json"
-    status = 400
 
 
 def build_record(policy: Policy, d: DecisionIn, keys: KeyRing, *, gpc: bool, ua: str) -> Record:

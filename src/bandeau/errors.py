@@ -1,4 +1,5 @@
-"""One error tree for bandeau. Edges (CLI, HTTP) translate these; nothing here knows the web."""
+"""One error tree for bandeau. Edges (CLI, HTTP) translate these; nothing here knows the web:
+the HTTP status of each error code is chosen by the server (`bandeau.server.edge.STATUS`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ class BandeauError(Exception):
     """
 
     code = "bandeau_error"
-    status = 400
 
     def __init__(self, message: str, *, hint: str = "", field: str = "") -> None:
         super().__init__(message)
@@ -46,51 +46,48 @@ class InvalidRequest(BandeauError):
     """A client sent something malformed or inconsistent with the policy."""
 
     code = "invalid_request"
-    status = 422
 
 
 class UnknownSite(BandeauError):
     code = "unknown_site"
-    status = 404
 
 
 class NotFound(BandeauError):
     code = "not_found"
-    status = 404
 
 
 class StalePolicy(BandeauError):
     """The client answered an older version of a purpose than the one now in force."""
 
     code = "stale_policy"
-    status = 409
+
+
+class Forbidden(BandeauError):
+    """The request lacks the credentials an endpoint needs (the admin token)."""
+
+    code = "forbidden"
 
 
 class OriginNotAllowed(BandeauError):
     code = "origin_not_allowed"
-    status = 403
 
 
 class PayloadTooLarge(BandeauError):
     code = "payload_too_large"
-    status = 413
 
 
 class UnsupportedMediaType(BandeauError):
     code = "unsupported_media_type"
-    status = 415
 
 
 class RateLimited(BandeauError):
     code = "rate_limited"
-    status = 429
 
 
 class StorageError(BandeauError):
     """The store failed; the decision was not acknowledged."""
 
     code = "storage_error"
-    status = 503
 
 
 class TokenError(BandeauError):

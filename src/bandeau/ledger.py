@@ -41,12 +41,15 @@ __all__ = [
 ]
 
 RECEIPT_FORMAT: Final = "bandeau-receipt/v1"
+# What an erased or expired record's content becomes (its leaf hash stays, docs/ledger.md).
+REDACTED_ERASURE: Final = '{"redacted":"erasure"}'
+REDACTED_RETENTION: Final = '{"redacted":"retention"}'
+
 CHECKPOINT_HEADER: Final = "bandeau decision log checkpoint v1"
 
 
 class NotCheckpointed(BandeauError):
     code = "not_checkpointed"
-    status = 409
 
 
 class ReceiptError(BandeauError):
@@ -118,6 +121,15 @@ class Ledger:
         cp = Checkpoint(size, root, at, kid, self.keys.sign(checkpoint_text(size, root, at, kid)))
         self.store.add_checkpoint(cp)
         return cp
+
+    def erase(self, site: str, consent_id: str) -> int:
+        """Redact a consent id's records (right to erasure); return how many."""
+        return self.store.redact(site, consent_id, REDACTED_ERASURE)
+
+    def apply_retention(self, days: int, now_ms: int | None = None) -> int:
+        """Redact every record older than `days`; return how many."""
+        now = int(time.time() * 1000) if now_ms is None else now_ms
+        return self.store.redact_before(now - days * 86_400_000, REDACTED_RETENTION)
 
     def inclusion_proof(self, index: int, size: int) -> list[bytes]:
         return inclusion_path(index, size, self.subtree)

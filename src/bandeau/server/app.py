@@ -1,0 +1,114 @@
+"""`create_app`: the server assembled from its parts and its groups of routes, and the
+housekeeping that runs beside it (retention, signed checkpoints)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from .. import __version__
+from ..errors import BandeauError
+from ..keys import KeyRing
+from ..ledger import Ledger
+from ..policy import Policy
+from ..ratelimit import RateLimiter
+from ..settings import Settings
+from ..store import Store
+from ..store.writer import BatchWriter
+from . import assets, consents, meta, proof
+from .context import API, Context, Site
+from .edge import install_error_handlers
+from .openapi import install_openapi
+
+__all__ = ["app_from_environment", "create_app", "housekeeping"]
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings, policies: list[Policy], *, keys: KeyRing, store: Store
+) -> FastAPI:
+    """The bandeau HTTP API for `policies`, signing with `keys`, recording into `store`."""
+    ledger = Ledger(store, keys)
+    app = FastAPI(
+        lifespan=lifespan,
+        title="bandeau",
+        version=__version__,
+        description="Consent banner, decisions and proof of consent.",
+        openapi_url=f"{API}/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.bandeau = Context(
+        settings=settings,
+        sites={p.site: Site(p, f"{settings.base_url}{API}/sites/{p.site}") for p in policies},
+        keys=keys,
+        store=store,
+        ledger=ledger,
+        writer=BatchWriter(store),
+        limiter=RateLimiter(settings.rate_limit),
+    )
+    for group in (meta, assets, consents, proof):
+        group.install(app)
+    install_error_handlers(app)
+    install_openapi(app)
+    return app
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Housekeeping runs while the server serves; at shutdown the writer drains its queue and
+    a last checkpoint covers every decision acknowledged."""
+    ctx: Context = app.state.bandeau
+    task = asyncio.create_task(housekeeping_loop(ctx), name="bandeau-housekeeping")
+    try:
+        yield
+    finally:
+        task.cancel()
+        await run_in_threadpool(ctx.writer.close)
+        try:
+            await run_in_threadpool(ctx.ledger.checkpoint)
+        except BandeauError as e:
+            logger.error("no checkpoint at shutdown: %s", e)
+
+
+async def housekeeping_loop(ctx: Context) -> None:
+    """`housekeeping` every `checkpoint_interval` seconds, for as long as the server runs.
+
+    One failed round (the database is down, say) is logged and the loop goes on: the next
+    round catches up once the database is back. Anything else is a bug, logged with its
+    traceback; the loop goes on too, since stopping would silently end all checkpoints."""
+    while True:
+        await asyncio.sleep(ctx.settings.checkpoint_interval)
+        try:
+            await run_in_threadpool(housekeeping, ctx)
+        except BandeauError as e:
+            logger.error("housekeeping failed, will retry: %s", e)
+        except Exception:
+            logger.exception("housekeeping crashed, will retry")
+
+
+def housekeeping(ctx: Context) -> None:
+    """Redact what retention says is too old, then sign a checkpoint if the log grew."""
+    if ctx.settings.retention_days:
+        ctx.ledger.apply_retention(ctx.settings.retention_days)
+    ctx.ledger.checkpoint()
+
+
+def app_from_environment() -> FastAPI:
+    """The app for `bandeau serve`: settings from BANDEAU_* (each worker process calls this)."""
+    from ..policy import load_policy
+    from ..store import open_store
+
+    settings = Settings()
+    return create_app(
+        settings,
+        [load_policy(p) for p in settings.policy],
+        keys=KeyRing.open(settings.keys_dir),
+        store=open_store(settings.database_url),
+    )

@@ -1,0 +1,82 @@
+"""What a page downloads: each site's config, its banner (first layer) and its preferences
+(second layer), in one language each. Static per policy version and banner build, so they are
+cacheable by browsers and CDNs for a year when the URL names that version (`?v=`)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from ..banner import Bundle
+from ..banner.config import asset_version
+from .context import API, Site, site_of
+from .edge import ERROR_RESPONSES
+
+__all__ = ["install"]
+
+JS = "text/javascript; charset=utf-8"
+CSS = "text/css; charset=utf-8"
+
+
+async def config(request: Request, lang: str | None = None) -> JSONResponse:
+    """The site config the banner is built with: purposes, digests, texts, defaults."""
+    site = site_of(request)
+    return JSONResponse(site.config(lang), headers={"Cache-Control": "no-cache"})
+
+
+async def banner_js(request: Request, lang: str | None = None) -> Response:
+    """The site's banner script in one language (default: the site's), config inlined.
+
+    Cacheable: `ETag`, and a year when `?v=` names the current asset version."""
+    site = site_of(request)
+    bundle = site.bundle(lang)
+    return asset(request, site, bundle, bundle.js, JS)
+
+
+async def banner_css(request: Request) -> Response:
+    """The banner's stylesheet."""
+    site = site_of(request)
+    bundle = site.bundle()
+    return asset(request, site, bundle, bundle.css, CSS)
+
+
+async def preferences_js(request: Request, lang: str | None = None) -> Response:
+    """The preferences (second layer) in one language, details inlined: the banner loads it
+    the first time a reader opens them."""
+    site = site_of(request)
+    bundle = site.preferences(lang)
+    return asset(request, site, bundle, bundle.js, JS)
+
+
+async def preferences_css(request: Request) -> Response:
+    """The preferences' stylesheet."""
+    site = site_of(request)
+    bundle = site.preferences()
+    return asset(request, site, bundle, bundle.css, CSS)
+
+
+def asset(request: Request, site: Site, bundle: Bundle, content: bytes, media: str) -> Response:
+    """One file of a bundle: 304 when the browser has it, cached a year under a versioned URL
+    (the version changes with the policy and the banner build), else revalidated each time."""
+    versioned = request.query_params.get("v") == asset_version(site.policy)
+    headers = {
+        "ETag": bundle.etag,
+        "Cache-Control": "public, max-age=31536000, immutable" if versioned else "no-cache",
+        "Access-Control-Allow-Origin": "*",
+    }
+    if bundle.etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(content, media_type=media, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    """This module's routes, under /v1/sites/{site}."""
+    site = f"{API}/sites/{{site}}"
+    for path, handler in (
+        ("/config", config),
+        ("/banner.js", banner_js),
+        ("/banner.css", banner_css),
+        ("/settings.js", preferences_js),  # the public URL keeps its first name
+        ("/settings.css", preferences_css),
+    ):
+        app.add_api_route(site + path, handler, tags=["banner"], responses=ERROR_RESPONSES)

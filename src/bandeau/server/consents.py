@@ -1,0 +1,171 @@
+"""Readers' decisions: recording one (the hot path), reading a consent id's history (right of
+access) and erasing it (right to erasure)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from ..consent import issue_token, read_token
+from ..decisions import BadJSON, DecisionIn, DuplicateDecision, HistoryOut, RecordOut, build_record
+from ..errors import InvalidRequest, NotFound, OriginNotAllowed, RateLimited, TokenError
+from ..signals import gpc_from_headers
+from ..store import Record
+from .context import API, Site, context, site_of
+from .edge import ERROR_RESPONSES, bearer, cors_headers, read_json_body, require_admin
+
+__all__ = ["decide", "install"]
+
+
+def allowed_origin(request: Request, site: Site) -> str:
+    """The request's Origin, when the site's policy lists it; else a 403."""
+    origin = request.headers.get("origin", "")
+    if not site.allows_origin(origin):
+        raise OriginNotAllowed(
+            f"origin {origin!r} may not send decisions for {site.policy.site!r}",
+            hint="add the page's origin to `origins` in the site's policy",
+        )
+    return origin
+
+
+async def preflight(request: Request) -> Response:
+    """CORS preflight of the banner's POST."""
+    origin = allowed_origin(request, site_of(request))
+    headers = {
+        **cors_headers(origin),
+        "Access-Control-Allow-Methods": "POST",
+        "Access-Control-Allow-Headers": "Content-Type",
+        "Access-Control-Max-Age": "600",
+    }
+    return Response(status_code=204, headers=headers)
+
+
+async def decide(request: Request) -> Response:
+    """Record a reader's decision; answer once it is committed, with the signed token.
+
+    A plain Starlette route (no dependency solving: this is the hot path); its OpenAPI
+    operation is written by `openapi.decide_operation` from the same models. A retry with the
+    same decision `id` returns the stored decision (200) and stores nothing new."""
+    ctx = context(request)
+    site = site_of(request)
+    origin = allowed_origin(request, site)
+    client = request.client.host if request.client else "-"
+    if not ctx.limiter.hit(client):
+        raise RateLimited("too many decisions from this address; try again in a minute")
+    decision = parse_decision(await read_json_body(request, ctx.settings.max_body_bytes))
+    gpc = decision.gpc or gpc_from_headers(request.headers.getlist("sec-gpc"))
+    ua = request.headers.get("user-agent", "")
+    record = build_record(site.policy, decision, ctx.keys, gpc=gpc, ua=ua)
+    stored, created = await asyncio.wrap_future(ctx.writer.submit(record))
+    if not created and (stored.site, stored.choices) != (record.site, record.choices):
+        raise DuplicateDecision(
+            "this decision id is already stored with other choices",
+            field="id",
+            hint="make a new id for each decision; reuse one only to retry",
+        )
+    return Response(
+        json.dumps(signed_answer(request, site, stored), separators=(",", ":")).encode(),
+        status_code=201 if created else 200,
+        media_type="application/json",
+        headers=cors_headers(origin),
+    )
+
+
+def parse_decision(body: bytes) -> DecisionIn:
+    """The decision in `body`; a 400 when it is not JSON, a 422 naming the first bad field."""
+    try:
+        return DecisionIn.model_validate_json(body)
+    except ValidationError as e:
+        first = e.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        if first["type"] == "json_invalid":
+            raise BadJSON(str(first["msg"]), field=field) from None
+        raise InvalidRequest(str(first["msg"]), field=field) from None
+
+
+def signed_answer(request: Request, site: Site, stored: Record) -> dict[str, Any]:
+    """The answer to a recorded decision: its ids and the signed token the banner stores as
+    the consent cookie (the banner is the cookie's only writer in the browser)."""
+    policy = site.policy
+    issued = stored.occurred_at // 1000
+    token = issue_token(
+        context(request).keys,
+        site=policy.site,
+        consent_id=stored.consent_id,
+        choices={k: (v, stored.shown[k]) for k, v in stored.choices.items()},
+        issued_at=issued,
+        lifetime_days=policy.reprompt_after_days,
+        decision_id=stored.decision_id,
+    )
+    expires = issued + policy.reprompt_after_days * 86400
+    return {
+        "consent_id": stored.consent_id,
+        "decision_id": stored.decision_id,
+        "token": token,
+        "cookie": policy.cookie_name,
+        "max_age": max(0, expires - int(time.time())),
+        "expires_at": expires,
+        "event": stored.event,
+    }
+
+
+async def history(request: Request, consent_id: str) -> HistoryOut:
+    """Every decision recorded under a consent id, oldest first (what the reader chose)."""
+    site = site_of(request)
+    if not 8 <= len(consent_id) <= 64:
+        raise InvalidRequest("a consent id has 8 to 64 characters", field="consent_id")
+    records = await run_in_threadpool(context(request).store.history, site.policy.site, consent_id)
+    if not records:
+        raise NotFound(f"no decision is recorded under consent id {consent_id!r}")
+    return HistoryOut(
+        site=site.policy.site,
+        consent_id=consent_id,
+        decisions=[RecordOut(**r.content()) for r in records],
+    )
+
+
+async def erase(request: Request, consent_id: str) -> dict[str, Any]:
+    """Erase a consent id's records (right to erasure): their content is redacted, their
+    leaf hashes stay, so the log still verifies. Allowed to an admin, or to the reader
+    with their own consent token as `Authorization: Bearer TOKEN`."""
+    ctx = context(request)
+    name = site_of(request).policy.site
+    if not holds_token_of(request, name, consent_id):
+        require_admin(request)
+    erased = await run_in_threadpool(ctx.ledger.erase, name, consent_id)
+    if erased == 0:
+        raise NotFound(f"no decision is recorded under consent id {consent_id!r}")
+    return {"site": name, "consent_id": consent_id, "erased": erased}
+
+
+def holds_token_of(request: Request, site: str, consent_id: str) -> bool:
+    """Whether the request's bearer is a genuine consent token of this consent id."""
+    given = bearer(request)
+    if given.count(".") != 1:
+        return False
+    try:
+        token = read_token(given, context(request).keys.public)
+    except TokenError:
+        return False
+    return token.site == site and token.consent_id == consent_id
+
+
+def install(app: FastAPI) -> None:
+    """This module's routes, under /v1/sites/{site}."""
+    site = f"{API}/sites/{{site}}"
+    common: dict[str, Any] = {"tags": ["decisions"], "responses": ERROR_RESPONSES}
+    # the hot path: a plain Starlette route, described in the OpenAPI document by `openapi`
+    app.add_route(f"{site}/decisions", decide, methods=["POST"], include_in_schema=False)
+    app.add_api_route(
+        f"{site}/decisions", preflight, methods=["OPTIONS"], include_in_schema=False, **common
+    )
+    consents = f"{site}/consents/{{consent_id}}"
+    app.add_api_route(consents, history, response_model=HistoryOut, **common)
+    app.add_api_route(consents, erase, methods=["DELETE"], **common)
