@@ -206,3 +206,16 @@ def test_signed_but_absurd_numbers_fail_closed() -> None:
     sig = base64.urlsafe_b64encode(KEYS.sign(body.encode())).rstrip(b"=").decode()
     with pytest.raises(TokenError):
         verified(f"{body}.{sig}")
+
+
+def test_one_consent_cookie_builder(policy: Policy) -> None:
+    """Issue 7: one Python function builds the consent cookie, with the banner's attributes."""
+    from bandeau import consent_cookie
+
+    assert consent_cookie(policy, "T.S", 100, secure=False) == (
+        "bandeau=T.S; Max-Age=100; Path=/; SameSite=Lax"
+    )
+    shared = policy.model_copy(update={"cookie_domain": "lequotidien.fr"})
+    assert consent_cookie(shared, "T.S", -5, secure=True) == (
+        "bandeau=T.S; Max-Age=0; Path=/; Domain=lequotidien.fr; Secure; SameSite=Lax"
+    )

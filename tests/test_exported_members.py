@@ -23,6 +23,7 @@ def test_public_api() -> None:
         "TokenError",
         "TokenPayload",
         "__version__",
+        "consent_cookie",
         "evaluate",
         "issue_token",
         "load_policy",

@@ -7,7 +7,15 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .consent import Consent, Signals, TokenPayload, evaluate, issue_token, read_token
+from .consent import (
+    Consent,
+    Signals,
+    TokenPayload,
+    consent_cookie,
+    evaluate,
+    issue_token,
+    read_token,
+)
 from .errors import (
     BandeauError,
     InvalidRequest,
@@ -38,6 +46,7 @@ __all__ = [
     "TokenError",
     "TokenPayload",
     "__version__",
+    "consent_cookie",
     "evaluate",
     "issue_token",
     "load_policy",

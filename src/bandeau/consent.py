@@ -23,6 +23,7 @@ __all__ = [
     "Consent",
     "Signals",
     "TokenPayload",
+    "consent_cookie",
     "defaults",
     "evaluate",
     "issue_token",
@@ -151,6 +152,20 @@ def issue_token(
         payload["d"] = decision_id
     body = _b64e(json.dumps(payload, separators=(",", ":"), sort_keys=True).encode())
     return f"{body}.{_b64e(keys.sign(body.encode('ascii')))}"
+
+
+def consent_cookie(policy: Policy, token: str, max_age: int, *, secure: bool) -> str:
+    """The consent cookie as a `Set-Cookie` value: the one builder on the Python side (the
+    banner is the one writer in the browser and sets the same attributes). Readable by the
+    banner (no HttpOnly), `SameSite=Lax`, `Path=/`, the policy's `cookie_domain`; `secure`
+    when the request it answers came over https."""
+    parts = [f"{policy.cookie_name}={token}", f"Max-Age={max(0, max_age)}", "Path=/"]
+    if policy.cookie_domain:
+        parts.append(f"Domain={policy.cookie_domain}")
+    if secure:
+        parts.append("Secure")
+    parts.append("SameSite=Lax")
+    return "; ".join(parts)
 
 
 def read_token(token: str, public: Mapping[str, PublicKey]) -> TokenPayload:

@@ -36,7 +36,8 @@ def keys() -> KeyRing:
 @pytest.fixture
 def token(policy: Policy, keys: KeyRing) -> TokenFactory:
     """`token(social=True, advertising=False, ...)` signs a decision of the demo site; purposes
-    not named are refused; `issued_at`, `days`, `site`, `ring`, `digest` override the rest."""
+    not named are refused; `issued_at`, `days`, `site`, `ring`, `digest`, `consent_id` and
+    `decision_id` override the rest."""
 
     def make(
         *,
@@ -46,6 +47,7 @@ def token(policy: Policy, keys: KeyRing) -> TokenFactory:
         ring: KeyRing | None = None,
         digest: str | None = None,
         consent_id: str = "reader-1",
+        decision_id: str = "",
         **granted: bool,
     ) -> str:
         choices = {
@@ -60,6 +62,7 @@ def token(policy: Policy, keys: KeyRing) -> TokenFactory:
             choices=choices,
             issued_at=issued_at,
             lifetime_days=days,
+            decision_id=decision_id,
         )
 
     return make

@@ -266,10 +266,11 @@ def test_refresh_needs_signing_keys(policy: Policy, keys: KeyRing) -> None:
 def test_refresh_keeps_id_choices_and_expiry(
     policy: Policy, keys: KeyRing, token: TokenFactory
 ) -> None:
-    """The refreshed token is the same decision with the same re-prompt horizon (CNIL-07)."""
+    """The refreshed token is the same decision with the same re-prompt horizon (CNIL-07), and
+    still names the decision, so the reader's receipt link stays (PROOF-01)."""
     enforcer = Enforcer(policy, keys.current, refresh_cookie=True, signing_keys=keys)
     issued = NOW - 10 * 86400 - 500
-    value = token(social=True, issued_at=issued)
+    value = token(social=True, issued_at=issued, decision_id="3f0c2a9e-decision")
     original = read_token(value, keys.public)
     reading = enforcer.read([f"bandeau={value}"], [], NOW, https=True)
     assert reading.refresh is not None
@@ -284,6 +285,7 @@ def test_refresh_keeps_id_choices_and_expiry(
     ]
     renewed = read_token(fresh, keys.public)
     assert renewed.consent_id == original.consent_id
+    assert renewed.decision_id == original.decision_id == "3f0c2a9e-decision"
     assert dict(renewed.choices) == dict(original.choices)
     assert renewed.expires_at == original.expires_at
     assert NOW - 86400 < renewed.issued_at <= NOW

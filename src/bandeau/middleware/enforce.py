@@ -19,8 +19,16 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Final
 
-from ..consent import Consent, Signals, TokenPayload, evaluate, issue_token, read_token
-from ..errors import SettingsError
+from ..consent import (
+    Consent,
+    Signals,
+    TokenPayload,
+    consent_cookie,
+    evaluate,
+    issue_token,
+    read_token,
+)
+from ..errors import SettingsError, TokenError
 from ..keys import KeyRing, PublicKey
 from ..policy import Policy
 from ..signals import gpc_from_headers
@@ -223,7 +231,7 @@ class Enforcer:
     def _verify_uncached(self, value: str) -> TokenPayload | None:
         try:
             return read_token(value, self.public)
-        except Exception:  # fail closed: whatever goes wrong, there is no decision (LAW-01)
+        except TokenError:  # fail closed: a token that does not verify is no decision (LAW-01)
             return None
 
     def verify(self, value: str) -> TokenPayload | None:
@@ -265,7 +273,9 @@ class Enforcer:
         if self.refresh_cookie and valid is not None:
             token = self._refreshed(valid, now)
             if token is not None:
-                refresh = self.consent_cookie(token, valid.expires_at - now, secure=secure)
+                refresh = consent_cookie(
+                    self.policy, token, valid.expires_at - now, secure=secure
+                )
         if not expire and refresh is None:
             return decision.plain[gpc, secure]
         return Reading(
@@ -313,8 +323,9 @@ class Enforcer:
         return decision
 
     def _refreshed(self, token: TokenPayload, now: int) -> str | None:
-        """A re-signed copy of a valid token, once a day at most: same consent id, choices and
-        expiry; the issue time moves forward by whole days so it says when it was last signed."""
+        """A re-signed copy of a valid token, once a day at most: same consent id, decision id,
+        choices and expiry; the issue time moves forward by whole days so it says when it was
+        last signed."""
         keys = self.signing_keys
         if keys is None or now - token.issued_at < DAY:
             return None
@@ -329,6 +340,7 @@ class Enforcer:
             choices=token.choices,
             issued_at=token.expires_at - days * DAY,
             lifetime_days=days,
+            decision_id=token.decision_id,  # the reader's receipt link stays
         )
 
     # ------------------------------------------------------------------ response
@@ -366,14 +378,3 @@ class Enforcer:
         if reading.refresh is not None and not app_sets_consent:
             out.append(reading.refresh)
         return out
-
-    def consent_cookie(self, token: str, max_age: int, *, secure: bool) -> str:
-        """The consent cookie as the bandeau server sets it: readable by the banner (no
-        HttpOnly), `SameSite=Lax`, `Path=/`, the policy's domain, `Secure` on https."""
-        parts = [f"{self.cookie_name}={token}", f"Max-Age={max(0, max_age)}", "Path=/"]
-        if self.policy.cookie_domain:
-            parts.append(f"Domain={self.policy.cookie_domain}")
-        if secure:
-            parts.append("Secure")
-        parts.append("SameSite=Lax")
-        return "; ".join(parts)
