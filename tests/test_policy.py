@@ -209,14 +209,6 @@ def test_service_cookie_change_changes_digest(policy: Policy, policy_text: str) 
     assert edited.purpose("social").digest != policy.purpose("social").digest
 
 
-def test_language_for_page(policy: Policy) -> None:
-    """S10: the page language picks the banner language, else the default."""
-    assert policy.language_for("en-GB") == "en"
-    assert policy.language_for("fr") == "fr"
-    assert policy.language_for("de") == "fr"
-    assert policy.language_for(None) == "fr"
-
-
 def test_cookie_patterns(policy: Policy) -> None:
     [tg] = policy.purpose("social").services[0].cookies
     assert tg.is_pattern and tg.matches("_tg_session") and not tg.matches("tg_session")

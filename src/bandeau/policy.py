@@ -404,14 +404,6 @@ class Policy(_Model):
     def ui_texts(self, lang: str) -> dict[str, str]:
         return {**BUILTIN.get(lang, {}), **self.ui.get(lang, {})}
 
-    def language_for(self, requested: str | None) -> str:
-        """The policy language for a page language such as 'fr-FR' (S10)."""
-        if requested:
-            primary = requested.split("-")[0].strip().lower()
-            if primary in self.languages:
-                return primary
-        return self.default_language
-
     def features(self) -> dict[str, tuple[str, ...]]:
         """Feature name -> the purposes that enable it."""
         out: dict[str, list[str]] = {}
