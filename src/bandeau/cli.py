@@ -116,13 +116,17 @@ def serve(**given: Any) -> None:
             )
     for p in policies:
         click.echo(f"site {p.site}: {settings.base_url}/v1/sites/{p.site}/banner.js")
+    from .server.app import log_config
+
     uvicorn.run(
         "bandeau.server:app_from_environment",
         factory=True,
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
-        log_level="warning",
+        log_config=log_config(settings.log_level),
+        log_level=settings.log_level,
+        access_log=False,
     )
 
 

@@ -4,6 +4,7 @@ flags are the same set (a test checks the parity). Nothing is read at import tim
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -53,6 +54,12 @@ class Settings(BaseSettings):
         default=120,
         ge=0,
         description="decisions per minute accepted from one client address (0 = no limit)",
+    )
+
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
+        default="info",
+        description="what the server logs on stderr: bandeau's loggers and uvicorn's "
+        "(requests are not logged one by one)",
     )
 
     @property

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
@@ -25,7 +27,7 @@ from .context import API, Context, Site
 from .edge import install_error_handlers
 from .openapi import install_openapi
 
-__all__ = ["app_from_environment", "create_app", "housekeeping"]
+__all__ = ["app_from_environment", "create_app", "housekeeping", "log_config"]
 
 logger = logging.getLogger(__name__)
 
@@ -112,3 +114,26 @@ def app_from_environment() -> FastAPI:
         keys=KeyRing.open(settings.keys_dir),
         store=open_store(settings.database_url),
     )
+
+
+def log_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging configuration, with bandeau's loggers (`bandeau.*`, one per module)
+    beside uvicorn's own, at `level`, on stderr in uvicorn's format plus the logger's name."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["bandeau"] = {
+        "()": "uvicorn.logging.DefaultFormatter",
+        "fmt": "%(levelprefix)s %(name)s: %(message)s",
+    }
+    config["handlers"]["bandeau"] = {
+        "formatter": "bandeau",
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stderr",
+    }
+    config["loggers"]["bandeau"] = {
+        "handlers": ["bandeau"],
+        "level": level.upper(),
+        "propagate": False,
+    }
+    return config
