@@ -20,7 +20,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -52,6 +52,7 @@ from .errors import (
 from .keys import KeyRing
 from .ledger import Ledger, b64, checkpoint_json
 from .policy import Policy
+from .privacy import PAGE_CSP, render_privacy_page
 from .settings import Settings
 from .signals import gpc_from_headers
 from .store import Store
@@ -101,6 +102,7 @@ class Site:
     def __post_init__(self) -> None:
         self._bundles: dict[str, Bundle] = {}
         self._details: dict[str, tuple[bytes, str]] = {}
+        self._privacy: dict[str, tuple[bytes, str]] = {}
 
     def config(self, lang: str | None = None) -> dict[str, Any]:
         return site_config(self.policy, self.api, self.language(lang))
@@ -125,6 +127,14 @@ class Site:
             ).encode()
             self._details[key] = (body, f'"{hashlib.sha256(body).hexdigest()[:20]}"')
         return self._details[key]
+
+    def privacy(self, lang: str | None = None) -> tuple[bytes, str]:
+        """The privacy page in one language, as HTML bytes, and its ETag (built once)."""
+        key = self.language(lang)
+        if key not in self._privacy:
+            body = render_privacy_page(self.policy, key).encode()
+            self._privacy[key] = (body, f'"{hashlib.sha256(body).hexdigest()[:20]}"')
+        return self._privacy[key]
 
     def settings(self, lang: str | None = None) -> Bundle:
         """The second layer in one language, built once."""
@@ -170,6 +180,26 @@ def decide_operation() -> dict[str, Any]:
             **errors,
         },
     }
+
+
+async def privacy_page(request: Request, site: str, lang: str | None = None) -> Response:
+    """The site's privacy policy as an HTML page in one language (default: the site's),
+    generated from its policy: controller, purposes, services, cookies, rights, GPC.
+
+    Cacheable: `ETag` (`Cache-Control: no-cache`)."""
+    served = request.app.state.sites.get(site)
+    if served is None:
+        raise UnknownSite(f"no site {site!r} is configured here", field="site")
+    body, etag = served.privacy(lang)
+    headers = {
+        "ETag": etag,
+        "Cache-Control": "no-cache",
+        "Content-Security-Policy": PAGE_CSP,
+        "X-Content-Type-Options": "nosniff",
+    }
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="text/html; charset=utf-8", headers=headers)
 
 
 class _RateLimiter:
@@ -343,6 +373,15 @@ def create_app(
         s = site_of(site)
         bundle = s.bundle()
         return asset(request, s, bundle, bundle.css, "text/css; charset=utf-8")
+
+    app.add_api_route(
+        f"{API}/sites/{{site}}/privacy",
+        privacy_page,
+        methods=["GET"],
+        tags=["pages"],
+        responses=ERRORS,
+        response_class=HTMLResponse,
+    )
 
     @app.options(f"{API}/sites/{{site}}/decisions", include_in_schema=False)
     async def preflight(site: str, request: Request) -> Response:
