@@ -29,6 +29,8 @@ def test_public_api() -> None:
         "load_policy",
         "parse_policy",
         "read_token",
+        "render_privacy_page",
+        "render_privacy_section",
     }
     for name in bandeau.__all__:
         assert getattr(bandeau, name) is not None

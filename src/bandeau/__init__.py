@@ -27,6 +27,7 @@ from .errors import (
 )
 from .keys import KeyRing, PublicKey
 from .policy import Policy, Purpose, load_policy, parse_policy
+from .privacy import render_privacy_page, render_privacy_section
 from .settings import Settings
 
 __all__ = [
@@ -52,4 +53,6 @@ __all__ = [
     "load_policy",
     "parse_policy",
     "read_token",
+    "render_privacy_page",
+    "render_privacy_section",
 ]

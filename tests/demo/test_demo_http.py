@@ -13,8 +13,11 @@ from typing import Any
 import httpx
 import pytest
 
+from bandeau.consent import Consent
 from bandeau.demo import DemoServer, demo_policy
-from bandeau.texts import lifetime_label
+from bandeau.privacy import render_privacy_section
+
+from ..live import serving
 
 SITE = "lequotidien"
 PAGES = [
@@ -155,47 +158,31 @@ def test_static_files_and_unknown_paths(demo: DemoServer) -> None:
 
 
 @pytest.mark.parametrize(("path", "lang"), [("/confidentialite", "fr"), ("/en/privacy", "en")])
-def test_privacy_policy_is_generated_from_the_policy(
-    demo: DemoServer, path: str, lang: str
-) -> None:
-    """S8, CNIL-05, LAW-06, LAW-07, AM-05, GPC-03: the privacy page names the controller and
-    lists every purpose (kind, legal basis, description, refusal, retention), service, host,
-    cookie with its lifetime and storage key, the rights with withdrawal, and GPC."""
+def test_privacy_page_is_the_products(demo: DemoServer, path: str, lang: str) -> None:
+    """S8, CNIL-05, LAW-06: the demo's privacy page is the product's, generated from the same
+    policy as the banner (bandeau.render_privacy_section), in the site's own layout, with a
+    button that reopens the banner's choices; what it contains is tested in test_privacy.py."""
     policy = demo.policy
     r = get(demo, path)
     assert r.status_code == 200
+    section = render_privacy_section(policy, lang, manage_button=True)
+    assert section in r.text
+    assert r.text.count("<article") == 1 and r.text.count("<h1") == 1
+    assert f'<html lang="{lang}">' in r.text
     page = text_of(r)
-    c = policy.controller
-    assert c.name in page and c.contact in page and c.address in page
+    assert policy.controller.name in page
     for p in policy.purposes:
-        t = p.text[lang]
-        section = page.split(f'id="finalite-{p.key}"', 1)[1].split("</section>", 1)[0]
-        assert t.name in section and t.description in section
-        if t.refusal:
-            assert t.refusal in section
-        if p.retention_months:
-            assert str(p.retention_months) in section
-        for s in p.services:
-            assert s.name in section
-            if s.provider:
-                assert s.provider in section
-            for host in s.hosts:
-                assert host in section
-            for cookie in s.cookies:
-                row = section.split(f'data-cookie="{cookie.name}"', 1)[1].split("</tr>", 1)[0]
-                assert lifetime_label(cookie.lifetime, lang) in row
-            for key in s.storage:
-                assert f'data-storage="{key}"' in section
-    kinds = re.findall(r'class="purpose-kind">([^<]+)<', page)
-    assert len(set(kinds)) == 3  # strictly necessary, exempt measurement, consent
-    gpc = page.split('class="gpc">', 1)[1].split("</p>", 1)[0]
-    for p in policy.purposes:
-        assert (p.text[lang].name in gpc) == p.gpc
-    manage = "Gérer mes cookies" if lang == "fr" else "Manage cookies"
+        assert f'id="purpose-{p.key}"' in page and p.text[lang].name in page
     withdraw = page.split('class="withdraw">', 1)[1].split("</p>", 1)[0]
-    assert manage in withdraw
-    assert str(policy.reprompt_after_days) in page
-    assert "CNIL" in page
+    assert policy.ui_texts(lang)["manage"] in withdraw
+    assert 'data-bandeau-open>' in page.split('class="withdraw">', 1)[1]
+
+
+def test_privacy_route_of_the_api_serves_the_same_content(demo: DemoServer) -> None:
+    """Any publisher can link to the bandeau server's own page instead: the same content."""
+    r = get(demo, f"/v1/sites/{SITE}/privacy?lang=en")
+    assert r.status_code == 200 and r.headers["content-type"] == "text/html; charset=utf-8"
+    assert render_privacy_section(demo.policy, "en") in r.text
 
 
 # ---------------------------------------------------------------------- audience measurement
@@ -267,6 +254,32 @@ def test_comments_need_the_social_purpose(demo: DemoServer) -> None:
     empty = httpx.post(url, data={"lang": "fr", "name": "", "text": "x"},
                        cookies={"bandeau": granted}, timeout=10)
     assert empty.status_code == 422
+
+
+def test_the_demo_asks_the_middleware_not_the_cookie(demo: DemoServer) -> None:
+    """The publisher does not verify the consent token again: it uses the reading bandeau's
+    middleware left in the request (`request.state.bandeau*`). Without the middleware even a
+    valid grant publishes nothing (fail closed); with a reading that allows comments, no
+    cookie is needed."""
+    form = {"lang": "en", "name": "Probe", "text": "Read from the middleware"}
+    granted = decide(demo, social=True)
+
+    async def allowing(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            scope["state"] = {
+                "bandeau": Consent(consent_id="probe", states={"social": True}),
+                "bandeau_gpc": False,
+                "bandeau_features": frozenset({"comments"}),
+            }
+        await demo.apps.api(scope, receive, send)
+
+    with serving(demo.apps.api, lifespan="off") as bare:
+        r = httpx.post(f"{bare}/commentaires", data=form, cookies={"bandeau": granted}, timeout=10)
+        assert r.status_code == 403
+    with serving(allowing, lifespan="off") as told:
+        r = httpx.post(f"{told}/commentaires", data=form, timeout=10)
+        assert r.status_code == 303
+    assert "Read from the middleware" in get(demo, "/en/").text
 
 
 # ---------------------------------------------------------------------- fake third parties

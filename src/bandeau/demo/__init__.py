@@ -107,7 +107,6 @@ def build_demo(settings: Settings) -> DemoApps:
     ads_origin = f"http://localhost:{port + 2}"
     publisher = Publisher(
         policy,
-        keys,
         api=f"{settings.base_url}/v1/sites/{policy.site}",
         social_origin=social_origin,
         ads_origin=ads_origin,

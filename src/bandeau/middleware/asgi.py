@@ -4,14 +4,11 @@ other scope types passed straight through, `send` wrapped to edit the response."
 
 from __future__ import annotations
 
-import time
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
-from typing import Any
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any, Unpack
 
-from ..keys import KeyRing, PublicKey
-from ..policy import Policy
 from .enforce import Reading
-from .options import Options, Page
+from .options import MiddlewareOptions, Options, Page
 
 __all__ = ["BandeauMiddleware"]
 
@@ -33,38 +30,11 @@ class BandeauMiddleware:
     Options: see `docs/middleware.md`.
     """
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        policy: Policy,
-        public_keys: PublicKey | Mapping[str, PublicKey],
-        strict: bool = False,
-        rewrite_html: bool = False,
-        insert_banner: bool = False,
-        banner_url: str = "",
-        refresh_cookie: bool = False,
-        signing_keys: KeyRing | None = None,
-        secure: bool | None = None,
-        max_buffer: int = 1 << 20,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
+    def __init__(self, app: ASGIApp, **options: Unpack[MiddlewareOptions]) -> None:
         self.app = app
-        self.options = Options(
-            policy,
-            public_keys,
-            strict=strict,
-            rewrite_html=rewrite_html,
-            insert_banner=insert_banner,
-            banner_url=banner_url,
-            refresh_cookie=refresh_cookie,
-            signing_keys=signing_keys,
-            secure=secure,
-            max_buffer=max_buffer,
-            clock=clock,
-        )
+        self.options = Options(**options)
         self.enforcer = self.options.enforcer
-        self._clock = clock
+        self._clock = self.options.clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]

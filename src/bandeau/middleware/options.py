@@ -1,14 +1,18 @@
-"""The middleware's options, checked once, and the per-response choice of rewriting a page.
+"""The middleware's options, declared and checked once, and the per-response choice of rewriting
+a page.
 
-Shared by the ASGI and WSGI adapters, so both behave the same way for the same options.
+Shared by the ASGI and WSGI adapters, so both take the same options (`MiddlewareOptions`) and
+behave the same way for them.
 """
 
 from __future__ import annotations
 
+import difflib
 import functools
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Final, TypedDict, Unpack
 
 from ..banner.config import asset_version
 from ..errors import SettingsError
@@ -17,7 +21,7 @@ from ..policy import Policy
 from .enforce import Enforcer, Reading
 from .rewrite import HostRules, HtmlRewriter, banner_snippet, csp_nonce
 
-__all__ = ["Options", "Page"]
+__all__ = ["MiddlewareOptions", "Options", "Page"]
 
 _NO_BODY_STATUS = frozenset({204, 205, 304})
 
@@ -29,31 +33,49 @@ class Page:
     rewriter: HtmlRewriter
 
 
+class _RequiredOptions(TypedDict):
+    policy: Policy
+    public_keys: PublicKey | Mapping[str, PublicKey]
+
+
+class MiddlewareOptions(_RequiredOptions, total=False):
+    """The keyword options of `BandeauMiddleware` and `BandeauWSGIMiddleware`, in one place.
+
+    `policy` and `public_keys` are required; `Options` gives the others their defaults (the
+    table in docs/middleware.md).
+    """
+
+    strict: bool
+    rewrite_html: bool
+    insert_banner: bool
+    banner_url: str
+    refresh_cookie: bool
+    signing_keys: KeyRing | None
+    secure: bool | None
+    max_buffer: int
+    clock: Callable[[], float]
+
+
+OPTION_NAMES: Final = MiddlewareOptions.__required_keys__ | MiddlewareOptions.__optional_keys__
+
+
 class Options:
     """Everything `BandeauMiddleware` and `BandeauWSGIMiddleware` take, validated."""
 
-    def __init__(
-        self,
-        policy: Policy,
-        public_keys: PublicKey | Mapping[str, PublicKey],
-        *,
-        strict: bool = False,
-        rewrite_html: bool = False,
-        insert_banner: bool = False,
-        banner_url: str = "",
-        refresh_cookie: bool = False,
-        signing_keys: KeyRing | None = None,
-        secure: bool | None = None,
-        max_buffer: int = 1 << 20,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
+    def __init__(self, **options: Unpack[MiddlewareOptions]) -> None:
+        _check_names(options)
+        policy = options["policy"]
+        insert_banner = options.get("insert_banner", False)
+        banner_url = options.get("banner_url", "")
+        max_buffer = options.get("max_buffer", 1 << 20)
+        clock = options.get("clock", time.time)
         self.enforcer = Enforcer(
             policy,
-            public_keys,
-            strict=strict,
-            refresh_cookie=refresh_cookie,
-            signing_keys=signing_keys,
-            secure=secure,
+            options["public_keys"],
+            strict=options.get("strict", False),
+            refresh_cookie=options.get("refresh_cookie", False),
+            signing_keys=options.get("signing_keys"),
+            secure=options.get("secure"),
         )
         if insert_banner and not banner_url.startswith(("https://", "http://", "/")):
             raise SettingsError(
@@ -65,7 +87,7 @@ class Options:
         if not callable(clock):
             raise SettingsError("clock must be a function returning unix seconds")
         self.policy = policy
-        self.rewrite_html = rewrite_html
+        self.rewrite_html = rewrite_html = options.get("rewrite_html", False)
         self.insert_banner = insert_banner
         self.banner_url = banner_url
         self.max_buffer = max_buffer
@@ -125,3 +147,22 @@ class Options:
             return " ".join(purposes)
 
         return Page(HtmlRewriter(gate, head=head, body=body))
+
+
+def _check_names(options: Mapping[str, object]) -> None:
+    """Unknown and missing options are settings errors with a hint, as wrong values are."""
+    for name in sorted(set(options) - OPTION_NAMES):
+        close = difflib.get_close_matches(name, OPTION_NAMES, n=1)
+        raise SettingsError(
+            f"the middleware has no option {name!r}",
+            hint=f"did you mean {close[0]!r}?"
+            if close
+            else f"the options are {', '.join(sorted(OPTION_NAMES))} (docs/middleware.md)",
+        )
+    for name in ("policy", "public_keys"):
+        if name not in options:
+            raise SettingsError(
+                f"the middleware needs {name}",
+                hint="e.g. BandeauMiddleware(app, policy=load_policy(PATH), "
+                "public_keys=PublicKey.from_text(PEM))",
+            )

@@ -3,15 +3,12 @@ over the same core and options as the ASGI middleware (PEP 3333)."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
-from typing import Any
+from typing import Any, Unpack
 
-from ..keys import KeyRing, PublicKey
-from ..policy import Policy
 from .enforce import Reading
-from .options import Options, Page
+from .options import MiddlewareOptions, Options, Page
 
 __all__ = ["BandeauWSGIMiddleware"]
 
@@ -30,36 +27,9 @@ class BandeauWSGIMiddleware:
     `environ["bandeau.features"]`. Options: see `docs/middleware.md`.
     """
 
-    def __init__(
-        self,
-        app: WSGIApp,
-        *,
-        policy: Policy,
-        public_keys: PublicKey | Mapping[str, PublicKey],
-        strict: bool = False,
-        rewrite_html: bool = False,
-        insert_banner: bool = False,
-        banner_url: str = "",
-        refresh_cookie: bool = False,
-        signing_keys: KeyRing | None = None,
-        secure: bool | None = None,
-        max_buffer: int = 1 << 20,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
+    def __init__(self, app: WSGIApp, **options: Unpack[MiddlewareOptions]) -> None:
         self.app = app
-        self.options = Options(
-            policy,
-            public_keys,
-            strict=strict,
-            rewrite_html=rewrite_html,
-            insert_banner=insert_banner,
-            banner_url=banner_url,
-            refresh_cookie=refresh_cookie,
-            signing_keys=signing_keys,
-            secure=secure,
-            max_buffer=max_buffer,
-            clock=clock,
-        )
+        self.options = Options(**options)
         self.enforcer = self.options.enforcer
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
