@@ -22,7 +22,7 @@ from ..ratelimit import RateLimiter
 from ..settings import Settings
 from ..store import Store
 from ..store.writer import BatchWriter
-from . import assets, consents, meta, proof
+from . import assets, consents, meta, pages, proof
 from .context import API, Context, Site
 from .edge import install_error_handlers
 from .openapi import install_openapi
@@ -55,7 +55,7 @@ def create_app(
         writer=BatchWriter(store),
         limiter=RateLimiter(settings.rate_limit),
     )
-    for group in (meta, assets, consents, proof):
+    for group in (meta, assets, pages, consents, proof):
         group.install(app)
     install_error_handlers(app)
     install_openapi(app)

@@ -4,6 +4,7 @@ with `context(request)` (Starlette's and Datasette's style) instead of closing o
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Final, cast
 
@@ -15,6 +16,7 @@ from ..errors import InvalidRequest, UnknownSite
 from ..keys import KeyRing
 from ..ledger import Ledger
 from ..policy import Policy
+from ..privacy import render_privacy_page
 from ..ratelimit import RateLimiter
 from ..settings import Settings
 from ..store import Store
@@ -32,6 +34,7 @@ class Site:
     policy: Policy
     api: str
     _bundles: dict[str, Bundle] = field(default_factory=dict, init=False, repr=False)
+    _pages: dict[str, tuple[bytes, str]] = field(default_factory=dict, init=False, repr=False)
 
     def config(self, lang: str | None = None) -> dict[str, Any]:
         return site_config(self.policy, self.api, self.language(lang))
@@ -62,6 +65,14 @@ class Site:
         if key not in self._bundles:
             self._bundles[key] = render_settings(details_for(self.policy, lang))
         return self._bundles[key]
+
+    def privacy(self, lang: str | None = None) -> tuple[bytes, str]:
+        """The privacy page in one language, as HTML bytes, and its ETag (built once)."""
+        key = self.language(lang)
+        if key not in self._pages:
+            body = render_privacy_page(self.policy, key).encode()
+            self._pages[key] = (body, f'"{hashlib.sha256(body).hexdigest()[:20]}"')
+        return self._pages[key]
 
     def allows_origin(self, origin: str) -> bool:
         return origin in self.policy.origins

@@ -1,0 +1,41 @@
+"""Pages a reader reads on the consent server: the site's privacy policy, generated from its
+policy file (`bandeau.privacy`), so any publisher can link to it."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
+
+from ..privacy import PAGE_CSP
+from .context import API, site_of
+from .edge import ERROR_RESPONSES
+
+__all__ = ["install"]
+
+
+async def privacy_page(request: Request, lang: str | None = None) -> Response:
+    """The site's privacy policy as an HTML page in one language (default: the site's),
+    generated from its policy: controller, purposes, services, cookies, rights, GPC.
+
+    Cacheable: `ETag` (`Cache-Control: no-cache`)."""
+    body, etag = site_of(request).privacy(lang)
+    headers = {
+        "ETag": etag,
+        "Cache-Control": "no-cache",
+        "Content-Security-Policy": PAGE_CSP,
+        "X-Content-Type-Options": "nosniff",
+    }
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="text/html; charset=utf-8", headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    """This module's routes."""
+    app.add_api_route(
+        f"{API}/sites/{{site}}/privacy",
+        privacy_page,
+        tags=["pages"],
+        responses=ERROR_RESPONSES,
+        response_class=HTMLResponse,
+    )
