@@ -26,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import __version__
-from .banner import Bundle, render, render_settings
+from .banner import Bundle, render, render_preferences
 from .banner.config import asset_version, details_for, site_config
 from .consent import issue_token, read_token
 from .decisions import (
@@ -126,11 +126,12 @@ class Site:
             self._details[key] = (body, f'"{hashlib.sha256(body).hexdigest()[:20]}"')
         return self._details[key]
 
-    def settings(self, lang: str | None = None) -> Bundle:
-        """The second layer in one language, built once."""
-        key = "settings:" + self.language(lang)
+    def preferences(self, lang: str | None = None) -> Bundle:
+        """The preferences (second layer) in one language, built once."""
+        language = self.language(lang)
+        key = "preferences:" + language
         if key not in self._bundles:
-            self._bundles[key] = render_settings(details_for(self.policy, key[9:]))
+            self._bundles[key] = render_preferences(details_for(self.policy, language))
         return self._bundles[key]
 
     def bundle(self, lang: str | None = None) -> Bundle:
@@ -318,14 +319,14 @@ def create_app(
         """The settings (second layer) in one language, details inlined: the banner loads it
         the first time a reader opens the settings."""
         s = site_of(site)
-        bundle = s.settings(lang)
+        bundle = s.preferences(lang)
         return asset(request, s, bundle, bundle.js, "text/javascript; charset=utf-8")
 
     @app.get(f"{API}/sites/{{site}}/settings.css", tags=["banner"], responses=ERRORS)
     async def settings_css(site: str, request: Request) -> Response:
         """The settings' stylesheet."""
         s = site_of(site)
-        bundle = s.settings()
+        bundle = s.preferences()
         return asset(request, s, bundle, bundle.css, "text/css; charset=utf-8")
 
     @app.get(f"{API}/sites/{{site}}/banner.js", tags=["banner"], responses=ERRORS)
