@@ -119,9 +119,7 @@ def cookies_to_delete(
     ]
 
 
-def storage_to_delete(
-    policy: Policy, keys: Iterable[str], states: Mapping[str, bool]
-) -> list[str]:
+def storage_to_delete(policy: Policy, keys: Iterable[str], states: Mapping[str, bool]) -> list[str]:
     """The storage keys (in order) that must go under `states`, by the same rule."""
     declarations = storage_declarations(policy)
     return [key for key in dict.fromkeys(keys) if is_refused(resolve(declarations, key), states)]
