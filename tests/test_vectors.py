@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from bandeau.banner.config import site_config
 from bandeau.consent import (
     Consent,
     Outcome,
@@ -21,7 +22,7 @@ from bandeau.consent import (
     read_token,
 )
 from bandeau.decisions import DecisionIn, build_record
-from bandeau.declarations import cookies_to_delete, storage_to_delete
+from bandeau.declarations import cookie_declarations, cookies_to_delete, storage_to_delete
 from bandeau.keys import KeyRing
 from bandeau.policy import Policy
 
@@ -112,3 +113,18 @@ def test_vectors_cover_the_known_drift_and_every_action() -> None:
     assert "_ga* under audience, _ga_* under advertising" in names
     assert {c.action["do"] for c in CASES} == {"none", "accept_all", "refuse_all", "save", "grant"}
     assert len(CASES) >= 20
+
+
+def test_the_banner_gets_the_declarations_in_resolution_order() -> None:
+    """Exact names first, then prefixes from longest to shortest: the order in which both
+    `declarations.resolve` and banner.js take the first match (site config `cookies`)."""
+    policy = make_policy("news", POLICIES["news"])
+    order = [d.pattern for d in cookie_declarations(policy)]
+    assert order == [
+        "_ad_id", "_ga_consent", "_social_uid", "bandeau", "bandeau_p", "_ga_*", "_tg_*", "_ga*",
+    ]
+    assert cookie_declarations(policy)[2].purposes == ("social", "advertising")
+    config = site_config(policy, "http://127.0.0.1:8000/v1/sites/news")
+    assert [c[0] for c in config["cookies"]] == order
+    assert config["storage"] == [["tg_ads_*", ["advertising"]], ["stats_*", ["audience"]],
+                                 ["tg_*", ["social"]]]

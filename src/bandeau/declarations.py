@@ -107,11 +107,17 @@ def is_refused(declaration: Declaration | None, states: Mapping[str, bool]) -> b
 
 
 def cookies_to_delete(
-    policy: Policy, names: Iterable[str], states: Mapping[str, bool]
+    policy: Policy,
+    names: Iterable[str],
+    states: Mapping[str, bool],
+    *,
+    declarations: Sequence[Declaration] | None = None,
 ) -> list[str]:
     """The cookies of a jar (`names`, in order) that must go under `states`: those governed by
-    a refused declaration. The consent cookie never goes."""
-    declarations = cookie_declarations(policy)
+    a refused declaration. The consent cookie never goes. `declarations`: the policy's
+    `cookie_declarations`, when the caller keeps them."""
+    if declarations is None:
+        declarations = cookie_declarations(policy)
     return [
         name
         for name in dict.fromkeys(names)

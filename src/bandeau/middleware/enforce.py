@@ -20,7 +20,7 @@ from email.utils import parsedate_to_datetime
 from typing import Final
 
 from ..consent import Consent, Signals, TokenPayload, evaluate, features_on, issue_token, read_token
-from ..declarations import Declaration, cookie_declarations, resolve
+from ..declarations import Declaration, cookie_declarations, cookies_to_delete, resolve
 from ..errors import SettingsError
 from ..keys import KeyRing, PublicKey
 from ..policy import Policy
@@ -225,12 +225,11 @@ class Enforcer:
         consent, allowed, valid = decision.consent, decision.allowed, decision.token
         expire: list[str] = []
         if not self._cookie_purposes <= allowed:  # some declared cookie is not allowed
-            for name, _ in pairs:
-                if name == self.cookie_name or name in expire or len(expire) >= MAX_EXPIRED:
-                    continue
-                purposes = self.declared(name)
-                if purposes and not purposes <= allowed and _NAME_RE.fullmatch(name):
-                    expire.append(name)
+            names = (name for name, _ in pairs)
+            refused = cookies_to_delete(
+                self.policy, names, consent.states, declarations=self._declarations
+            )
+            expire = [name for name in refused if _NAME_RE.fullmatch(name)][:MAX_EXPIRED]
         secure = https if self.secure is None else self.secure
         refresh = None
         if self.refresh_cookie and valid is not None:
