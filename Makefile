@@ -3,12 +3,13 @@
 #   make test   install what the tests need, then lint, type-check and run every test
 #   make check  lint and type-check only
 #   make bench  run the benchmarks under bench/
+#   make banner rebuild the shipped banner (src/bandeau/banner/dist/) from its readable sources
 
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test check bench install install-dev browser
+.PHONY: demo test check bench install install-dev browser banner
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +18,16 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 
-install-dev: $(BIN)/python
+install-dev: $(BIN)/python node_modules/.package-lock.json
 	$(BIN)/pip install --quiet -e '.[dev]'
+
+# The banner's minifier: esbuild at the exact version of package-lock.json. Only building the
+# banner needs it (the built files are committed, so pip installs need no Node).
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+banner: node_modules/.package-lock.json
+	node scripts/build-banner.mjs
 
 # Debian's Chromium drives the browser tests (Playwright's own download is not used).
 browser:

@@ -34,7 +34,6 @@ class Api:
         base = {
             "page": "/article?utm_source=x#top",
             "build": "b" * 16,
-            "version": self.policy.version,
             "client_time": 1_780_000_000_000,
         }
         return decision_body(self.policy, action, **{**base, **changes})

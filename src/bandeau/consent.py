@@ -1,8 +1,11 @@
 """What a reader allowed: the pure rule, and the signed consent token that carries a decision.
 
 One rule decides everywhere (DESIGN §2): `evaluate(policy, token, signals, now)` maps a policy,
-a verified token (or none) and the browser's signals to the allowed purposes. The banner gets
-its defaults from `defaults()`, the middleware and the server call `evaluate` itself.
+a verified token (or none) and the browser's signals to the allowed purposes;
+`features_on(policy, states)` says which features that turns on; `decide(policy, before,
+action, ...)` says what an action of the reader decides and sends. The banner (`banner.js`)
+applies the same rule in the browser; tests/vectors/consent.json holds both to the same cases.
+Which purpose governs a cookie or a storage key is `bandeau.declarations`.
 """
 
 from __future__ import annotations
@@ -11,21 +14,25 @@ import base64
 import binascii
 import json
 import secrets
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, Literal
 
 from .errors import TokenError
 from .keys import KeyRing, PublicKey
 from .policy import Policy, Purpose
 
 __all__ = [
+    "Action",
     "Consent",
+    "Outcome",
     "Signals",
     "TokenPayload",
     "consent_cookie",
+    "decide",
     "defaults",
     "evaluate",
+    "features_on",
     "issue_token",
     "new_consent_id",
     "read_token",
@@ -118,6 +125,80 @@ def evaluate(policy: Policy, token: TokenPayload | None, signals: Signals, now: 
                 pending.add(p.key)
     consent_id = token.consent_id if valid and token is not None else None
     return Consent(consent_id, states, frozenset(pending))
+
+
+def features_on(policy: Policy, states: Mapping[str, bool]) -> dict[str, bool]:
+    """Every feature of the policy and whether it is on: a feature is on when every purpose
+    that lists it is allowed (S4)."""
+    return {
+        name: all(states.get(key, False) for key in keys)
+        for name, keys in policy.features().items()
+    }
+
+
+Action = Literal["accept_all", "refuse_all", "save", "grant"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an action of the reader decides, as the banner applies it at once."""
+
+    states: Mapping[str, bool]
+    """every purpose after the action"""
+    pending: frozenset[str]
+    """the purposes still to be asked"""
+    choices: Mapping[str, bool]
+    """what the decision sends and records: purpose key -> granted"""
+
+
+def decide(
+    policy: Policy,
+    before: Consent,
+    action: Action,
+    *,
+    switches: Mapping[str, bool] | None = None,
+    grant: Collection[str] = (),
+) -> Outcome:
+    """What `action` decides, from the states `before` it (pure).
+
+    - accept_all allows every purpose;
+    - refuse_all refuses every consent purpose; an exempt purpose stays as it was, or, from the
+      preferences (pass their `switches`), as its switch says (S3);
+    - save takes each purpose's switch (`switches` holds every purpose but the strictly
+      necessary ones);
+    - grant (a placeholder's button) allows the purposes in `grant` and answers only those: the
+      other purposes keep their state, and those never asked stay pending.
+
+    The strictly necessary purposes are always allowed and never a choice.
+    """
+    states: dict[str, bool] = {}
+    choices: dict[str, bool] = {}
+    for p in policy.purposes:
+        state = _decided_state(p, before, action, switches, grant)
+        states[p.key] = state
+        if p.kind != "strictly_necessary" and (action != "grant" or p.key in grant):
+            choices[p.key] = state
+    pending = before.pending - set(grant) if action == "grant" else frozenset()
+    return Outcome(states=states, pending=frozenset(pending), choices=choices)
+
+
+def _decided_state(
+    purpose: Purpose,
+    before: Consent,
+    action: Action,
+    switches: Mapping[str, bool] | None,
+    grant: Collection[str],
+) -> bool:
+    if purpose.kind == "strictly_necessary" or action == "accept_all":
+        return True
+    if action == "grant":
+        return purpose.key in grant or before.allows(purpose.key)
+    exempt = purpose.kind == "exempt_audience_measurement"
+    if action == "save" or (exempt and switches is not None):
+        if switches is None or purpose.key not in switches:
+            raise ValueError(f"{action} needs the switch of purpose {purpose.key!r}")
+        return bool(switches[purpose.key])
+    return exempt and before.allows(purpose.key)  # refuse_all
 
 
 def _b64e(data: bytes) -> str:

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .consent import TokenPayload, new_consent_id, read_token
+from .consent import Consent, TokenPayload, decide, new_consent_id, read_token
 from .errors import InvalidRequest, StalePolicy, TokenError
 from .keys import KeyRing
 from .policy import Policy, Purpose
@@ -38,7 +38,6 @@ class DecisionIn(BaseModel):
     lang: str = Field(max_length=8)
     page: str = Field(default="/", max_length=1024)
     build: str = Field(default="", max_length=64)
-    version: str = Field(default="", max_length=64)
     choices: Annotated[dict[str, Choice], Field(max_length=64)]
     gpc: bool = False
     client_time: int | None = Field(default=None, ge=0)
@@ -112,10 +111,8 @@ def build_record(policy: Policy, d: DecisionIn, keys: KeyRing, *, gpc: bool, ua:
             if k in policy.keys and digest == policy.purpose(k).digest and k not in granted
         }
         granted = {**kept, **granted}
-    elif d.action == "accept_all" and not all(granted[k] for k in consent_keys):
-        raise InvalidRequest("accept_all must grant every consent purpose", field="choices")
-    elif d.action == "refuse_all" and any(granted[k] for k in consent_keys):
-        raise InvalidRequest("refuse_all must refuse every consent purpose", field="choices")
+    elif d.action in ("accept_all", "refuse_all"):
+        _check_action(policy, d.action, granted, consent_keys)
     before = {k for k, (g, _) in (previous.choices.items() if previous else ()) if g}
     after = {k for k, g in granted.items() if g}
     if d.action in ("accept_all", "grant"):
@@ -173,6 +170,20 @@ def _check_choices(policy: Policy, d: DecisionIn, asked: list[Purpose]) -> None:
                 field=f"choices.{p.key}.digest",
                 hint="reload the page to get the current banner",
             )
+
+
+def _check_action(
+    policy: Policy,
+    action: Literal["accept_all", "refuse_all"],
+    granted: dict[str, bool],
+    consent_keys: list[str],
+) -> None:
+    """Accept all and refuse all answer every consent purpose as `consent.decide` says (the
+    rule the banner applies); exempt purposes may take any answer (their switch)."""
+    expected = decide(policy, Consent(None, granted), action, switches=granted).choices
+    if any(granted[k] != expected[k] for k in consent_keys):
+        verb = "grant" if action == "accept_all" else "refuse"
+        raise InvalidRequest(f"{action} must {verb} every consent purpose", field="choices")
 
 
 def _previous(token: str | None, keys: KeyRing, policy: Policy) -> TokenPayload | None:

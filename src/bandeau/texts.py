@@ -10,8 +10,20 @@ from __future__ import annotations
 
 from typing import Final
 
-# Words only the settings' details use: served with them (`details_for`), not in the banner.
-DETAIL_KEYS: Final = ("services", "lifetime", "refusal_label", "receipt")
+# Words only the preferences (the banner's second layer) use: served with their details
+# (`details_for`), not in the first layer's bundle.
+DETAIL_KEYS: Final = (
+    "settings_title",
+    "save",
+    "close",
+    "allowed",
+    "refused",
+    "always_on",
+    "services",
+    "lifetime",
+    "refusal_label",
+    "receipt",
+)
 
 UI_KEYS: Final = (
     "title",

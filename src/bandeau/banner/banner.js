@@ -1,194 +1,622 @@
-// bandeau banner: one dependency-free IIFE (ES2019+). Public contract: docs/banner.md.
+// bandeau banner: the first layer, the rule it applies on the page, and the decisions it sends.
+// Public contract (markup, window.bandeau, events, cookies): docs/banner.md.
 //
-// bandeau.banner.render() inlines the site config at the token below, then drops comment lines,
-// blank lines and indentation. So: comments on their own lines, no string split over lines.
-// The code is written dense on purpose: the whole bundle (site config with its texts in every
-// language, and the CSS) has a gzip budget (DESIGN 7). The comments carry the readability.
+// This is the readable source. What a site is served is dist/banner.js, built from it by the
+// pinned minifier (`make banner`, scripts/build-banner.mjs); bandeau.banner.render() then puts
+// the site config in place of __BANDEAU_CONFIG__. Plain ES2019 in one IIFE, no dependency, no
+// eval: it runs under a strict nonce-based Content-Security-Policy.
 //
-// Names. W window, D document, LO location, C site config, P purposes, K purposes by key,
-// L language, T texts in L, U ui texts, X purpose texts, S state {key: allowed},
-// F features {name: on}, N pending consent keys (not asked in their current version),
-// I consent id, Y decided, A purposes an activated element needed, RD "ready" fired,
-// R root #bandeau, B first layer, M settings dialog, V live region, O icon, Z focus before
-// the first layer, Q element that opened the settings, G switches by key, H localStorage key
-// of a decision the server has not acknowledged, CK consent cookie name, NC this script's nonce,
-// SP spacer at the end of the page, DI the decision the cookie carries (for its receipt),
-// RT retry delay.
-(function(){
-'use strict';
-var W=window,D=document,LO=location,C=__BANDEAU_CONFIG__;
-if(W.bandeau)return;
-var ME=D.currentScript,NC=ME&&ME.nonce||'',H='bandeau.pending',CK=C.cookie.name,GPC=navigator.globalPrivacyControl===!0;
-var P=C.purposes,K={},L=D.documentElement.lang.split('-')[0].toLowerCase(),u;
-// the page speaks a language of the site that this bundle has no texts for: hand over to the
-// bundle of that language (same URL with lang=L, asked once), which runs instead of this one
-if(ME&&ME.src&&!C.texts[L]&&(C.langs||[]).includes(L)&&(u=new URL(ME.src)).searchParams.get('lang')!=L){u.searchParams.set('lang',L);ME=D.createElement('script');ME.src=u;ME.nonce=NC;D.head.append(ME);return}
-P.forEach(p=>K[p.key]=p);
-if(!C.texts[L])L=C.lang;
-var T=C.texts[L]||{},U=T.ui||{},X=T.purposes||{},SEL='[data-bandeau],[data-bandeau-feature],[data-bandeau-feature-off]';
-var S={},F,N=[],I=null,Y,A={},RD,LB,R,B,M,V,O,Z,Q,G,SP,DI,RT=2e3;
+// The rule itself (states, features, pending purposes, which cookies go, what each button
+// decides) is the one in bandeau.consent and bandeau.declarations; tests/vectors/consent.json
+// runs the same cases against both.
+(function () {
+  'use strict';
 
-// ---- helpers. h(tag, attributes, ...children): null/false attributes are left out, true is '';
-// children may be nested arrays, falsy ones are left out
-var h=(t,a,...c)=>{var e=D.createElement(t),k;for(k in a)a[k]!=null&&a[k]!==!1&&e.setAttribute(k,a[k]===!0?'':a[k]);e.append(...c.flat(9).filter(x=>x));return e};
-var fm=(s,v)=>String(s||'').replace(/\{\w+\}/g,()=>v);
-var nm=k=>(X[k]||{}).name||k,own=k=>K.hasOwnProperty(k),fo=t=>t.focus({preventScroll:!0});
-// a name, or a prefix when the pattern ends with *
-var mt=(p,x)=>p.slice(-1)=='*'?!x.indexOf(p.slice(0,-1)):x==p;
-var jar=()=>{var o={};D.cookie.split('; ').forEach(c=>{var i=c.indexOf('=');if(i>0)o[c.slice(0,i)]=c.slice(i+1)});return o};
-var ls=f=>{try{return f(localStorage)}catch(e){}};
+  const config = __BANDEAU_CONFIG__;
+  if (window.bandeau) return; // a second copy of the script on a page does nothing
 
-// ---- state, by the server's rule: a purpose keeps the cookie's answer while its digest is
-// current; else it takes its default and a consent purpose is pending, unless GPC answered it
-// (a purpose marked gpc counts as refused under Global Privacy Control, GPC-03)
-// (a choice the server has not acknowledged yet is kept, unsigned, in the cookie CK_p, and
-// counts on every page until the signed cookie replaces it)
-var dj=v=>{try{v=JSON.parse(atob(v.split('.')[0].replace(/-/g,'+').replace(/_/g,'/')));return v.s===C.site&&v.x>Date.now()/1e3&&v}catch(e){}},j=jar(),p=dj(j[CK]||''),q=dj(j[CK+'_p']||'');
-I=p&&p.i||null;DI=p&&p.d;p=q||p;
-P.forEach(o=>{
-var k=o.key,c=p&&p.p&&p.p[k];
-S[k]=o.kind=='necessary'||(c&&c[1]===o.digest?c[0]===1:(o.kind=='consent'&&!(GPC&&o.gpc)&&N.push(k),!!o.default))});
-Y=!!p&&!N[0];
-// a feature is on when every purpose that lists it is allowed (as the middleware says)
-var ft=()=>{F={};P.forEach(o=>o.features.forEach(n=>F[n]=F[n]!==!1&&S[o.key]))};
-// EXPR: space-separated terms that must all hold; "key" allowed, "!key" refused; unknown key = false
-var vl=k=>own(k)&&S[k];
-var ok=x=>{var t=String(x||'').trim().split(/\s+/);return!!t[0]&&t.every(k=>k[0]=='!'?!vl(k.slice(1)):vl(k))};
-var cs=()=>({id:I,decided:!!Y,purposes:{...S},features:{...F},pending:[...N]});
+  const doc = document;
+  let thisScript = doc.currentScript;
+  const nonce = (thisScript && thisScript.nonce) || '';
+  const PENDING_KEY = 'bandeau.pending'; // localStorage key of a decision not yet acknowledged
+  const CONSENT_COOKIE = config.cookie.name;
+  const UNSENT_COOKIE = CONSENT_COOKIE + '_p';
+  const GATED = '[data-bandeau],[data-bandeau-feature],[data-bandeau-feature-off]';
+  const gpc = navigator.globalPrivacyControl === true;
+  const purposes = config.purposes;
+  const purposeKeys = new Set(purposes.map((purpose) => purpose.key));
 
-// ---- enforcement on one element: features, gated scripts, embeds, any other gated element.
-// Scripts wait for the parsed DOM (their text is complete then) and go in document order.
-function up(e){
-var d=e.dataset||{},x=d.bandeau,f=d.bandeauFeature,g=d.bandeauFeatureOff,u=d.bandeauSrc,on;
-if(f!=null)e.hidden=F[f]!==!0;
-if(g!=null)e.hidden=F[g]===!0;
-if(x==null||e._bd)return;
-on=ok(x);
-if(e.tagName=='SCRIPT')on&&e.type=='text/plain'&&D.readyState!='loading'&&rn(e,x);
-else if(!u)e.hidden=!on;
-else if(on){mk(e,x);e.src=u;e.hidden=!1;e._ph&&e._ph.remove()}
-else{e.hidden=!0;e._ph||ph(e,x)}}
-var mk=(e,x)=>{e._bd=1;x.split(/\s+/).forEach(k=>own(k)&&(A[k]=1))};
-var all=()=>D.querySelectorAll(SEL).forEach(up);
-// a real script with the same attributes, under this script's nonce; external ones keep their
-// relative order (async false) unless the original said async
-function rn(o,x){
-mk(o,x);
-var s=D.createElement('script'),t=o.dataset.type;
-[...o.attributes].forEach(a=>/^(type|data-bandeau|data-type|nonce)$/.test(a.name)||s.setAttribute(a.name,a.value));
-if(t)s.type=t;
-s.nonce=o.nonce||NC;s.async=o.hasAttribute('async');s.text=o.text;
-o.replaceWith(s)}
-function ph(e,x){
-var k=x.trim().split(/\s+/).filter(k=>own(k)&&!S[k]),n=k.map(nm).join(', '),j=k.join(' ');
-k[0]&&e.before(e._ph=h('div',{class:'bd-ph',lang:L,'data-bandeau-placeholder':j},[h('p',0,fm(U.placeholder,n)),h('button',{type:'button',class:'bd-b','data-bandeau-action':'grant','data-bandeau-grant':j},fm(U.placeholder_button,n))]))}
-// a refused purpose's cookies (path /; host-only, declared domain, every parent domain), then its
-// localStorage and sessionStorage keys. The consent cookie is never touched.
-function wp(o){
-var d=LO.hostname.split('.');
-Object.keys(jar()).forEach(x=>o.cookies.forEach(c=>x!=CK&&mt(c.name,x)&&['',c.domain,...d.map((_,i)=>d.slice(i).join('.'))].forEach(m=>D.cookie=x+'=;Max-Age=0;Path=/'+(m?';Domain='+m:''))));
-['localStorage','sessionStorage'].forEach(n=>{try{var s=W[n];Object.keys(s).forEach(x=>o.storage.forEach(y=>x!=H&&mt(y,x)&&s.removeItem(x)))}catch(e){}})}
+  // ---- language. The page speaks a language of the site this bundle has no texts for: hand
+  // over to the bundle of that language (same URL with lang=, asked once), which runs instead.
+  let lang = doc.documentElement.lang.split('-')[0].toLowerCase();
+  if (thisScript && thisScript.src && !config.texts[lang] && (config.langs || []).includes(lang)) {
+    const url = new URL(thisScript.src);
+    if (url.searchParams.get('lang') !== lang) {
+      url.searchParams.set('lang', lang);
+      thisScript = doc.createElement('script');
+      thisScript.src = url;
+      thisScript.nonce = nonce;
+      doc.head.append(thisScript);
+      return;
+    }
+  }
+  if (!config.texts[lang]) lang = config.lang;
+  const texts = config.texts[lang] || {};
+  const ui = texts.ui || {};
+  const purposeTexts = texts.purposes || {};
 
-// ---- decisions: applied at once, then sent. a action, l layer, c control, k the keys a
-// placeholder grants. "Refuse all" leaves exempt purposes as they are (in the settings: as
-// their switch says). A grant answers only the purposes it grants: the others keep their state,
-// and those never asked stay pending. A script that ran cannot be unrun: when a purpose that an
-// activated element needed is now refused, the page reloads once the server has answered.
-function dc(a,l,c,k){
-var o=S,g=a=='grant',b={id:crypto.randomUUID(),token:jar()[CK]||null,action:a,layer:l,control:c,lang:L,page:LO.pathname,build:C.build,version:C.version,choices:{},gpc:GPC,client_time:Date.now()};
-S={};
-P.forEach(p=>{
-var y=p.key,m=p.kind;
-S[y]=m=='necessary'||a=='accept_all'||(g?k.includes(y)||o[y]:a=='save'||m=='exempt'&&l=='settings'?G[y].checked:m=='exempt'&&o[y]);
-m!='necessary'&&(!g||k.includes(y))&&(b.choices[y]={granted:S[y],digest:p.digest})});
-N=g?N.filter(y=>!k.includes(y)):[];Y=!N[0];
-ft();cl(1);
-P.forEach(p=>S[p.key]||wp(p));
-all();sy(U.saved);
-sd(b).then(()=>P.some(p=>A[p.key]&&o[p.key]&&!S[p.key])&&LO.reload());
-em('change')}
-// the decision stays in localStorage until the server answers; a network or server error keeps
-// it for a retry (same id: the server dedupes) while the page stays open, with a delay that
-// doubles up to a minute, and on the next page; a rejection (4xx) drops it.
-// Only the answer to the last decision sent (LB) writes the cookie.
-function sd(b){
-var dr=()=>b==LB&&ls(s=>s.removeItem(H));
-LB=b;
-ls(s=>s.setItem(H,JSON.stringify(b)));
-return fetch(C.api+'/decisions',{method:'POST',headers:{'Content-Type':'application/json'},body:JSON.stringify(b),credentials:'include'}).then(r=>r.json().then(a=>{
-if(r.ok){if(b==LB)I=a.consent_id,DI=a.decision_id,D.cookie=CK+'_p=;Max-Age=0;Path=/',D.cookie=CK+'='+a.token+';Max-Age='+a.max_age+';Path=/;SameSite=Lax'+(LO.protocol=='https:'?';Secure':'')+(C.cookie.domain?';Domain='+C.cookie.domain:'');dr()}
-else if(r.status<500&&r.status!=429)dr();else throw 0})).catch(()=>{sy(U.offline);if(b==LB){var o={};P.forEach(p=>p.kind!='necessary'&&!N.includes(p.key)&&(o[p.key]=[S[p.key]?1:0,p.digest]));D.cookie=CK+'_p='+btoa(JSON.stringify({s:C.site,x:Date.now()/1e3+C.cookie.days*864e2|0,p:o}))+';Path=/;SameSite=Lax;Max-Age='+C.cookie.days*86400;setTimeout(()=>b==LB&&sd(b),RT=Math.min(RT*2,6e4))}})}
+  // ---- small helpers
 
-// ---- interface
-var ac=(p,l)=>h('div',{class:'bd-a'},l.map(a=>h('button',{type:'button',class:'bd-b',id:p+a.replace('_','-'),'data-bandeau-action':a},U[a])));
-var sy=t=>V&&(V.textContent=V.textContent==t?t+'\u00a0':t);
-var l1=()=>h('div',{class:'bd-l1',role:'dialog','aria-labelledby':'bd-t','aria-describedby':'bd-d',tabindex:-1},[h('div',{class:'bd-sc'},[
-h('h2',{id:'bd-t'},U.title),
-h('p',{id:'bd-d'},U.intro),
-h('ul',0,P.filter(p=>p.kind!='necessary').map(p=>h('li',0,[h('b',0,nm(p.key)),' \u2014 ',(X[p.key]||{}).short]))),
-h('p',0,U.withdraw),
-h('p',{class:'bd-m'},[fm(U.controller,T.controller),C.privacy&&[' \u00b7 ',h('a',{href:C.privacy},U.privacy_link)]])]),
-ac('bd-',['accept_all','refuse_all','customise'])]);
-// settings: a modal <dialog>, built by settings.js (with the details: descriptions, services,
-// cookies), which loads with its stylesheet the first time. Esc and the close button go back
-// without deciding. If it cannot load (the server is down), the first layer shows instead: its
-// buttons still accept or refuse everything.
-function op(f){
-if(!R||M)return;
-var z=W.bandeau._settings,n=2,go=()=>--n||op(1),e;
-if(!z){if(f){B||R.append(B=l1());sh(1);return}
-e=h('link',{rel:'stylesheet',href:C.api+'/settings.css?v='+C.version+C.build});e.onload=e.onerror=go;D.head.append(e);
-e=h('script',{src:C.api+'/settings.js?lang='+L+'&v='+C.version+C.build});e.nonce=NC;e.onload=e.onerror=go;D.head.append(e);return}
-Q=D.activeElement;G={};
-M=z({h,P,S,X,U,G,ac,I:DI,api:C.api});
-M.oncancel=e=>{e.preventDefault();cl()};
-M.onclose=()=>cl();
-B&&(B.hidden=!0);R.append(M);M.showModal();fo(M)}
-// x: a decision was just made. Undecided: back to the first layer. Focus returns to the opener
-// (or, when it is gone, to what had focus before the first layer showed).
-function cl(x){
-var d=M,t=Q;
-if(!d&&!x)return;
-M=Q=null;d&&(d.close(),d.remove());
-Y?(B&&(B.hidden=!0),O&&(O.hidden=!1)):B&&sh();
-t&&t.isConnected&&t.getClientRects()[0]||(t=Z);t&&t.focus&&fo(t)}
-// the first layer takes focus in the next frame: no forced layout while the page is parsed
-function sh(f){B.hidden=!1;O.hidden=!0;f&&(Z=D.activeElement,requestAnimationFrame(()=>fo(B)))}
+  // element(tag, attributes, ...children): null and false attributes are left out, true gives
+  // an empty attribute; children may be nested arrays, and falsy ones are left out.
+  function element(tag, attributes, ...children) {
+    const node = doc.createElement(tag);
+    for (const name in attributes) {
+      const value = attributes[name];
+      if (value != null && value !== false) node.setAttribute(name, value === true ? '' : value);
+    }
+    node.append(...children.flat(9).filter(Boolean));
+    return node;
+  }
+  const fill = (template, value) => String(template || '').replace(/\{\w+\}/g, () => value);
+  const purposeName = (key) => (purposeTexts[key] || {}).name || key;
+  const isPurpose = (key) => purposeKeys.has(key);
+  const focusQuietly = (node) => node.focus({ preventScroll: true });
+  const words = (text) => String(text || '').trim().split(/\s+/).filter(Boolean);
 
-// ---- events, public API, clicks, focus
-var em=n=>D.dispatchEvent(new CustomEvent('bandeau:'+n,{detail:cs()}));
-W.bandeau={consent:cs,allowed:ok,open:()=>op(),close:()=>cl(),
-on:(n,f)=>{D.addEventListener('bandeau:'+n,f._bd=f._bd||(e=>f(e.detail)));n=='ready'&&RD&&f(cs())},
-off:(n,f)=>D.removeEventListener('bandeau:'+n,f._bd)};
-D.addEventListener('click',e=>{
-var t=e.target.closest&&e.target.closest('[data-bandeau-action],[data-bandeau-open]'),a=t&&t.dataset.bandeauAction,g=t&&t.dataset.bandeauGrant;
-if(!t)return;
-if(!a){e.preventDefault();op()}
-else if(g)dc('grant','placeholder','bd-grant-'+g.trim().replace(/\s+/g,'-'),g.split(/\s+/));
-else if(R&&R.contains(t))a=='customise'?op():a=='close'?cl():dc(a,M&&M.contains(t)?'settings':'first',t.id)},!0);
-// a page element that gets focus is scrolled clear of the first layer (WCAG 2.4.11); a spacer
-// at the end of the page, as tall as the first layer (the stylesheet hides it with the layer),
-// makes room for that at the bottom of the page
-D.addEventListener('focusin',e=>{
-var r=B&&!B.hidden&&!R.contains(e.target)&&e.target.getBoundingClientRect(),y=r&&B.getBoundingClientRect().top;
-r&&r.bottom>y&&(SP||D.body.append(SP=h('div',{class:'bd-sp'})),SP.style.height=B.offsetHeight+'px',scrollBy(0,r.bottom-y+8))});
+  // A declared name is a name, or a prefix when it ends with `*`.
+  const matches = (pattern, name) =>
+    pattern.endsWith('*') ? name.startsWith(pattern.slice(0, -1)) : name === pattern;
 
-// ---- start: state applied now, each element as the parser adds it, the interface as soon
-// as <body> exists, "ready" once the document is parsed (then a decision left unsent is retried)
-ft();
-// (the parser reports every element it adds; a subtree added by code is searched)
-new MutationObserver(m=>m.forEach(r=>r.addedNodes.forEach(n=>{if(n.nodeType==1){n.matches(SEL)&&up(n);D.readyState!='loading'&&n.firstElementChild&&n.querySelectorAll(SEL).forEach(up)}}))).observe(D.documentElement,{childList:!0,subtree:!0});
-function bt(){
-R=h('div',{id:'bandeau',lang:L},[V=h('div',{class:'bd-sr',role:'status'}),O=h('button',{type:'button',id:'bandeau-icon','data-bandeau-open':'','aria-label':U.manage})]);
-D.body.prepend(R);
-N[0]&&(R.append(B=l1()),sh(1));
-all()}
-function rd(){
-all();RD=1;em('ready')}
-// a decision the server never acknowledged is sent again (same id) once the page is loaded and
-// idle (reading localStorage can block), unless the reader decided on this page (LB is set)
-var rt=()=>(W.requestIdleCallback||setTimeout)(()=>{var q=ls(s=>JSON.parse(s.getItem(H)));q&&q.id&&!LB&&sd(q)});
-D.readyState=='complete'?rt():W.addEventListener('load',rt);
-D.body?bt():D.addEventListener('DOMContentLoaded',bt);
-D.readyState=='loading'?D.addEventListener('DOMContentLoaded',rd):rd();
+  // The declaration that governs a cookie name or a storage key (bandeau.declarations.resolve):
+  // the config lists them by precedence, exact names first, then longer prefixes before shorter
+  // ones, so the first that matches wins. Each is [pattern, purpose keys, cookie domains].
+  const governing = (declarations, name) => declarations.find(([pattern]) => matches(pattern, name));
+
+  function readCookies() {
+    const jar = {};
+    doc.cookie.split('; ').forEach((pair) => {
+      const eq = pair.indexOf('=');
+      if (eq > 0) jar[pair.slice(0, eq)] = pair.slice(eq + 1);
+    });
+    return jar;
+  }
+
+  // localStorage can throw (disabled storage, private modes): then there is nothing to keep.
+  function withStorage(use) {
+    try {
+      return use(localStorage);
+    } catch (error) {
+      return undefined;
+    }
+  }
+
+  // ---- state, by the rule of bandeau.consent.evaluate
+
+  // The payload of a consent cookie value when it is for this site and has not expired. The
+  // banner cannot check the signature: the server does, and decides nothing from this copy.
+  function readToken(value) {
+    try {
+      const base64 = value.split('.')[0].replace(/-/g, '+').replace(/_/g, '/');
+      const payload = JSON.parse(atob(base64));
+      return payload.s === config.site && payload.x > Date.now() / 1e3 ? payload : undefined;
+    } catch (error) {
+      return undefined; // not a token: no decision
+    }
+  }
+
+  const jar = readCookies();
+  const token = readToken(jar[CONSENT_COOKIE] || '');
+  // a choice the server has not acknowledged yet, kept unsigned until its answer replaces it
+  const unsent = readToken(jar[UNSENT_COOKIE] || '');
+  const answers = unsent || token;
+
+  let consentId = (token && token.i) || null;
+  let receiptDecision = token && token.d; // the decision the cookie carries, for its receipt
+  let states = {}; // purpose key -> allowed
+  let features = {}; // feature name -> on
+  let pending = []; // consent purposes never asked in their current version
+
+  // A purpose keeps its answer while the answer's digest is current; otherwise it takes its
+  // default, and a consent purpose is pending unless GPC answers it (a `gpc` purpose counts as
+  // refused under Global Privacy Control, GPC-03).
+  purposes.forEach((purpose) => {
+    const answer = answers && answers.p && answers.p[purpose.key];
+    if (purpose.kind === 'necessary') {
+      states[purpose.key] = true;
+    } else if (answer && answer[1] === purpose.digest) {
+      states[purpose.key] = answer[0] === 1;
+    } else {
+      // the default, from bandeau.consent.defaults: only what needs no consent (LAW-01)
+      states[purpose.key] = !!purpose.default;
+      if (purpose.kind === 'consent' && !(gpc && purpose.gpc)) pending.push(purpose.key);
+    }
+  });
+  let decided = !!answers && !pending.length;
+
+  // A feature is on when every purpose that lists it is allowed.
+  function computeFeatures() {
+    features = {};
+    purposes.forEach((purpose) =>
+      purpose.features.forEach((name) => (features[name] = features[name] !== false && states[purpose.key]))
+    );
+  }
+
+  // EXPR: space-separated terms that must all hold; "key" allowed, "!key" refused. An unknown
+  // key counts as refused; an empty expression is false.
+  const isAllowed = (key) => isPurpose(key) && states[key];
+  function allowed(expression) {
+    const terms = words(expression);
+    return terms.length > 0 && terms.every((term) => (term[0] === '!' ? !isAllowed(term.slice(1)) : isAllowed(term)));
+  }
+
+  const consent = () => ({
+    id: consentId,
+    decided: !!decided,
+    purposes: { ...states },
+    features: { ...features },
+    pending: [...pending],
+  });
+
+  // ---- enforcement on the page
+
+  const activated = new WeakSet(); // gated scripts and embeds already switched on: never again
+  const placeholders = new WeakMap(); // gated embed -> its placeholder
+  const neededByActivated = {}; // purpose keys that something activated on this page needed
+
+  // One element: features, gated scripts, embeds, any other gated element. Scripts wait for the
+  // parsed DOM (their text is complete then) and go in document order.
+  function enforce(node) {
+    const data = node.dataset || {};
+    const expression = data.bandeau;
+    if (data.bandeauFeature != null) node.hidden = features[data.bandeauFeature] !== true;
+    if (data.bandeauFeatureOff != null) node.hidden = features[data.bandeauFeatureOff] === true;
+    if (expression == null || activated.has(node)) return;
+    const on = allowed(expression);
+    if (node.tagName === 'SCRIPT') {
+      if (on && node.type === 'text/plain' && doc.readyState !== 'loading') runScript(node, expression);
+    } else if (!data.bandeauSrc) {
+      node.hidden = !on;
+    } else if (on) {
+      markActivated(node, expression);
+      node.src = data.bandeauSrc;
+      node.hidden = false;
+      if (placeholders.has(node)) placeholders.get(node).remove();
+    } else {
+      node.hidden = true;
+      if (!placeholders.has(node)) addPlaceholder(node, expression);
+    }
+  }
+
+  function markActivated(node, expression) {
+    activated.add(node);
+    words(expression).forEach((key) => isPurpose(key) && (neededByActivated[key] = true));
+  }
+
+  const enforceAll = () => doc.querySelectorAll(GATED).forEach(enforce);
+
+  // A real script with the same attributes, under this script's nonce; external ones keep their
+  // relative order (async false) unless the original said async.
+  function runScript(original, expression) {
+    markActivated(original, expression);
+    const script = doc.createElement('script');
+    [...original.attributes].forEach((attribute) => {
+      if (!/^(type|data-bandeau|data-type|nonce)$/.test(attribute.name)) {
+        script.setAttribute(attribute.name, attribute.value);
+      }
+    });
+    if (original.dataset.type) script.type = original.dataset.type;
+    script.nonce = original.nonce || nonce;
+    script.async = original.hasAttribute('async');
+    script.text = original.text;
+    original.replaceWith(script);
+  }
+
+  // Before a gated embed: what it needs, and a button that grants just that.
+  function addPlaceholder(node, expression) {
+    const keys = words(expression).filter((key) => isPurpose(key) && !states[key]);
+    if (!keys.length) return;
+    const names = keys.map(purposeName).join(', ');
+    const placeholder = element('div', { class: 'bd-ph', lang, 'data-bandeau-placeholder': keys.join(' ') }, [
+      element('p', null, fill(ui.placeholder, names)),
+      element(
+        'button',
+        { type: 'button', class: 'bd-b', 'data-bandeau-action': 'grant', 'data-bandeau-grant': keys.join(' ') },
+        fill(ui.placeholder_button, names)
+      ),
+    ]);
+    placeholders.set(node, placeholder);
+    node.before(placeholder);
+  }
+
+  // A declaration is refused unless every purpose declaring it is allowed.
+  const refused = (declaration) => !!declaration && !declaration[1].every((key) => states[key]);
+
+  // After a decision, what it refuses goes (CNIL-03): the cookies governed by a refused
+  // declaration (path /; host-only, on the declared domains and on every parent domain of the
+  // page's host), then such localStorage and sessionStorage keys. The consent cookie stays.
+  function deleteRefused() {
+    const labels = location.hostname.split('.');
+    const parents = labels.map((_, i) => labels.slice(i).join('.'));
+    Object.keys(readCookies()).forEach((name) => {
+      const declaration = governing(config.cookies, name);
+      if (name === CONSENT_COOKIE || !refused(declaration)) return;
+      ['', ...declaration[2], ...parents].forEach((domain) => {
+        doc.cookie = name + '=;Max-Age=0;Path=/' + (domain ? ';Domain=' + domain : '');
+      });
+    });
+    ['localStorage', 'sessionStorage'].forEach((area) => {
+      try {
+        const storage = window[area];
+        Object.keys(storage).forEach((key) => {
+          if (key !== PENDING_KEY && refused(governing(config.storage, key))) storage.removeItem(key);
+        });
+      } catch (error) {
+        // storage disabled: nothing of it to delete
+      }
+    });
+  }
+
+  // ---- decisions: applied at once, then sent
+
+  // What an action decides, from the states before it (bandeau.consent.decide):
+  // accept all allows everything; refuse all refuses every consent purpose and leaves exempt
+  // ones as they are (on the preferences layer: as their switch says); save takes each switch;
+  // a grant allows its keys and leaves every other purpose as it is.
+  function decidedState(purpose, action, layer, before, grantKeys) {
+    const key = purpose.key;
+    const exempt = purpose.kind === 'exempt';
+    if (purpose.kind === 'necessary' || action === 'accept_all') return true;
+    if (action === 'grant') return grantKeys.includes(key) || before[key];
+    if (action === 'save' || (exempt && layer === 'settings')) return switches[key].checked;
+    return exempt && before[key];
+  }
+
+  // action: accept_all | refuse_all | save | grant; layer: first | settings | placeholder (the
+  // wire names); control: the id of the control; grantKeys: what a placeholder grants. A grant
+  // answers only the purposes it grants, and those never asked stay pending. A script that ran
+  // cannot be unrun: when a purpose something activated needed is now refused, the page reloads
+  // once the server has answered.
+  function decide(action, layer, control, grantKeys) {
+    const before = states;
+    const isGrant = action === 'grant';
+    const body = {
+      id: crypto.randomUUID(),
+      token: readCookies()[CONSENT_COOKIE] || null,
+      action,
+      layer,
+      control,
+      lang,
+      page: location.pathname,
+      build: config.build,
+      choices: {},
+      gpc,
+      client_time: Date.now(),
+    };
+    states = {};
+    purposes.forEach((purpose) => {
+      states[purpose.key] = !!decidedState(purpose, action, layer, before, grantKeys);
+      if (purpose.kind !== 'necessary' && (!isGrant || grantKeys.includes(purpose.key))) {
+        body.choices[purpose.key] = { granted: states[purpose.key], digest: purpose.digest };
+      }
+    });
+    pending = isGrant ? pending.filter((key) => !grantKeys.includes(key)) : [];
+    decided = !pending.length;
+    computeFeatures();
+    closePreferences(true);
+    deleteRefused();
+    enforceAll();
+    announce(ui.saved);
+    send(body).then(() => {
+      const unrun = purposes.some((p) => neededByActivated[p.key] && before[p.key] && !states[p.key]);
+      if (unrun) location.reload();
+    });
+    emit('change');
+  }
+
+  let latestSent = null; // only the answer to the last decision sent writes the cookie
+  let retryDelay = 2e3;
+
+  function writeConsentCookie(answer) {
+    doc.cookie = UNSENT_COOKIE + '=;Max-Age=0;Path=/';
+    doc.cookie =
+      CONSENT_COOKIE + '=' + answer.token + ';Max-Age=' + answer.max_age + ';Path=/;SameSite=Lax' +
+      (location.protocol === 'https:' ? ';Secure' : '') +
+      (config.cookie.domain ? ';Domain=' + config.cookie.domain : '');
+  }
+
+  // The choice, unsigned, for the pages read until the server answers (same shape as a token).
+  function writeUnsentCookie() {
+    const answered = {};
+    purposes.forEach((p) => {
+      if (p.kind !== 'necessary' && !pending.includes(p.key)) answered[p.key] = [states[p.key] ? 1 : 0, p.digest];
+    });
+    const days = config.cookie.days;
+    const payload = { s: config.site, x: (Date.now() / 1e3 + days * 864e2) | 0, p: answered };
+    doc.cookie = UNSENT_COOKIE + '=' + btoa(JSON.stringify(payload)) + ';Path=/;SameSite=Lax;Max-Age=' + days * 86400;
+  }
+
+  // The decision stays in localStorage until the server answers. A network or server error (or
+  // 429) keeps it for a retry (same id: the server dedupes) while the page stays open, with a
+  // delay that doubles up to a minute, and on the next page; a rejection (other 4xx) drops it.
+  // The banner is the only writer of the consent cookie in the browser: it writes it from the
+  // answer. No credentials go with the request: the server needs none.
+  function send(body) {
+    const forget = () => body === latestSent && withStorage((s) => s.removeItem(PENDING_KEY));
+    latestSent = body;
+    withStorage((s) => s.setItem(PENDING_KEY, JSON.stringify(body)));
+    const request = {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    };
+    return fetch(config.api + '/decisions', request)
+      .then((response) =>
+        response.json().then((answer) => {
+          if (response.ok) {
+            if (body === latestSent) {
+              consentId = answer.consent_id;
+              receiptDecision = answer.decision_id;
+              writeConsentCookie(answer);
+            }
+            forget();
+          } else if (response.status < 500 && response.status !== 429) {
+            forget();
+          } else {
+            throw new Error(response.status); // kept for a retry
+          }
+        })
+      )
+      .catch(() => {
+        announce(ui.offline);
+        if (body !== latestSent) return;
+        writeUnsentCookie();
+        retryDelay = Math.min(retryDelay * 2, 6e4);
+        setTimeout(() => body === latestSent && send(body), retryDelay);
+      });
+  }
+
+  // ---- interface
+
+  let root; // #bandeau
+  let firstLayer; // built when first needed
+  let dialog; // the preferences <dialog> while open
+  let liveRegion;
+  let icon; // the persistent entry
+  let focusBeforeFirstLayer;
+  let opener; // what opened the preferences
+  let switches; // preferences switches by purpose key (filled by preferences.js)
+  let spacer; // room at the end of the page for the first layer
+  let loadingPreferences = false;
+
+  // the buttons of a layer, labelled from `labels` (the preferences bring words of their own)
+  const actionBar = (idPrefix, actions, labels = ui) =>
+    element(
+      'div',
+      { class: 'bd-a' },
+      actions.map((action) =>
+        element(
+          'button',
+          { type: 'button', class: 'bd-b', id: idPrefix + action.replace('_', '-'), 'data-bandeau-action': action },
+          labels[action]
+        )
+      )
+    );
+
+  // the same message twice in a row still gets announced
+  const announce = (text) =>
+    liveRegion && (liveRegion.textContent = liveRegion.textContent === text ? text + '\u00a0' : text);
+
+  const buildFirstLayer = () =>
+    element('div', { class: 'bd-l1', role: 'dialog', 'aria-labelledby': 'bd-t', 'aria-describedby': 'bd-d', tabindex: -1 }, [
+      element('div', { class: 'bd-sc' }, [
+        element('h2', { id: 'bd-t' }, ui.title),
+        element('p', { id: 'bd-d' }, ui.intro),
+        element(
+          'ul',
+          null,
+          purposes
+            .filter((p) => p.kind !== 'necessary')
+            .map((p) => element('li', null, [element('b', null, purposeName(p.key)), ' \u2014 ', (purposeTexts[p.key] || {}).short]))
+        ),
+        element('p', null, ui.withdraw),
+        element('p', { class: 'bd-m' }, [
+          fill(ui.controller, texts.controller),
+          config.privacy && [' \u00b7 ', element('a', { href: config.privacy }, ui.privacy_link)],
+        ]),
+      ]),
+      actionBar('bd-', ['accept_all', 'refuse_all', 'customise']),
+    ]);
+
+  // Loads preferences.js (served as settings.js) and its stylesheet, then opens.
+  function loadPreferences() {
+    if (loadingPreferences) return;
+    loadingPreferences = true;
+    let waiting = 2;
+    const loaded = () => {
+      if (--waiting) return;
+      loadingPreferences = false;
+      openPreferences(true);
+    };
+    const version = config.version + config.build;
+    const sheet = element('link', { rel: 'stylesheet', href: config.api + '/settings.css?v=' + version });
+    const script = element('script', { src: config.api + '/settings.js?lang=' + lang + '&v=' + version });
+    script.nonce = nonce;
+    [sheet, script].forEach((node) => {
+      node.onload = node.onerror = loaded;
+      doc.head.append(node);
+    });
+  }
+
+  // The preferences: a modal <dialog> built by preferences.js, which loads with its stylesheet
+  // the first time. Esc and the close button go back without deciding. If it cannot load (the
+  // server is down), the first layer shows instead: its buttons still decide everything.
+  function openPreferences(afterLoading) {
+    if (!root || dialog) return;
+    const build = window.bandeau._preferences;
+    if (!build) {
+      if (!afterLoading) return loadPreferences();
+      if (!firstLayer) root.append((firstLayer = buildFirstLayer()));
+      showFirstLayer(true);
+      return;
+    }
+    opener = doc.activeElement;
+    switches = {};
+    dialog = build({
+      element,
+      purposes,
+      states,
+      purposeTexts,
+      ui,
+      switches,
+      actionBar,
+      receiptDecision,
+      api: config.api,
+    });
+    dialog.oncancel = (event) => {
+      event.preventDefault();
+      closePreferences();
+    };
+    dialog.onclose = () => closePreferences();
+    if (firstLayer) firstLayer.hidden = true;
+    root.append(dialog);
+    dialog.showModal();
+    focusQuietly(dialog);
+  }
+
+  // afterDecision: a decision was just made. Undecided: back to the first layer. Focus returns
+  // to the opener (or, when it is gone, to what had focus before the first layer showed).
+  function closePreferences(afterDecision) {
+    const closing = dialog;
+    let target = opener;
+    if (!closing && !afterDecision) return;
+    dialog = opener = null;
+    if (closing) {
+      closing.close();
+      closing.remove();
+    }
+    if (decided) {
+      if (firstLayer) firstLayer.hidden = true;
+      if (icon) icon.hidden = false;
+    } else if (firstLayer) {
+      showFirstLayer();
+    }
+    if (!(target && target.isConnected && target.getClientRects()[0])) target = focusBeforeFirstLayer;
+    if (target && target.focus) focusQuietly(target);
+  }
+
+  // The first layer takes focus in the next frame: no forced layout while the page is parsed.
+  function showFirstLayer(takeFocus) {
+    firstLayer.hidden = false;
+    icon.hidden = true;
+    if (takeFocus) {
+      focusBeforeFirstLayer = doc.activeElement;
+      requestAnimationFrame(() => focusQuietly(firstLayer));
+    }
+  }
+
+  // ---- events, public API, clicks, focus
+
+  let ready = false;
+  const emit = (name) => doc.dispatchEvent(new CustomEvent('bandeau:' + name, { detail: consent() }));
+  const listeners = new WeakMap(); // subscriber -> its DOM listener
+
+  window.bandeau = {
+    consent,
+    allowed,
+    open: () => openPreferences(),
+    close: () => closePreferences(),
+    on(name, subscriber) {
+      if (!listeners.has(subscriber)) listeners.set(subscriber, (event) => subscriber(event.detail));
+      doc.addEventListener('bandeau:' + name, listeners.get(subscriber));
+      if (name === 'ready' && ready) subscriber(consent());
+    },
+    off(name, subscriber) {
+      doc.removeEventListener('bandeau:' + name, listeners.get(subscriber));
+    },
+  };
+
+  doc.addEventListener(
+    'click',
+    (event) => {
+      const control = event.target.closest && event.target.closest('[data-bandeau-action],[data-bandeau-open]');
+      if (!control) return;
+      const action = control.dataset.bandeauAction;
+      const grant = control.dataset.bandeauGrant;
+      if (!action) {
+        event.preventDefault();
+        openPreferences();
+      } else if (grant) {
+        decide('grant', 'placeholder', 'bd-grant-' + words(grant).join('-'), words(grant));
+      } else if (root && root.contains(control)) {
+        if (action === 'customise') openPreferences();
+        else if (action === 'close') closePreferences();
+        else decide(action, dialog && dialog.contains(control) ? 'settings' : 'first', control.id);
+      }
+    },
+    true
+  );
+
+  // A page element that gets focus is scrolled clear of the first layer (WCAG 2.4.11); a spacer
+  // at the end of the page, as tall as the first layer (the stylesheet hides it with the layer),
+  // makes room for that at the bottom of the page.
+  doc.addEventListener('focusin', (event) => {
+    if (!firstLayer || firstLayer.hidden || root.contains(event.target)) return;
+    const box = event.target.getBoundingClientRect();
+    const layerTop = firstLayer.getBoundingClientRect().top;
+    if (box.bottom <= layerTop) return;
+    if (!spacer) doc.body.append((spacer = element('div', { class: 'bd-sp' })));
+    spacer.style.height = firstLayer.offsetHeight + 'px';
+    scrollBy(0, box.bottom - layerTop + 8);
+  });
+
+  // ---- start: the state applies now, to each element as the parser adds it, the interface as
+  // soon as <body> exists, "ready" once the document is parsed (then a decision left unsent is
+  // retried).
+  computeFeatures();
+
+  // The parser reports every element it adds; a subtree added by code is searched.
+  new MutationObserver((records) =>
+    records.forEach((record) =>
+      record.addedNodes.forEach((node) => {
+        if (node.nodeType !== 1) return;
+        if (node.matches(GATED)) enforce(node);
+        if (doc.readyState !== 'loading' && node.firstElementChild) node.querySelectorAll(GATED).forEach(enforce);
+      })
+    )
+  ).observe(doc.documentElement, { childList: true, subtree: true });
+
+  function buildInterface() {
+    liveRegion = element('div', { class: 'bd-sr', role: 'status' });
+    icon = element('button', { type: 'button', id: 'bandeau-icon', 'data-bandeau-open': '', 'aria-label': ui.manage });
+    root = element('div', { id: 'bandeau', lang }, [liveRegion, icon]);
+    doc.body.prepend(root);
+    if (pending.length) {
+      root.append((firstLayer = buildFirstLayer()));
+      showFirstLayer(true);
+    }
+    enforceAll();
+  }
+
+  function whenParsed() {
+    enforceAll();
+    ready = true;
+    emit('ready');
+  }
+
+  // A decision the server never acknowledged is sent again (same id) once the page is loaded
+  // and idle (reading localStorage can block), unless the reader decided on this page already.
+  function retryUnsent() {
+    (window.requestIdleCallback || setTimeout)(() => {
+      const unsentBody = withStorage((s) => JSON.parse(s.getItem(PENDING_KEY)));
+      if (unsentBody && unsentBody.id && !latestSent) send(unsentBody);
+    });
+  }
+
+  if (doc.readyState === 'complete') retryUnsent();
+  else window.addEventListener('load', retryUnsent);
+  if (doc.body) buildInterface();
+  else doc.addEventListener('DOMContentLoaded', buildInterface);
+  if (doc.readyState === 'loading') doc.addEventListener('DOMContentLoaded', whenParsed);
+  else whenParsed();
 })();

@@ -1,11 +1,13 @@
 """The site config the banner is served with: everything it shows and every rule it applies,
-derived from the policy (and, for defaults, from the pure rule in `consent`)."""
+derived from the policy. The banner applies the rule of `bandeau.consent` and
+`bandeau.declarations` to it (tests/vectors/consent.json holds both to the same cases)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ..consent import Signals, defaults
+from ..declarations import cookie_declarations, storage_declarations
 from ..policy import Policy
 from ..texts import DETAIL_KEYS, lifetime_label
 from . import build_hash
@@ -36,11 +38,13 @@ def site_config(policy: Policy, api: str, lang: str | None = None) -> dict[str, 
             "default": plain[p.key],
             "gpc": p.gpc,
             "features": list(p.features),
-            "cookies": [{"name": c.name, "domain": c.domain} for c in p.all_cookies()],
-            "storage": p.all_storage(),
         }
         for p in policy.purposes
     ]
+    # The declarations in precedence order, as `bandeau.declarations.resolve` reads them: the
+    # banner resolves a cookie name or storage key to the first that matches.
+    cookies = [[d.pattern, list(d.purposes), list(d.domains)] for d in cookie_declarations(policy)]
+    storage = [[d.pattern, list(d.purposes)] for d in storage_declarations(policy)]
     return {
         "site": policy.site,
         "api": api,
@@ -54,13 +58,15 @@ def site_config(policy: Policy, api: str, lang: str | None = None) -> dict[str, 
         "lang": lang,
         "langs": list(policy.languages),
         "purposes": purposes,
+        "cookies": cookies,
+        "storage": storage,
         "texts": {lang: texts_for(policy, lang)},
     }
 
 
 def texts_for(policy: Policy, lang: str) -> dict[str, Any]:
     """What the first layer says in `lang`: the banner's own words, the controller, each
-    purpose's name and one-line summary. The rest waits for the settings (`details_for`)."""
+    purpose's name and one-line summary. The rest waits for the preferences (`details_for`)."""
     ui = policy.ui_texts(lang)
     return {
         "ui": {k: v for k, v in ui.items() if k not in DETAIL_KEYS},
@@ -72,9 +78,9 @@ def texts_for(policy: Policy, lang: str) -> dict[str, Any]:
 
 
 def details_for(policy: Policy, lang: str) -> dict[str, Any]:
-    """What the settings add in `lang`: each purpose's description, what refusing changes, and
+    """What the preferences add in `lang`: each purpose's description, what refusing changes, and
     its services with their hosts, cookies and lifetimes (LAW-06). Loaded when the reader opens
-    the settings, so the first layer downloads only what it shows."""
+    the preferences, so the first layer downloads only what it shows."""
     ui = policy.ui_texts(lang)
     return {
         "ui": {k: ui[k] for k in DETAIL_KEYS},

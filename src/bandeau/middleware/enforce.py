@@ -25,9 +25,11 @@ from ..consent import (
     TokenPayload,
     consent_cookie,
     evaluate,
+    features_on,
     issue_token,
     read_token,
 )
+from ..declarations import Declaration, cookie_declarations, cookies_to_delete, resolve
 from ..errors import SettingsError, TokenError
 from ..keys import KeyRing, PublicKey
 from ..policy import Policy
@@ -81,12 +83,6 @@ class _Decision:
     token: TokenPayload | None
     until: int  # the answer holds while now < until
     plain: Mapping[tuple[bool, bool], Reading]  # (gpc, secure): the reading with nothing owed
-
-
-@dataclass(frozen=True)
-class _Declared:
-    purposes: frozenset[str]
-    domains: tuple[str, ...]
 
 
 def cookie_pairs(headers: Iterable[str]) -> list[tuple[str, str]]:
@@ -177,10 +173,8 @@ class Enforcer:
         self.signing_keys = signing_keys
         self.secure = secure
         self.cookie_name = policy.cookie_name
-        self._exact: dict[str, _Declared] = {}
-        self._prefixes: list[tuple[str, _Declared]] = []
-        self._declare(policy)
-        self._features = policy.features()
+        # the policy's cookie declarations, in the precedence order `resolve` reads them
+        self._declarations = cookie_declarations(policy)
         self._verify = functools.lru_cache(maxsize=TOKEN_CACHE)(self._verify_uncached)
         self._decisions: dict[tuple[str, bool], _Decision] = {}
         self._names: dict[str, frozenset[str]] = {}
@@ -188,45 +182,23 @@ class Enforcer:
             p.key for p in policy.purposes if p.kind != "strictly_necessary" and p.all_cookies()
         )
 
-    def _declare(self, policy: Policy) -> None:
-        exact: dict[str, tuple[set[str], set[str]]] = {}
-        prefixes: dict[str, tuple[set[str], set[str]]] = {}
-        for purpose in policy.purposes:
-            for cookie in purpose.all_cookies():
-                table = prefixes if cookie.is_pattern else exact
-                name = cookie.name[:-1] if cookie.is_pattern else cookie.name
-                purposes, domains = table.setdefault(name, (set(), set()))
-                purposes.add(purpose.key)
-                if cookie.domain:
-                    domains.add(cookie.domain)
-        self._exact = {n: _Declared(frozenset(p), tuple(sorted(d))) for n, (p, d) in exact.items()}
-        self._prefixes = sorted(
-            ((n, _Declared(frozenset(p), tuple(sorted(d)))) for n, (p, d) in prefixes.items()),
-            key=lambda item: -len(item[0]),
-        )
-
     # ------------------------------------------------------------------ request
 
     def declared(self, name: str) -> frozenset[str]:
-        """Purposes that declare cookie `name`: an exact name wins over patterns, and a longer
-        prefix over a shorter one. Empty when the policy does not declare it."""
+        """Purposes that declare cookie `name`, by the one resolution rule
+        (`bandeau.declarations.resolve`: an exact name wins over patterns, and a longer prefix
+        over a shorter one). Empty when the policy does not declare it."""
         found = self._names.get(name)
         if found is None:
             declared = self._declaration(name)
-            found = declared.purposes if declared else frozenset()
+            found = frozenset(declared.purposes) if declared else frozenset()
             if len(self._names) >= TOKEN_CACHE:
                 self._names.clear()
             self._names[name] = found
         return found
 
-    def _declaration(self, name: str) -> _Declared | None:
-        found = self._exact.get(name)
-        if found is not None:
-            return found
-        for prefix, declared in self._prefixes:
-            if name.startswith(prefix):
-                return declared
-        return None
+    def _declaration(self, name: str) -> Declaration | None:
+        return resolve(self._declarations, name)
 
     def _verify_uncached(self, value: str) -> TokenPayload | None:
         try:
@@ -262,12 +234,11 @@ class Enforcer:
         consent, allowed, valid = decision.consent, decision.allowed, decision.token
         expire: list[str] = []
         if not self._cookie_purposes <= allowed:  # some declared cookie is not allowed
-            for name, _ in pairs:
-                if name == self.cookie_name or name in expire or len(expire) >= MAX_EXPIRED:
-                    continue
-                purposes = self.declared(name)
-                if purposes and not purposes <= allowed and _NAME_RE.fullmatch(name):
-                    expire.append(name)
+            names = (name for name, _ in pairs)
+            refused = cookies_to_delete(
+                self.policy, names, consent.states, declarations=self._declarations
+            )
+            expire = [name for name in refused if _NAME_RE.fullmatch(name)][:MAX_EXPIRED]
         secure = https if self.secure is None else self.secure
         refresh = None
         if self.refresh_cookie and valid is not None:
@@ -301,9 +272,7 @@ class Enforcer:
         consent = evaluate(self.policy, payload, Signals(gpc=gpc), now)
         valid = payload if payload is not None and consent.consent_id is not None else None
         allowed = consent.allowed
-        features = frozenset(
-            f for f, ps in self._features.items() if ps and all(p in allowed for p in ps)
-        )
+        features = frozenset(f for f, on in features_on(self.policy, consent.states).items() if on)
         until = valid.expires_at if valid is not None else _FOREVER
         plain = {
             (gpc, secure): Reading(

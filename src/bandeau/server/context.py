@@ -10,7 +10,7 @@ from typing import Any, Final, cast
 
 from starlette.requests import Request
 
-from ..banner import Bundle, render, render_settings
+from ..banner import Bundle, render, render_preferences
 from ..banner.config import details_for, site_config
 from ..errors import InvalidRequest, UnknownSite
 from ..keys import KeyRing
@@ -63,7 +63,7 @@ class Site:
         lang = self.language(lang)
         key = "preferences:" + lang
         if key not in self._bundles:
-            self._bundles[key] = render_settings(details_for(self.policy, lang))
+            self._bundles[key] = render_preferences(details_for(self.policy, lang))
         return self._bundles[key]
 
     def privacy(self, lang: str | None = None) -> tuple[bytes, str]:

@@ -1,0 +1,75 @@
+"""The shipped banner is the build of its readable sources, by the pinned minifier (issue 7).
+
+`src/bandeau/banner/dist/` is committed so that a pip install needs no Node; these tests rebuild
+it with the esbuild of package-lock.json (`make install-dev` installs it) and fail when the
+committed copy is stale, and check that what runs is what `build_hash()` names.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bandeau.banner import DETAILS_TOKEN, SHIPPED, TOKEN, build_hash, render, render_preferences
+from bandeau.banner.config import details_for, site_config
+from bandeau.policy import Policy
+
+ROOT = Path(__file__).parents[1]
+DIST = ROOT / "src" / "bandeau" / "banner" / "dist"
+BUILD = ROOT / "scripts" / "build-banner.mjs"
+FIRST_LAYER_BUDGET = 6144  # gzip -9 bytes, banner.js + banner.css on the demo site (DESIGN 7)
+
+
+def build_into(out: Path) -> dict[str, bytes]:
+    node = shutil.which("node")
+    if node is None or not (ROOT / "node_modules" / "esbuild").is_dir():
+        pytest.fail(
+            "the banner's minifier is not installed: run `make install-dev` (npm ci)",
+            pytrace=False,
+        )
+    subprocess.run([node, str(BUILD), str(out)], check=True, cwd=ROOT, timeout=120)
+    return {name: (out / name).read_bytes() for name in SHIPPED}
+
+
+def test_committed_bundle_is_the_build_of_the_sources(tmp_path: Path) -> None:
+    built = build_into(tmp_path)
+    stale = [name for name in SHIPPED if (DIST / name).read_bytes() != built[name]]
+    assert not stale, f"dist/{', dist/'.join(stale)} is stale: run `make banner` and commit it"
+
+
+def test_same_sources_give_the_same_bytes(tmp_path: Path) -> None:
+    assert build_into(tmp_path / "a") == build_into(tmp_path / "b")
+
+
+def test_build_hash_names_the_shipped_bytes() -> None:
+    digest = hashlib.sha256()
+    for name in SHIPPED:
+        data = (DIST / name).read_bytes()
+        digest.update(b"%d\0" % len(data) + data)
+    assert build_hash() == digest.hexdigest()[:16]
+
+
+def test_render_inlines_the_config_into_the_built_script(policy: Policy) -> None:
+    bundle = render(site_config(policy, "https://consent.example/v1/sites/lequotidien", "fr"))
+    shipped = (DIST / "banner.js").read_bytes()
+    before, _, after = shipped.partition(TOKEN.encode())
+    assert bundle.js.startswith(before) and bundle.js.endswith(after)
+    assert TOKEN.encode() not in bundle.js
+    assert b'"site":"lequotidien"' in bundle.js
+    assert f'"build":"{build_hash()}"'.encode() in bundle.js
+    assert bundle.css == (DIST / "banner.css").read_bytes()
+    preferences = render_preferences(details_for(policy, "fr"))
+    assert DETAILS_TOKEN.encode() not in preferences.js
+    assert preferences.css == (DIST / "preferences.css").read_bytes()
+
+
+def test_first_layer_fits_its_gzip_budget(policy: Policy) -> None:
+    """DESIGN 7: the demo site's first layer, as served, is at most 6,144 bytes gzip -9."""
+    bundle = render(site_config(policy, "http://127.0.0.1:8000/v1/sites/lequotidien", "fr"))
+    size = sum(len(gzip.compress(b, compresslevel=9, mtime=0)) for b in (bundle.js, bundle.css))
+    assert size <= FIRST_LAYER_BUDGET, size
