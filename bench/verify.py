@@ -10,6 +10,7 @@ signature and root), a checkpoint at the full size, and one receipt. Budget: ≥
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from bandeau.keys import KeyRing
 from bandeau.ledger import Ledger, verify_log, verify_receipt
-from bandeau.store import open_store
+from bandeau.store import Store, open_store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import fill, table
@@ -109,13 +110,9 @@ def _checkpoint_at(ledger: Ledger, keys: KeyRing, size: int):  # type: ignore[no
     return Checkpoint(size, root, at, kid, keys.sign(checkpoint_text(size, root, at, kid)))
 
 
-def _decision_at(store, index: int) -> str:  # type: ignore[no-untyped-def]
-    from bandeau.store.base import LogWriter
-
-    assert isinstance(store, LogWriter)
-    with store._read() as cur:
-        store._q(cur, "SELECT decision_id FROM decisions WHERE seq = ?", (index + 1,))
-        return str(cur.fetchone()[0])
+def _decision_at(store: Store, index: int) -> str:
+    _, content, _, _ = next(store.rows(index, index + 1))
+    return str(json.loads(content)["decision_id"])
 
 
 if __name__ == "__main__":

@@ -321,10 +321,10 @@ def export(data_dir: Path | None, database: str | None, site: str, consent_id: s
 @click.argument("consent_id")
 def erase(data_dir: Path | None, database: str | None, site: str, consent_id: str) -> None:
     """Erase a consent id's decisions: content redacted, leaf hashes kept (right to erasure)."""
-    from .server import REDACTED_ERASURE
+    from .ledger import Ledger
 
     _, store, _ = open_from(data_dir, database)
-    n = store.redact(site, consent_id, REDACTED_ERASURE)
+    n = Ledger(store).erase(site, consent_id)
     store.close()
     if n == 0:
         raise BandeauError(f"no decision is recorded under consent id {consent_id!r} on {site}")
@@ -336,14 +336,12 @@ def erase(data_dir: Path | None, database: str | None, site: str, consent_id: st
 @click.option("--older-than", "days", type=int, required=True, help="age in days")
 def purge(data_dir: Path | None, database: str | None, days: int) -> None:
     """Redact every decision older than a number of days (retention, PROOF-03)."""
-    import time
-
-    from .server import REDACTED_RETENTION
+    from .ledger import Ledger
 
     if days < 1:
         raise click.UsageError("--older-than must be at least 1 day")
     _, store, _ = open_from(data_dir, database)
-    n = store.redact_before(int(time.time() * 1000) - days * 86_400_000, REDACTED_RETENTION)
+    n = Ledger(store).apply_retention(days)
     store.close()
     click.echo(f"redacted {n} decision(s) older than {days} days")
 

@@ -60,8 +60,6 @@ from .store.writer import BatchWriter
 __all__ = ["Site", "app_from_environment", "create_app"]
 
 API = "/v1"
-REDACTED_ERASURE = '{"redacted":"erasure"}'
-REDACTED_RETENTION = '{"redacted":"retention"}'
 
 
 # ------------------------------------------------------------------ wire models (OpenAPI)
@@ -207,12 +205,10 @@ def create_app(
     sites = {p.site: Site(p, f"{settings.base_url}{API}/sites/{p.site}") for p in policies}
     limiter = _RateLimiter(settings.rate_limit)
     ledger = Ledger(store, keys)
-    writer = BatchWriter(store)
-    retention_ms = settings.retention_days * 86_400_000
+    writer = BatchWriter(ledger)
 
     def housekeeping() -> None:
-        if retention_ms:
-            store.redact_before(int(time.time() * 1000) - retention_ms, REDACTED_RETENTION)
+        ledger.apply_retention(settings.retention_days)
         ledger.checkpoint()
 
     @contextlib.asynccontextmanager
@@ -525,7 +521,7 @@ def create_app(
                 owner = token.site == site and token.consent_id == consent_id
         if not owner:
             require_admin(request)
-        n = await run_in_threadpool(store.redact, site, consent_id, REDACTED_ERASURE)
+        n = await run_in_threadpool(ledger.erase, site, consent_id)
         if n == 0:
             raise NotFound(f"no decision is recorded under consent id {consent_id!r}")
         return {"site": site, "consent_id": consent_id, "erased": n}
