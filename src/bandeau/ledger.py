@@ -326,6 +326,15 @@ def verify_log(
     report.redacted = [i for sc in scans for i in sc.redacted]
     roots_bad, count = _check_roots(b"".join(sc.leaves for sc in scans), pending)
     report.size = count
+    for index, message in _record_findings(broken, gaps):
+        report.bad(index, message)
+    _checkpoint_findings(report, pending, public, roots_bad)
+    return report
+
+
+def _record_findings(broken: list[int], gaps: dict[int, int]) -> list[tuple[int, str]]:
+    """(index, finding) for each gap and each run of records that do not match their leaf,
+    in index order. A lone bad record was modified; a run of them no longer chains."""
     events: list[tuple[int, str]] = []
     for start, end in gaps.items():
         events.append(
@@ -351,8 +360,17 @@ def verify_log(
             events.append(
                 (index, f"index {index}: record modified: its content does not match its leaf hash")
             )
-    for index, message in sorted(events):
-        report.bad(index, message)
+    return sorted(events)
+
+
+def _checkpoint_findings(
+    report: VerifyReport,
+    pending: list[Checkpoint],
+    public: Mapping[str, PublicKey],
+    roots_bad: list[int],
+) -> None:
+    """Checkpoints forged, whose root the records no longer give, or beyond the log's end."""
+    count = report.size
     for cp in pending:
         if not checkpoint_signed(cp, public):
             who = f"unknown key {cp.key_id}" if cp.key_id not in public else f"key {cp.key_id}"
@@ -374,7 +392,6 @@ def verify_log(
                 f"checkpoint of size {cp.size} covers records beyond the end of the log "
                 f"({count} records): records were deleted from the end",
             )
-    return report
 
 
 def _scans(store: Store, processes: int, min_parallel: int) -> list[_Scan]:
