@@ -12,7 +12,7 @@ import fcntl
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import IO, Final
 
@@ -136,12 +136,15 @@ class SQLiteStore(LogWriter):
     def _read(self, doing: str) -> Iterator[Cursor]:
         with self._driver_errors(doing):
             if self.path == MEMORY:
-                with self._mutex:
-                    yield self._db.cursor()
+                with self._mutex, closing(self._db.cursor()) as cur:
+                    yield cur
                 return
             db = self._reader()
             try:
-                yield db.cursor()
+                # Closing the cursor ends its statement, and with it the read snapshot: the
+                # connection's next read sees the latest commit.
+                with closing(db.cursor()) as cur:
+                    yield cur
             finally:
                 with self._readers_lock:
                     self._idle.append(db)
