@@ -327,8 +327,8 @@ def erase(data_dir: Path | None, database: str | None, site: str, consent_id: st
     """Erase a consent id's decisions: content redacted, leaf hashes kept (right to erasure)."""
     from .ledger import Ledger
 
-    _, store, keys = open_from(data_dir, database)
-    n = Ledger(store, keys).erase(site, consent_id)
+    _, store, _ = open_from(data_dir, database)
+    n = Ledger(store).erase(site, consent_id)
     store.close()
     if n == 0:
         raise BandeauError(f"no decision is recorded under consent id {consent_id!r} on {site}")
@@ -344,8 +344,8 @@ def purge(data_dir: Path | None, database: str | None, days: int) -> None:
 
     if days < 1:
         raise click.UsageError("--older-than must be at least 1 day")
-    _, store, keys = open_from(data_dir, database)
-    n = Ledger(store, keys).apply_retention(days)
+    _, store, _ = open_from(data_dir, database)
+    n = Ledger(store).apply_retention(days)
     store.close()
     click.echo(f"redacted {n} decision(s) older than {days} days")
 

@@ -5,30 +5,35 @@ leaf i = SHA-256(0x00 || leaf i-1 || record i), with 32 zero bytes before the fi
 the tree over the leaves is RFC 6962's. Checkpoints sign (size, root, time, key id) with the
 server's Ed25519 key. A receipt carries a record, its index, the leaf before it, an inclusion
 proof and a checkpoint: anyone holding the public key can check it offline.
+
+The ledger is the only writer of the log: it appends (through the server's `BatchWriter`),
+erases, applies retention and signs checkpoints; the store (`bandeau.store`) keeps the rows.
+The hashes are `bandeau.merkle`'s (`chained_leaf`, `node_hash`).
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import itertools
+import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from .errors import BandeauError, NotFound
+from .errors import BandeauError, NotFound, SettingsError
 from .keys import KeyRing, PublicKey
 from .merkle import (
     EMPTY_ROOT,
+    ZERO_LEAF,
+    chained_leaf,
     consistency_path,
     inclusion_path,
     node_hash,
     subtree_from_nodes,
     verify_inclusion,
 )
-from .store import Checkpoint, Record, Store
-from .store.base import ZERO
+from .store import Checkpoint, MissingHash, Record, Store
 
 __all__ = [
     "Ledger",
@@ -40,12 +45,14 @@ __all__ = [
     "verify_receipt",
 ]
 
-RECEIPT_FORMAT: Final = "bandeau-receipt/v1"
-# What an erased or expired record's content becomes (its leaf hash stays, docs/ledger.md).
-REDACTED_ERASURE: Final = '{"redacted":"erasure"}'
-REDACTED_RETENTION: Final = '{"redacted":"retention"}'
+logger = logging.getLogger(__name__)
 
+RECEIPT_FORMAT: Final = "bandeau-receipt/v1"
 CHECKPOINT_HEADER: Final = "bandeau decision log checkpoint v1"
+REDACTED_ERASURE: Final = '{"redacted":"erasure"}'
+"""What an erased record's content becomes (docs/ledger.md, "Erasure and retention")."""
+REDACTED_RETENTION: Final = '{"redacted":"retention"}'
+DAY_MS: Final = 86_400_000
 
 
 class NotCheckpointed(BandeauError):
@@ -98,13 +105,44 @@ def checkpoint_signed(cp: Checkpoint, public: Mapping[str, PublicKey]) -> bool:
     )
 
 
-class Ledger:
-    """Checkpoints, proofs and receipts over a store, signed with the server's keys."""
+def _now_ms() -> int:
+    return int(time.time() * 1000)
 
-    def __init__(self, store: Store, keys: KeyRing) -> None:
+
+class Ledger:
+    """The decision log over a store: appends, erasure, retention, checkpoints (signed with the
+    server's keys), proofs and receipts. Commands that never sign may leave `keys` out."""
+
+    def __init__(self, store: Store, keys: KeyRing | None = None) -> None:
         self.store = store
         self.keys = keys
         self.subtree = subtree_from_nodes(store.node)
+
+    def append_batch(self, records: Sequence[Record]) -> list[tuple[Record, bool]]:
+        """Append in one durable transaction (what `store.writer.BatchWriter` calls); each
+        stored record, and whether it is new (a retried decision id is stored once)."""
+        return self.store.append_batch(records)
+
+    def erase(self, site: str, consent_id: str) -> int:
+        """Erase a consent id's records (right to erasure): content redacted, leaf hashes
+        kept, so the log still verifies. Returns how many were erased."""
+        erased = self.store.redact(site, consent_id, REDACTED_ERASURE)
+        logger.info("erased %d decision(s) of a consent id on %s", erased, site)
+        return erased
+
+    def apply_retention(self, days: int, now_ms: int | None = None) -> int:
+        """Redact every record older than `days` days (PROOF-03); 0 days keeps everything.
+        Returns how many were redacted."""
+        if days <= 0:
+            return 0
+        before = (_now_ms() if now_ms is None else now_ms) - days * DAY_MS
+        redacted = self.store.redact_before(before, REDACTED_RETENTION)
+        if redacted:
+            logger.info("retention: redacted %d decision(s) older than %d days", redacted, days)
+        return redacted
+
+    def leaf(self, index: int) -> bytes:
+        return self.store.node(0, index)
 
     def root(self, size: int) -> bytes:
         return self.subtree(0, size) if size else EMPTY_ROOT
@@ -115,21 +153,14 @@ class Ledger:
         latest = self.store.latest_checkpoint()
         if size == 0 or (latest is not None and latest.size >= size):
             return latest
-        at = int(time.time() * 1000) if now_ms is None else now_ms
+        if self.keys is None:
+            raise SettingsError("signing a checkpoint needs the server's keys")
+        at = _now_ms() if now_ms is None else now_ms
         root = self.root(size)
         kid = self.keys.current.key_id
         cp = Checkpoint(size, root, at, kid, self.keys.sign(checkpoint_text(size, root, at, kid)))
         self.store.add_checkpoint(cp)
         return cp
-
-    def erase(self, site: str, consent_id: str) -> int:
-        """Redact a consent id's records (right to erasure); return how many."""
-        return self.store.redact(site, consent_id, REDACTED_ERASURE)
-
-    def apply_retention(self, days: int, now_ms: int | None = None) -> int:
-        """Redact every record older than `days`; return how many."""
-        now = int(time.time() * 1000) if now_ms is None else now_ms
-        return self.store.redact_before(now - days * 86_400_000, REDACTED_RETENTION)
 
     def inclusion_proof(self, index: int, size: int) -> list[bytes]:
         return inclusion_path(index, size, self.subtree)
@@ -148,13 +179,13 @@ class Ledger:
                 "this decision is not covered by a checkpoint yet",
                 hint="checkpoints are made every few seconds; try again shortly",
             )
-        prev = self.store.leaf(record.index - 1) if record.index else ZERO
+        prev = self.leaf(record.index - 1) if record.index else ZERO_LEAF
         return {
             "format": RECEIPT_FORMAT,
             "record": record.content(),
             "index": record.index,
             "prev_leaf": b64(prev),
-            "leaf": b64(self.store.leaf(record.index)),
+            "leaf": b64(self.leaf(record.index)),
             "proof": [b64(h) for h in self.inclusion_proof(record.index, cp.size)],
             "checkpoint": checkpoint_json(cp),
         }
@@ -174,7 +205,7 @@ def verify_receipt(receipt: Mapping[str, Any], public: Mapping[str, PublicKey]) 
         raise
     except (KeyError, TypeError, ValueError) as e:
         raise ReceiptError(f"the receipt is malformed: {e}") from e
-    leaf = hashlib.sha256(b"\x00" + prev + record.canonical().encode()).digest()
+    leaf = chained_leaf(prev, record.canonical().encode())
     if b64(leaf) != receipt.get("leaf"):
         raise ReceiptError("the record does not match its leaf hash: it was altered")
     if cp.key_id not in public:
@@ -227,15 +258,15 @@ class _Scan:
 def _scan(store: Store, start: int, stop: int | None) -> _Scan:
     """Recompute the leaves of indexes [start, stop) and compare them with the stored ones."""
     out = _Scan()
-    sha256 = hashlib.sha256
+    leaf_of = chained_leaf  # a local name: this loop runs once a record
     leaves = bytearray()
-    expected, prev = start, ZERO
+    expected, prev = start, ZERO_LEAF
     if start:
         try:
-            prev = store.leaf(start - 1)
-        except BandeauError:
+            prev = store.node(0, start - 1)
+        except MissingHash:
             expected = -1  # the record before this stretch is gone: its gap is reported there
-    for index, content, leaf, redacted in store.raw_rows(start, stop):
+    for index, content, leaf, redacted in store.rows(start, stop):
         if out.first < 0:
             out.first = index
         if index != expected:
@@ -243,7 +274,7 @@ def _scan(store: Store, start: int, stop: int | None) -> _Scan:
                 out.gaps[expected] = index
         elif redacted:
             out.redacted.append(index)
-        elif sha256(b"\x00" + prev + content).digest() != leaf:
+        elif leaf_of(prev, content) != leaf:
             out.broken.append(index)
         prev, expected = leaf, index + 1
         leaves += leaf
@@ -294,6 +325,15 @@ def verify_log(
     report.redacted = [i for sc in scans for i in sc.redacted]
     roots_bad, count = _check_roots(b"".join(sc.leaves for sc in scans), pending)
     report.size = count
+    for index, message in _record_findings(broken, gaps):
+        report.bad(index, message)
+    _checkpoint_findings(report, pending, public, roots_bad)
+    return report
+
+
+def _record_findings(broken: list[int], gaps: dict[int, int]) -> list[tuple[int, str]]:
+    """(index, finding) for each gap and each run of records that do not match their leaf,
+    in index order. A lone bad record was modified; a run of them no longer chains."""
     events: list[tuple[int, str]] = []
     for start, end in gaps.items():
         events.append(
@@ -319,8 +359,17 @@ def verify_log(
             events.append(
                 (index, f"index {index}: record modified: its content does not match its leaf hash")
             )
-    for index, message in sorted(events):
-        report.bad(index, message)
+    return sorted(events)
+
+
+def _checkpoint_findings(
+    report: VerifyReport,
+    pending: list[Checkpoint],
+    public: Mapping[str, PublicKey],
+    roots_bad: list[int],
+) -> None:
+    """Checkpoints forged, whose root the records no longer give, or beyond the log's end."""
+    count = report.size
     for cp in pending:
         if not checkpoint_signed(cp, public):
             who = f"unknown key {cp.key_id}" if cp.key_id not in public else f"key {cp.key_id}"
@@ -342,7 +391,6 @@ def verify_log(
                 f"checkpoint of size {cp.size} covers records beyond the end of the log "
                 f"({count} records): records were deleted from the end",
             )
-    return report
 
 
 def _scans(store: Store, processes: int, min_parallel: int) -> list[_Scan]:
@@ -366,7 +414,7 @@ def _check_roots(leaves: bytes, pending: list[Checkpoint]) -> tuple[list[int], i
     """Build the tree over `leaves` (a binary counter of complete subtrees) and compare its
     root with each checkpoint's at that size. Returns the sizes whose root differs, and the
     number of leaves."""
-    sha256 = hashlib.sha256
+    node = node_hash  # a local name: this loop runs about twice a leaf
     checks = iter(pending)
     nxt = next(checks, None)
     next_size = nxt.size if nxt is not None else -1
@@ -379,7 +427,7 @@ def _check_roots(leaves: bytes, pending: list[Checkpoint]) -> tuple[list[int], i
         count += 1
         h, n = 0, count
         while not n & 1 and heights:
-            top = sha256(b"\x01" + hashes.pop() + top).digest()
+            top = node(hashes.pop(), top)
             heights.pop()
             h += 1
             n >>= 1

@@ -1,9 +1,11 @@
 """Merkle trees as in Certificate Transparency (RFC 6962 §2.1, RFC 9162 §2.1).
 
-Pure functions over leaf hashes. Leaves and interior nodes are hashed with domain separation:
-leaf = SHA-256(0x00 || data), node = SHA-256(0x01 || left || right); the hash of the empty tree
-is SHA-256 of nothing. Inclusion and consistency proofs, and their verification, follow the
-RFC 9162 algorithms so that any CT verifier can check them.
+Pure functions over leaf hashes, and the only place the log's hashes are written down. Leaves
+and interior nodes are hashed with domain separation: leaf = SHA-256(0x00 || data),
+node = SHA-256(0x01 || left || right); the hash of the empty tree is SHA-256 of nothing. The
+decision log's leaves are chained (`chained_leaf`, docs/ledger.md). Inclusion and consistency
+proofs, and their verification, follow the RFC 9162 algorithms so that any CT verifier can
+check them.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from collections.abc import Callable, Sequence
 
 __all__ = [
     "EMPTY_ROOT",
+    "ZERO_LEAF",
+    "chained_leaf",
     "consistency_path",
     "consistency_proof",
     "inclusion_path",
@@ -26,15 +30,24 @@ __all__ = [
 ]
 
 _sha256 = hashlib.sha256
+_LEAF, _NODE = b"\x00", b"\x01"  # RFC 6962's domain separation prefixes
 EMPTY_ROOT = _sha256(b"").digest()
+ZERO_LEAF = bytes(32)
+"""The leaf before the first record of the decision log."""
 
 
 def leaf_hash(data: bytes) -> bytes:
-    return _sha256(b"\x00" + data).digest()
+    return _sha256(_LEAF + data).digest()
+
+
+def chained_leaf(prev: bytes, content: bytes) -> bytes:
+    """Leaf of a decision log record: SHA-256(0x00 || previous leaf || canonical record), that
+    is `leaf_hash(prev + content)`, written out because the verifier calls it once a record."""
+    return _sha256(_LEAF + prev + content).digest()
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:
-    return _sha256(b"\x01" + left + right).digest()
+    return _sha256(_NODE + left + right).digest()
 
 
 def _split(n: int) -> int:
@@ -51,11 +64,8 @@ def root(leaves: Sequence[bytes]) -> bytes:
     if not leaves:
         return EMPTY_ROOT
     level = list(leaves)
-    prefix = b"\x01"
     while len(level) > 1:
-        nxt = [
-            _sha256(prefix + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)
-        ]
+        nxt = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
         if len(level) % 2:
             nxt.append(level[-1])
         level = nxt

@@ -29,6 +29,24 @@ class Backend:
         self.store = open_store(self.url)
         return self.store
 
+    def execute(self, *statements: str) -> None:
+        """Run SQL on the store's database from a connection of its own, guards on."""
+        if self.kind == "sqlite":
+            db = sqlite3.connect(str(self.path), isolation_level=None, timeout=30)
+            for sql in statements:
+                db.execute(sql)
+            db.close()
+        else:
+            import psycopg
+
+            from bandeau.store.postgres import split_schema
+
+            dsn, schema = split_schema(self.url)
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute(f'SET search_path TO "{schema}"')
+                for sql in statements:
+                    conn.execute(sql)
+
     def tamper(self, *statements: str, params: tuple[Any, ...] = ()) -> None:
         if self.kind == "sqlite":
             db = sqlite3.connect(str(self.path), isolation_level=None)

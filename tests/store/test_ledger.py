@@ -14,6 +14,7 @@ import pytest
 
 from bandeau.keys import KeyRing
 from bandeau.ledger import (
+    DAY_MS,
     Ledger,
     NotCheckpointed,
     ReceiptError,
@@ -44,10 +45,10 @@ def verify(request: pytest.FixtureRequest) -> Verify:
 def fill(backend: Backend, n: int = 12, checkpoint: bool = True) -> tuple[Ledger, list[Record]]:
     ledger = Ledger(backend.store, KEYS)
     records = [make_record(f"c{i % 4}", occurred_at=1_780_000_000_000 + i) for i in range(n)]
-    backend.store.append_batch(records[: n // 2])
+    ledger.append_batch(records[: n // 2])
     if checkpoint:
         ledger.checkpoint(now_ms=1_780_000_000_500)
-    backend.store.append_batch(records[n // 2 :])
+    ledger.append_batch(records[n // 2 :])
     if checkpoint:
         ledger.checkpoint(now_ms=1_780_000_001_000)
     return ledger, records
@@ -65,7 +66,7 @@ def test_checkpoint_signs_size_and_root(backend: Backend) -> None:
     cp = backend.store.latest_checkpoint()
     assert cp is not None
     assert cp.size == 12
-    assert cp.root == root([backend.store.leaf(i) for i in range(12)])
+    assert cp.root == root([ledger.leaf(i) for i in range(12)])
     assert KEYS.current.verify(cp.signature, checkpoint_text(cp.size, cp.root, cp.time, cp.key_id))
     assert ledger.checkpoint() == cp  # nothing new: no new checkpoint
 
@@ -209,7 +210,7 @@ def test_checkpoint_by_an_unknown_key_is_named(
 ) -> None:
     fill(backend)
     other = KeyRing.generate()
-    Ledger(backend.store, other).store.append(make_record())
+    Ledger(backend.store, other).append_batch([make_record()])
     Ledger(backend.store, other).checkpoint()
     report = verify(backend.store)
     assert report.findings == [
@@ -234,8 +235,7 @@ def test_rewritten_hashes_fail_the_checkpoint(
 def test_erasure_keeps_the_log_verifiable(backend: Backend, verify: Verify) -> None:
     """Erasure redacts content, keeps the leaf hash: the log still verifies and shows where."""
     ledger, records = fill(backend)
-    erased = backend.store.redact("lequotidien", "c1", '{"redacted":"erasure"}')
-    assert erased == 3
+    assert ledger.erase("lequotidien", "c1") == 3
     report = verify(backend.store)
     assert report.ok, report.findings
     assert report.redacted == [1, 5, 9]
@@ -247,8 +247,10 @@ def test_erasure_keeps_the_log_verifiable(backend: Backend, verify: Verify) -> N
 def test_retention_redacts_old_records(
     backend: Backend, verify: Callable[[Store], VerifyReport]
 ) -> None:
-    fill(backend)
-    assert backend.store.redact_before(1_780_000_000_004, '{"redacted":"retention"}') == 4
+    ledger, _ = fill(backend)
+    a_day_later = 1_780_000_000_004 + DAY_MS
+    assert ledger.apply_retention(0, now_ms=a_day_later) == 0
+    assert ledger.apply_retention(1, now_ms=a_day_later) == 4
     report = verify(backend.store)
     assert report.ok
     assert report.redacted == [0, 1, 2, 3]

@@ -8,15 +8,16 @@ from pathlib import Path
 import pytest
 
 from bandeau.errors import SettingsError, StorageError
+from bandeau.ledger import Ledger
 from bandeau.merkle import root
-from bandeau.store import Checkpoint, Store, open_store
+from bandeau.store import Checkpoint, MissingHash, Store, open_store
 
 from .conftest import Backend, make_record
 
 
 def test_append_and_read_back(store: Store) -> None:
     r = make_record()
-    stored, created = store.append(r)
+    [(stored, created)] = store.append_batch([r])
     assert created
     assert stored.seq == 1
     assert stored.index == 0
@@ -26,8 +27,8 @@ def test_append_and_read_back(store: Store) -> None:
 
 def test_retry_never_duplicates(store: Store) -> None:
     r = make_record()
-    store.append(r)
-    again, created = store.append(r)
+    store.append_batch([r])
+    [(again, created)] = store.append_batch([r])
     assert not created
     assert again.seq == 1
     assert store.count() == 1
@@ -43,34 +44,34 @@ def test_batch_with_a_repeated_id(store: Store) -> None:
 def test_history_in_order_and_isolated(store: Store) -> None:
     a1, b1, a2 = make_record("a"), make_record("b"), make_record("a", event="accept_all")
     for r in (a1, b1, a2):
-        store.append(r)
-    assert [r.decision_id for r in store.history("lequotidien", "a")] == [
-        a1.decision_id,
-        a2.decision_id,
-    ]
+        store.append_batch([r])
+    history = store.history("lequotidien", "a")
+    assert [r.decision_id for r in history] == [a1.decision_id, a2.decision_id]
+    assert history[-1].event == "accept_all"
     assert store.history("other-site", "a") == []
-    latest = store.latest("lequotidien", "a")
-    assert latest is not None
-    assert latest.event == "accept_all"
 
 
 def test_leaves_and_nodes_form_the_tree(store: Store) -> None:
     store.append_batch([make_record(str(i)) for i in range(11)])
     store.append_batch([make_record(str(i)) for i in range(11, 21)])
-    leaves = [store.leaf(i) for i in range(21)]
+    leaves = [store.node(0, i) for i in range(21)]
     assert len(set(leaves)) == 21
     assert store.node(4, 0) == root(leaves[:16])
     assert store.node(2, 4) == root(leaves[16:20])
-    with pytest.raises(StorageError, match="no subtree"):
+    with pytest.raises(MissingHash, match="no subtree"):
         store.node(3, 2)
 
 
 def test_rows_stream_in_order(store: Store) -> None:
-    store.append_batch([make_record(str(i)) for i in range(7)])
+    records = [make_record(str(i)) for i in range(7)]
+    store.append_batch(records)
     rows = list(store.rows())
-    assert [r.index for r in rows] == list(range(7))
-    assert all(not r.redacted for r in rows)
-    assert [r.index for r in store.rows(start=5)] == [5, 6]
+    assert [index for index, *_ in rows] == list(range(7))
+    assert [content for _, content, _, _ in rows] == [r.canonical().encode() for r in records]
+    assert [leaf for _, _, leaf, _ in rows] == [store.node(0, i) for i in range(7)]
+    assert not any(redacted for *_, redacted in rows)
+    assert [index for index, *_ in store.rows(5)] == [5, 6]
+    assert [index for index, *_ in store.rows(2, 4)] == [2, 3]
 
 
 def test_records_are_immutable_in_the_database(backend: Backend) -> None:
@@ -102,27 +103,28 @@ def test_records_are_immutable_in_the_database(backend: Backend) -> None:
                 conn.execute("DELETE FROM checkpoints")
 
 
-def test_redaction_keeps_the_leaf(store: Store) -> None:
+def test_erasure_keeps_the_leaf(store: Store) -> None:
     a, b = make_record("a"), make_record("b")
-    store.append_batch([a, b])
-    leaf = store.leaf(0)
-    assert store.redact("lequotidien", "a", '{"redacted":"erasure"}') == 1
-    assert store.redact("lequotidien", "a", '{"redacted":"erasure"}') == 0
-    assert store.leaf(0) == leaf
+    ledger = Ledger(store)
+    ledger.append_batch([a, b])
+    leaf = store.node(0, 0)
+    assert ledger.erase("lequotidien", "a") == 1
+    assert ledger.erase("lequotidien", "a") == 0
+    assert store.node(0, 0) == leaf
     assert store.history("lequotidien", "a") == []
     assert store.get(a.decision_id) is None
-    rows = list(store.rows())
-    assert rows[0].redacted
-    assert rows[0].content == b'{"redacted":"erasure"}'
-    assert not rows[1].redacted
+    (_, content, _, redacted), (*_, other_redacted) = store.rows()
+    assert redacted
+    assert content == b'{"redacted":"erasure"}'
+    assert not other_redacted
 
 
 def test_survives_reopen_and_migrations_run_once(backend: Backend) -> None:
     r = make_record()
-    backend.store.append(r)
+    backend.store.append_batch([r])
     again = backend.reopen()
     assert again.get(r.decision_id) is not None
-    again.append(make_record())
+    again.append_batch([make_record()])
     assert again.count() == 2
 
 
@@ -130,37 +132,32 @@ def test_sqlite_is_wal_and_migrated(tmp_path: Path) -> None:
     s = open_store(f"sqlite:///{tmp_path / 'bandeau.db'}")
     s.close()
     db = sqlite3.connect(tmp_path / "bandeau.db")
-    assert db.execute("SELECT name FROM migrations ORDER BY name").fetchall() == [
-        ("0001_decisions",),
-        ("0002_ledger",),
-    ]
+    assert db.execute("SELECT name FROM migrations ORDER BY name").fetchall() == [("0001_ledger",)]
     assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     db.close()
 
 
-def test_sqlite_migration_backfills_the_log(tmp_path: Path) -> None:
-    """A database from before the ledger gets its chain and tree on first open."""
-    from bandeau.ledger import verify_log
-    from bandeau.store.sqlite import MIGRATIONS, _statements
-
+def test_sqlite_made_by_a_development_version_is_refused(tmp_path: Path) -> None:
+    """The schema was collapsed into one migration before release: a database from before
+    is named as such, not half-migrated."""
     path = tmp_path / "old.db"
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("CREATE TABLE migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
-    for statement in _statements(MIGRATIONS[0][1]):
-        db.execute(statement)
     db.execute("INSERT INTO migrations VALUES ('0001_decisions', 'then')")
-    records = [make_record(str(i)) for i in range(5)]
-    for r in records:
-        db.execute(
-            "INSERT INTO decisions (decision_id, site, consent_id, occurred_at, content) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (r.decision_id, r.site, r.consent_id, r.occurred_at, r.canonical()),
-        )
+    db.execute("CREATE TABLE decisions (seq INTEGER PRIMARY KEY)")
     db.close()
-    s = open_store(f"sqlite:///{path}")
-    assert s.count() == 5
-    assert verify_log(s, {}).ok
-    assert s.node(2, 0) == root([s.leaf(i) for i in range(4)])
+    with pytest.raises(StorageError, match=r"unreleased version of bandeau \(migrations 0001_"):
+        open_store(f"sqlite:///{path}")
+
+
+def test_memory_store_reads_and_writes() -> None:
+    """":memory:" lives in one connection: reads share it with the writer."""
+    s = open_store(":memory:")
+    r = make_record()
+    s.append_batch([r])
+    assert s.get(r.decision_id) is not None
+    assert [index for index, *_ in s.rows()] == [0]
+    assert s.url == ""
     s.close()
 
 

@@ -52,7 +52,7 @@ def create_app(
         keys=keys,
         store=store,
         ledger=ledger,
-        writer=BatchWriter(store),
+        writer=BatchWriter(ledger),
         limiter=RateLimiter(settings.rate_limit),
     )
     for group in (meta, assets, pages, consents, proof):
@@ -97,8 +97,7 @@ async def housekeeping_loop(ctx: Context) -> None:
 
 def housekeeping(ctx: Context) -> None:
     """Redact what retention says is too old, then sign a checkpoint if the log grew."""
-    if ctx.settings.retention_days:
-        ctx.ledger.apply_retention(ctx.settings.retention_days)
+    ctx.ledger.apply_retention(ctx.settings.retention_days)
     ctx.ledger.checkpoint()
 
 

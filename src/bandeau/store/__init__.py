@@ -1,10 +1,12 @@
-"""Where decisions live: an append-only, hash-chained log. A protocol with one adapter per file;
-`open_store` picks the adapter by URL.
+"""Where decisions live: the rows of the append-only, hash-chained log. A protocol with one
+adapter per file; `open_store` picks the adapter by URL.
 
 Every adapter keeps the same data: the records in log order (index = seq - 1, without gaps),
-each with its leaf hash (`bandeau.ledger.leaf_for`); the hashes of the complete subtrees of the
-Merkle tree above the leaves (`nodes`), so proofs need O(log² n) lookups; and the signed
-checkpoints. The algorithm that appends is written once, in `base.LogWriter`.
+each with its leaf hash (`bandeau.merkle.chained_leaf`); the hashes of the complete subtrees of
+the Merkle tree above the leaves (`nodes`), so proofs need O(log² n) lookups; and the signed
+checkpoints. The algorithm that appends is written once, in `base.LogWriter`. What the rows
+mean (checkpoints, receipts, erasure, retention, verification) is `bandeau.ledger`'s business:
+only the ledger writes, and the server's read routes read (`get`, `history`).
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any, Protocol
 
-from ..errors import SettingsError
+from ..errors import SettingsError, StorageError
 
-__all__ = ["Checkpoint", "Record", "Row", "Store", "open_store"]
+__all__ = ["Checkpoint", "MissingHash", "Record", "Store", "open_store"]
 
 
 @dataclass(frozen=True)
@@ -65,16 +67,6 @@ _CONTENT_FIELDS = tuple(f.name for f in fields(Record) if f.name != "seq")
 
 
 @dataclass(frozen=True)
-class Row:
-    """A stored log entry as the verifier reads it."""
-
-    index: int
-    content: bytes  # canonical record JSON, or the redaction note
-    leaf: bytes
-    redacted: bool
-
-
-@dataclass(frozen=True)
 class Checkpoint:
     """A signed statement of the log's size and root at a time (see docs/ledger.md)."""
 
@@ -85,8 +77,20 @@ class Checkpoint:
     signature: bytes
 
 
+class MissingHash(StorageError):
+    """The log has no leaf or subtree hash there: that part of the log is missing."""
+
+
+LogRow = tuple[int, bytes, bytes, bool]
+"""(index, content as stored, leaf hash, redacted): one entry as the verifier reads it."""
+
+
 class Store(Protocol):
-    """Storage of the decision log. Every adapter passes the same test module."""
+    """Storage of the decision log's rows. Every adapter passes the same test modules.
+
+    Every method raises `StorageError` (logged) when the database fails, and `MissingHash`
+    when asked for a hash the log does not have.
+    """
 
     url: str
     """The URL that opens this store again (another process can verify it); empty in memory."""
@@ -99,48 +103,42 @@ class Store(Protocol):
         """
         ...
 
-    def append(self, record: Record) -> tuple[Record, bool]: ...
-
-    def get(self, decision_id: str) -> Record | None: ...
+    def get(self, decision_id: str) -> Record | None:
+        """The record of a decision id, unless it is unknown or redacted."""
+        ...
 
     def history(self, site: str, consent_id: str) -> list[Record]:
         """Every unredacted record of a consent id on a site, oldest first."""
         ...
 
-    def latest(self, site: str, consent_id: str) -> Record | None: ...
-
     def count(self) -> int:
         """Size of the log (redacted records included)."""
         ...
 
-    def leaf(self, index: int) -> bytes: ...
-
     def node(self, level: int, index: int) -> bytes:
-        """Hash of the complete subtree of 2**level leaves starting at leaf index * 2**level."""
+        """Hash of the complete subtree of 2**level leaves starting at leaf index * 2**level
+        (level 0: the leaf hash of record `index`)."""
         ...
 
-    def rows(self, start: int = 0) -> Iterator[Row]:
-        """Every entry from `start` in log order, for verification."""
-        ...
-
-    def raw_rows(
-        self, start: int = 0, stop: int | None = None
-    ) -> Iterator[tuple[int, bytes, bytes, bool]]:
-        """Tuples (index, content, leaf, redacted) for indexes in [start, stop): fast path."""
+    def rows(self, start: int = 0, stop: int | None = None) -> Iterator[LogRow]:
+        """The entries with indexes in [start, stop), in log order, streamed."""
         ...
 
     def add_checkpoint(self, checkpoint: Checkpoint) -> None: ...
 
-    def checkpoints(self) -> list[Checkpoint]: ...
+    def checkpoints(self) -> list[Checkpoint]:
+        """Every checkpoint, smallest size first."""
+        ...
 
     def latest_checkpoint(self) -> Checkpoint | None: ...
 
     def redact(self, site: str, consent_id: str, note: str) -> int:
-        """Replace the content of a consent id's records by `note`, keeping their leaf hashes."""
+        """Replace the content of a consent id's records by `note`, keeping their leaf hashes;
+        return how many were redacted."""
         ...
 
     def redact_before(self, occurred_before: int, note: str) -> int:
-        """Redact every record older than `occurred_before` (unix ms): retention."""
+        """Redact every record that occurred before `occurred_before` (unix ms)."""
         ...
 
     def close(self) -> None: ...

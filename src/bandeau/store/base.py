@@ -1,23 +1,26 @@
 """The log-writing algorithm and the queries, written once for every SQL adapter.
 
-Adapters give a connection per transaction (`_transaction`), their parameter style and how to
-take the log's write lock; everything else — index assignment, the hash chain, the subtree
-hashes, checkpoints, redaction — is here.
+Adapters give a cursor for a write transaction (`_transaction`) and one for reading (`_read`),
+their parameter style, their driver's error class and how to take the log's write lock;
+everything else — index assignment, the hash chain, the subtree hashes, checkpoints,
+redaction — is here. The hashes themselves are `bandeau.merkle`'s.
 """
 
 from __future__ import annotations
 
+import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from ..errors import StorageError
-from ..merkle import node_hash
-from . import Checkpoint, Record, Row
+from ..merkle import ZERO_LEAF, chained_leaf, node_hash
+from . import Checkpoint, LogRow, MissingHash, Record
 
-ZERO = bytes(32)
+logger = logging.getLogger(__name__)
+
 _BIG = 2**62
 FETCH = 5000
 
@@ -32,75 +35,68 @@ class Cursor(Protocol):
     def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> Any: ...
 
 
-def leaf_for(prev: bytes, content: bytes) -> bytes:
-    """Leaf hash of a record: SHA-256(0x00 || previous leaf hash || canonical content)."""
-    from ..merkle import leaf_hash
-
-    return leaf_hash(prev + content)
-
-
 class LogWriter(ABC):
-    """A Store over SQL. Subclasses provide `_transaction`, `_read` and `_lock`."""
+    """A Store over SQL. Subclasses provide `_transaction`, `_read`, `_lock` and
+    `driver_error`, and use `_driver_errors` around every use of a connection."""
 
     placeholder = "?"
+    backend: ClassVar[str]
+    """The database's name in messages: SQLite, PostgreSQL."""
+    driver_error: ClassVar[type[Exception]]
+    """The base class of the driver's errors: the only exceptions translated to StorageError."""
 
     @abstractmethod
-    def _transaction(self) -> AbstractContextManager[Cursor]:
-        """A cursor inside a write transaction, committed (durably) on exit."""
+    def _transaction(self, doing: str) -> AbstractContextManager[Cursor]:
+        """A cursor inside a write transaction, committed (durably) on exit. `doing` says what
+        for, in error messages ("store the decisions")."""
 
     @abstractmethod
-    def _read(self) -> AbstractContextManager[Cursor]:
-        """A cursor for reading."""
+    def _read(self, doing: str) -> AbstractContextManager[Cursor]:
+        """A cursor for reading, that does not wait for the writer."""
 
     @abstractmethod
     def _lock(self, cur: Cursor) -> None:
         """Take the log's write lock for the rest of the transaction."""
 
+    @contextmanager
+    def _driver_errors(self, doing: str) -> Iterator[None]:
+        """The one place where the driver's errors become `StorageError`, logged once."""
+        try:
+            yield
+        except self.driver_error as e:
+            message = f"cannot {doing}: {_first_line(e)}"
+            logger.error("%s store: %s", self.backend, message)
+            raise StorageError(message) from e
+
     def _sql(self, sql: str) -> str:
         return sql if self.placeholder == "?" else sql.replace("?", self.placeholder)
 
-    def _q(self, cur: Cursor, sql: str, params: Sequence[Any] = ()) -> Any:
-        return cur.execute(self._sql(sql), params)
-
-    def _query(self, cur: Cursor) -> Query:
-        def q(sql: str, params: Sequence[Any]) -> Cursor:
-            cur.execute(self._sql(sql), params)
-            return cur
-
-        return q
+    def _q(self, cur: Cursor, sql: str, params: Sequence[Any] = ()) -> Cursor:
+        cur.execute(self._sql(sql), params)
+        return cur
 
     # ------------------------------------------------------------------ append
 
-    def append(self, record: Record) -> tuple[Record, bool]:
-        return self.append_batch([record])[0]
-
     def append_batch(self, records: Sequence[Record]) -> list[tuple[Record, bool]]:
-        try:
-            with self._transaction() as cur:
-                self._lock(cur)
-                return self._append_locked(cur, records)
-        except StorageError:
-            raise
-        except Exception as e:
-            raise StorageError(f"cannot store the decision: {e}") from e
+        with self._transaction("store the decisions") as cur:
+            self._lock(cur)
+            return self._append_locked(cur, records)
 
     def _append_locked(self, cur: Cursor, records: Sequence[Record]) -> list[tuple[Record, bool]]:
-        self._q(cur, "SELECT seq, leaf FROM decisions ORDER BY seq DESC LIMIT 1")
-        last = cur.fetchone()
-        size, prev = (int(last[0]), bytes(last[1])) if last else (0, ZERO)
+        last = self._q(cur, "SELECT seq, leaf FROM decisions ORDER BY seq DESC LIMIT 1").fetchone()
+        size, prev = (int(last[0]), bytes(last[1])) if last else (0, ZERO_LEAF)
         seen = self._existing(cur, records)
         nodes: dict[tuple[int, int], bytes] = {}
         rows: list[tuple[Any, ...]] = []
         node_rows: list[tuple[int, int, bytes]] = []
         out: list[tuple[Record, bool]] = []
-        query = self._query(cur)
         for record in records:
             existing = seen.get(record.decision_id)
             if existing is not None:
                 out.append((existing, False))
                 continue
             text = record.canonical()
-            leaf = leaf_for(prev, text.encode())
+            leaf = chained_leaf(prev, text.encode())
             rows.append(
                 (
                     size + 1,
@@ -113,7 +109,7 @@ class LogWriter(ABC):
                 )
             )
             nodes[(0, size)] = leaf
-            complete_subtrees(query, size, leaf, nodes, node_rows)
+            node_rows += self._complete_subtrees(cur, size, leaf, nodes)
             stored = replace(record, seq=size + 1)
             seen[record.decision_id] = stored
             out.append((stored, True))
@@ -149,62 +145,65 @@ class LogWriter(ABC):
             found[decision_id] = Record.from_json(text, int(seq))
         return found
 
+    def _complete_subtrees(
+        self, cur: Cursor, index: int, leaf: bytes, cache: dict[tuple[int, int], bytes]
+    ) -> list[tuple[int, int, bytes]]:
+        """The (level, idx, hash) of every complete subtree that leaf `index` closes (amortised
+        one). Left siblings come from `cache` (this batch) or from the stored nodes."""
+        found: list[tuple[int, int, bytes]] = []
+        level, i, h = 0, index, leaf
+        while i & 1:
+            left = cache.get((level, i - 1)) or self._node(cur, level, i - 1)
+            h = node_hash(left, h)
+            level, i = level + 1, i >> 1
+            cache[(level, i)] = h
+            found.append((level, i, h))
+        return found
+
     # ------------------------------------------------------------------ reads
 
-    def _get(self, cur: Cursor, decision_id: str) -> Record | None:
-        self._q(
-            cur,
-            "SELECT seq, content, redacted FROM decisions WHERE decision_id = ?",
-            (decision_id,),
-        )
-        row = cur.fetchone()
+    def get(self, decision_id: str) -> Record | None:
+        with self._read("read a decision") as cur:
+            row = self._q(
+                cur,
+                "SELECT seq, content, redacted FROM decisions WHERE decision_id = ?",
+                (decision_id,),
+            ).fetchone()
         if row is None or row[2]:
             return None
         return Record.from_json(row[1], int(row[0]))
 
-    def _node(self, cur: Cursor, level: int, index: int) -> bytes:
-        return read_node(self._query(cur), level, index)
-
-    def get(self, decision_id: str) -> Record | None:
-        with self._read() as cur:
-            return self._get(cur, decision_id)
-
     def history(self, site: str, consent_id: str) -> list[Record]:
-        with self._read() as cur:
-            self._q(
+        with self._read("read a consent history") as cur:
+            found = self._q(
                 cur,
                 "SELECT seq, content FROM decisions WHERE site = ? AND consent_id = ? "
                 "AND redacted = 0 ORDER BY seq",
                 (site, consent_id),
-            )
-            return [Record.from_json(content, int(seq)) for seq, content in cur.fetchall()]
-
-    def latest(self, site: str, consent_id: str) -> Record | None:
-        found = self.history(site, consent_id)
-        return found[-1] if found else None
+            ).fetchall()
+        return [Record.from_json(content, int(seq)) for seq, content in found]
 
     def count(self) -> int:
-        with self._read() as cur:
-            self._q(cur, "SELECT coalesce(max(seq), 0) FROM decisions")
-            return int(cur.fetchone()[0])
-
-    def leaf(self, index: int) -> bytes:
-        return self.node(0, index)
+        with self._read("count the log") as cur:
+            return int(self._q(cur, "SELECT coalesce(max(seq), 0) FROM decisions").fetchone()[0])
 
     def node(self, level: int, index: int) -> bytes:
-        with self._read() as cur:
+        with self._read("read the tree") as cur:
             return self._node(cur, level, index)
 
-    def rows(self, start: int = 0) -> Iterator[Row]:
-        for index, content, leaf, redacted in self.raw_rows(start):
-            yield Row(index, content, leaf, redacted)
+    def _node(self, cur: Cursor, level: int, index: int) -> bytes:
+        if level == 0:
+            row = self._q(cur, "SELECT leaf FROM decisions WHERE seq = ?", (index + 1,)).fetchone()
+        else:
+            row = self._q(
+                cur, "SELECT hash FROM nodes WHERE level = ? AND idx = ?", (level, index)
+            ).fetchone()
+        if row is None:
+            raise MissingHash(f"the log has no subtree at level {level}, index {index}")
+        return bytes(row[0])
 
-    def raw_rows(
-        self, start: int = 0, stop: int | None = None
-    ) -> Iterator[tuple[int, bytes, bytes, bool]]:
-        """(index, content bytes, leaf, redacted) tuples for indexes in [start, stop): the
-        verifier's fast path."""
-        with self._read() as cur:
+    def rows(self, start: int = 0, stop: int | None = None) -> Iterator[LogRow]:
+        with self._read("read the log") as cur:
             self._q(cur, self.ROWS_SQL, (start, _BIG if stop is None else stop))
             while batch := cur.fetchmany(FETCH):
                 for seq, content, leaf, redacted in batch:
@@ -218,7 +217,7 @@ class LogWriter(ABC):
     # ------------------------------------------------------------------ checkpoints
 
     def add_checkpoint(self, checkpoint: Checkpoint) -> None:
-        with self._transaction() as cur:
+        with self._transaction("store a checkpoint") as cur:
             self._q(
                 cur,
                 "INSERT INTO checkpoints (size, root, time, key_id, signature) "
@@ -233,21 +232,20 @@ class LogWriter(ABC):
             )
 
     def checkpoints(self) -> list[Checkpoint]:
-        with self._read() as cur:
-            self._q(
+        with self._read("read the checkpoints") as cur:
+            found = self._q(
                 cur, "SELECT size, root, time, key_id, signature FROM checkpoints ORDER BY size"
-            )
-            return [_checkpoint(row) for row in cur.fetchall()]
+            ).fetchall()
+        return [_checkpoint(row) for row in found]
 
     def latest_checkpoint(self) -> Checkpoint | None:
-        with self._read() as cur:
-            self._q(
+        with self._read("read the checkpoints") as cur:
+            row = self._q(
                 cur,
                 "SELECT size, root, time, key_id, signature FROM checkpoints "
                 "ORDER BY size DESC LIMIT 1",
-            )
-            row = cur.fetchone()
-            return _checkpoint(row) if row else None
+            ).fetchone()
+        return _checkpoint(row) if row else None
 
     # ------------------------------------------------------------------ privacy
 
@@ -258,7 +256,7 @@ class LogWriter(ABC):
         return self._redact("occurred_at < ?", (occurred_before,), note)
 
     def _redact(self, where: str, params: Sequence[Any], note: str) -> int:
-        with self._transaction() as cur:
+        with self._transaction("redact decisions") as cur:
             self._q(
                 cur,
                 f"UPDATE decisions SET content = ?, consent_id = '', redacted = 1 "  # noqa: S608
@@ -268,40 +266,11 @@ class LogWriter(ABC):
             return int(cur.rowcount)
 
 
-Query = Callable[[str, Sequence[Any]], Cursor]
-
-
-def read_node(q: Query, level: int, index: int) -> bytes:
-    """Hash of a complete subtree (level 0: a leaf)."""
-    if level == 0:
-        row = q("SELECT leaf FROM decisions WHERE seq = ?", (index + 1,)).fetchone()
-    else:
-        row = q("SELECT hash FROM nodes WHERE level = ? AND idx = ?", (level, index)).fetchone()
-    if row is None:
-        raise StorageError(f"the log has no subtree at level {level}, index {index}")
-    return bytes(row[0])
-
-
-def complete_subtrees(
-    q: Query,
-    index: int,
-    leaf: bytes,
-    cache: dict[tuple[int, int], bytes],
-    rows: list[tuple[int, int, bytes]] | None = None,
-) -> None:
-    """The hash of every complete subtree that leaf `index` closes (amortised one): stored at
-    once, or added to `rows` for the caller to insert in one go."""
-    level, i, h = 0, index, leaf
-    while i & 1:
-        left = cache.get((level, i - 1)) or read_node(q, level, i - 1)
-        h = node_hash(left, h)
-        level, i = level + 1, i >> 1
-        cache[(level, i)] = h
-        if rows is None:
-            q("INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)", (level, i, h))
-        else:
-            rows.append((level, i, h))
-
-
 def _checkpoint(row: Sequence[Any]) -> Checkpoint:
     return Checkpoint(int(row[0]), bytes(row[1]), int(row[2]), str(row[3]), bytes(row[4]))
+
+
+def _first_line(error: Exception) -> str:
+    """A driver message without PostgreSQL's DETAIL/HINT lines (they stay in the cause)."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

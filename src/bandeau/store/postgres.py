@@ -10,6 +10,7 @@ from typing import Any, Final
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..errors import SettingsError, StorageError
+from . import LogRow
 from .base import Cursor, LogWriter
 
 try:
@@ -90,9 +91,12 @@ def split_schema(url: str) -> tuple[str, str | None]:
 
 
 class PostgresStore(LogWriter):
-    """The decision log in PostgreSQL."""
+    """The decision log in PostgreSQL. A connection that breaks (a restarted server, a killed
+    backend) fails the one call using it; the pool replaces it for the next."""
 
     placeholder = "%s"
+    backend = "PostgreSQL"
+    driver_error = psycopg.Error
 
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 8) -> None:
         self.url = url
@@ -103,33 +107,39 @@ class PostgresStore(LogWriter):
                 conn.execute(f'SET search_path TO "{self.schema}"')
                 conn.commit()
 
+        self._pool = ConnectionPool(
+            dsn, min_size=min_size, max_size=max_size, configure=configure, open=False
+        )
         try:
-            self._pool = ConnectionPool(
-                dsn, min_size=min_size, max_size=max_size, configure=configure, open=False
-            )
-            self._pool.open(wait=True, timeout=10)
-        except Exception as e:
-            raise StorageError(f"cannot connect to PostgreSQL at {_safe(dsn)}: {e}") from e
-        self.migrate()
+            with self._driver_errors(f"connect to PostgreSQL at {_safe(dsn)}"):
+                self._pool.open(wait=True, timeout=10)
+            self.migrate()
+        except StorageError:
+            self.close()
+            raise
 
     @contextmanager
-    def _transaction(self) -> Iterator[Cursor]:
-        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+    def _transaction(self, doing: str) -> Iterator[Cursor]:
+        with (
+            self._driver_errors(doing),
+            self._pool.connection() as conn,
+            conn.transaction(),
+            conn.cursor() as cur,
+        ):
             yield cur
 
     @contextmanager
-    def _read(self) -> Iterator[Cursor]:
-        with self._pool.connection() as conn, conn.cursor() as cur:
+    def _read(self, doing: str) -> Iterator[Cursor]:
+        with self._driver_errors(doing), self._pool.connection() as conn, conn.cursor() as cur:
             yield cur
 
     def _lock(self, cur: Cursor) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(%s)", (LOG_LOCK,))
 
-    def raw_rows(
-        self, start: int = 0, stop: int | None = None
-    ) -> Iterator[tuple[int, bytes, bytes, bool]]:
+    def rows(self, start: int = 0, stop: int | None = None) -> Iterator[LogRow]:
         """Stream the log with a server-side cursor (constant memory at any size)."""
         with (
+            self._driver_errors("read the log"),
             self._pool.connection() as conn,
             conn.transaction(),
             conn.cursor(name="bandeau_rows") as cur,
@@ -145,7 +155,11 @@ class PostgresStore(LogWriter):
 
     def migrate(self) -> list[str]:
         applied: list[str] = []
-        with self._pool.connection() as conn, conn.transaction():
+        with (
+            self._driver_errors("migrate the database"),
+            self._pool.connection() as conn,
+            conn.transaction(),
+        ):
             if self.schema:
                 conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
                 conn.execute(f'SET LOCAL search_path TO "{self.schema}"')
@@ -167,7 +181,7 @@ class PostgresStore(LogWriter):
         """Remove this store's schema (tests, and `bandeau` never calls it on its own)."""
         if not self.schema:
             raise StorageError("drop() is only for a store in its own schema")
-        with self._pool.connection() as conn:
+        with self._driver_errors("drop the schema"), self._pool.connection() as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
 
     def close(self) -> None:

@@ -7,28 +7,39 @@ commit (and one fsync). Across processes, the store's own write lock orders the 
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
+from collections.abc import Sequence
 from concurrent.futures import Future
-from typing import Final
+from typing import Final, Protocol
 
 from ..errors import StorageError
-from . import Record, Store
+from . import Record
 
 __all__ = ["BatchWriter"]
 
+logger = logging.getLogger(__name__)
+
 MAX_BATCH: Final = 256
+
+Waiter = tuple[Record, "Future[tuple[Record, bool]]"]
+
+
+class AppendsBatches(Protocol):
+    """What the writer appends through: `bandeau.ledger.Ledger`."""
+
+    def append_batch(self, records: Sequence[Record]) -> list[tuple[Record, bool]]: ...
 
 
 class BatchWriter:
-    """Appends records to `store` from one background thread, in batches."""
+    """Appends records through `log` from one background thread, in batches. A failed batch
+    fails each of its waiters with the error (logged); the thread goes on with the next."""
 
-    def __init__(self, store: Store, max_batch: int = MAX_BATCH) -> None:
-        self.store = store
+    def __init__(self, log: AppendsBatches, max_batch: int = MAX_BATCH) -> None:
+        self.log = log
         self.max_batch = max_batch
-        self._queue: queue.SimpleQueue[tuple[Record, Future[tuple[Record, bool]]] | None] = (
-            queue.SimpleQueue()
-        )
+        self._queue: queue.SimpleQueue[Waiter | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="bandeau-writer", daemon=True)
         self._closed = False
         self._thread.start()
@@ -43,29 +54,46 @@ class BatchWriter:
         return future
 
     def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            batch = [item]
-            while len(batch) < self.max_batch:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    self._queue.put(None)
-                    break
-                batch.append(more)
+        while (batch := self._next_batch()) is not None:
+            self._commit(batch)
+
+    def _next_batch(self) -> list[Waiter] | None:
+        """Wait for one record, then take whatever else is queued (up to `max_batch`); None
+        once the writer is closed and the queue drained."""
+        item = self._queue.get()
+        if item is None:
+            return None
+        batch = [item]
+        while len(batch) < self.max_batch:
             try:
-                results = self.store.append_batch([record for record, _ in batch])
-            except Exception as e:  # every waiter must hear of the failure
-                error = e if isinstance(e, StorageError) else StorageError(str(e))
-                for _, future in batch:
-                    future.set_exception(error)
-                continue
+                more = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if more is None:
+                self._queue.put(None)  # stop after this batch
+                break
+            batch.append(more)
+        return batch
+
+    def _commit(self, batch: list[Waiter]) -> None:
+        try:
+            results = self.log.append_batch([record for record, _ in batch])
+        except StorageError as e:  # already logged by the store, with its cause
+            self._fail(batch, e)
+        except Exception as e:
+            # Not a database failure but a bug. This thread is the only writer: it must
+            # survive, and every waiter must hear of the error rather than hang.
+            logger.exception("the decision writer failed on a batch of %d", len(batch))
+            self._fail(batch, e)
+        else:
             for (_, future), result in zip(batch, results, strict=True):
                 future.set_result(result)
+
+    @staticmethod
+    def _fail(batch: list[Waiter], error: Exception) -> None:
+        logger.warning("%d decision(s) not stored: %s", len(batch), error)
+        for _, future in batch:
+            future.set_exception(error)
 
     def close(self) -> None:
         """Finish what is queued, then stop."""
