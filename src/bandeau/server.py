@@ -57,7 +57,7 @@ from .signals import gpc_from_headers
 from .store import Store
 from .store.writer import BatchWriter
 
-__all__ = ["Site", "app_from_environment", "create_app"]
+__all__ = ["Site", "app_from_settings", "create_app"]
 
 API = "/v1"
 REDACTED_ERASURE = '{"redacted":"erasure"}'
@@ -551,13 +551,12 @@ def create_app(
     return app
 
 
-def app_from_environment() -> FastAPI:
-    """The app for `bandeau serve`: settings from BANDEAU_* (each worker process calls this)."""
-    from .keys import KeyRing
+def app_from_settings(settings: Settings) -> FastAPI:
+    """The app of one `bandeau serve` worker, for validated `settings` (passed to each worker
+    process by `bandeau serve`). The keys must exist: `serve` makes them before workers start."""
     from .policy import load_policy
     from .store import open_store
 
-    settings = Settings()
     return create_app(
         settings,
         [load_policy(p) for p in settings.policy],
