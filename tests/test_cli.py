@@ -170,6 +170,11 @@ def test_every_data_dir_flag_is_the_setting() -> None:
     }
 
 
+def test_a_bad_trusted_proxy_is_a_usage_error() -> None:
+    r = run("serve", "--policy", str(DEMO_POLICY), "--trusted-proxies", "10.0.0.1, 10.0.0.1/8")
+    assert r.returncode == 2 and "--trusted-proxies or BANDEAU_TRUSTED_PROXIES" in r.stderr
+
+
 def test_every_setting_is_a_serve_flag() -> None:
     """Flags, env variables and Settings fields are one set (STYLE 6)."""
     serve = cli.commands["serve"]

@@ -11,7 +11,6 @@ import contextlib
 import hashlib
 import hmac
 import json
-import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -52,6 +51,7 @@ from .errors import (
 from .keys import KeyRing
 from .ledger import Ledger, b64, checkpoint_json
 from .policy import Policy
+from .ratelimit import RateLimiter
 from .settings import Settings
 from .signals import gpc_from_headers
 from .store import Store
@@ -172,27 +172,6 @@ def decide_operation() -> dict[str, Any]:
     }
 
 
-class _RateLimiter:
-    """Fixed one-minute windows per client address, in memory (per process)."""
-
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self._window = 0
-        self._counts: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def hit(self, client: str) -> bool:
-        if self.per_minute <= 0:
-            return True
-        window = int(time.time() // 60)
-        with self._lock:
-            if window != self._window:
-                self._window, self._counts = window, {}
-            n = self._counts.get(client, 0) + 1
-            self._counts[client] = n
-        return n <= self.per_minute
-
-
 # ------------------------------------------------------------------ app
 
 
@@ -205,7 +184,7 @@ def create_app(
 ) -> FastAPI:
     """The bandeau HTTP API for `policies`, signing with `keys`, recording into `store`."""
     sites = {p.site: Site(p, f"{settings.base_url}{API}/sites/{p.site}") for p in policies}
-    limiter = _RateLimiter(settings.rate_limit)
+    limiter = RateLimiter.from_settings(settings)
     ledger = Ledger(store, keys)
     writer = BatchWriter(store)
     retention_ms = settings.retention_days * 86_400_000
@@ -229,6 +208,7 @@ def create_app(
         finally:
             task.cancel()
             await run_in_threadpool(writer.close)
+            limiter.close()
             with contextlib.suppress(BandeauError):
                 await run_in_threadpool(ledger.checkpoint)
 
@@ -376,8 +356,8 @@ def create_app(
                 f"origin {origin!r} may not send decisions for {site!r}",
                 hint="add the page's origin to `origins` in the site's policy",
             )
-        client = request.client.host if request.client else "-"
-        if not limiter.hit(client):
+        peer = request.client.host if request.client else "-"
+        if not limiter.allow(peer, request.headers.getlist("x-forwarded-for")):
             raise RateLimited("too many decisions from this address; try again in a minute")
         body = await read_body(request, settings.max_body_bytes)
         try:

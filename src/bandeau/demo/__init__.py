@@ -143,6 +143,7 @@ def _uvicorn(
         access_log=False,
         lifespan=lifespan,
         ws="none",
+        proxy_headers=False,  # who the client is behind a proxy: `trusted_proxies` decides
         timeout_graceful_shutdown=2,
     )
     return uvicorn.Server(config)
