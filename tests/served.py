@@ -63,6 +63,8 @@ class Served:
         found: dict[int, http.client.HTTPConnection] = {}
         deadline = time.monotonic() + 60
         while len(found) < workers and time.monotonic() < deadline:
+            for kept in found.values():  # a keep-alive connection idle for 5 s is closed
+                self.get(kept, "/v1/health")
             conn = self.connect()
             self.get(conn, "/v1/health")
             pid = self.worker_of(conn)

@@ -76,13 +76,6 @@ def test_a_full_table_says_so_and_frees_itself_the_next_minute(tmp_path: Path) -
 # ------------------------------------------------------------------ over HTTP
 
 
-def fresh_minute(margin: float = 15.0) -> None:
-    """Counts restart each minute: start a burst early enough in one that it ends in it."""
-    left = 60 - time.time() % 60
-    if left < margin:
-        time.sleep(left + 0.5)
-
-
 @pytest.fixture(scope="module")
 def behind_proxy(tmp_path_factory: pytest.TempPathFactory, policy_text: str) -> Iterator[Served]:
     """Two workers, limit 3 a minute, the loopback trusted as a proxy; flags only."""
@@ -93,12 +86,22 @@ def behind_proxy(tmp_path_factory: pytest.TempPathFactory, policy_text: str) -> 
         *("--workers", "2", "--rate-limit", "3", "--trusted-proxies", "127.0.0.1"),
         *("--data-dir", str(tmp / "data")),
     ) as served:
+        for conn in served.connection_to_each_worker(2).values():  # both workers are up
+            conn.close()
         yield served
 
 
+def fresh_minute(margin: float = 15.0) -> None:
+    """Counts restart each minute: start a burst early enough in one that it ends in it.
+    (Call it before opening the burst's connections: an idle one is closed after 5 s.)"""
+    left = 60 - time.time() % 60
+    if left < margin:
+        time.sleep(left + 0.5)
+
+
 def test_the_limit_holds_for_the_server_not_per_worker(behind_proxy: Served) -> None:
-    a, b = behind_proxy.connection_to_each_worker(2).values()
     fresh_minute()
+    a, b = behind_proxy.connection_to_each_worker(2).values()
     statuses = [behind_proxy.decide(conn, "198.51.100.20")[0] for conn in (a, a, b, b, a)]
     assert statuses == [201, 201, 201, 429, 429]
     status, body = behind_proxy.decide(b, "198.51.100.21")  # another client: its own bucket
@@ -106,8 +109,8 @@ def test_the_limit_holds_for_the_server_not_per_worker(behind_proxy: Served) -> 
 
 
 def test_clients_behind_a_trusted_proxy_have_their_own_bucket(behind_proxy: Served) -> None:
-    conn = behind_proxy.connect()
     fresh_minute()
+    conn = behind_proxy.connect()
     assert [behind_proxy.decide(conn, "198.51.100.30")[0] for _ in range(3)] == [201] * 3
     status, body = behind_proxy.decide(conn, "198.51.100.30")
     assert status == 429 and body["error"]["code"] == "rate_limited"
@@ -137,9 +140,9 @@ def test_every_worker_serves_the_settings_given_as_flags(
         cwd=tmp_path,
     ).stdout
     key_id = shown.split()[3]
+    fresh_minute()
     for pid, conn in behind_proxy.connection_to_each_worker(2).items():
         assert behind_proxy.get(conn, "/v1/keys")["current"] == key_id, pid
-        fresh_minute()
         client = f"198.51.100.{40 + pid % 100}"
         statuses = [behind_proxy.decide(conn, client)[0] for _ in range(4)]
         assert statuses == [201, 201, 201, 429], pid
@@ -151,7 +154,7 @@ def test_an_untrusted_peer_cannot_choose_its_bucket(tmp_path: Path, policy_text:
     with bandeau_serve(
         tmp_path, policy_text, "--rate-limit", "2", "--data-dir", str(tmp_path / "data")
     ) as served:
-        conn = served.connect()
         fresh_minute()
+        conn = served.connect()
         statuses = [served.decide(conn, f"198.51.100.{n}")[0] for n in range(50, 53)]
         assert statuses == [201, 201, 429]
