@@ -78,13 +78,20 @@ def test_a_full_table_says_so_and_frees_itself_the_next_minute(tmp_path: Path) -
 
 @pytest.fixture(scope="module")
 def behind_proxy(tmp_path_factory: pytest.TempPathFactory, policy_text: str) -> Iterator[Served]:
-    """Two workers, limit 3 a minute, the loopback trusted as a proxy; flags only."""
+    """Two workers, limit 3 a minute, the loopback trusted as a proxy: given as flags, over
+    BANDEAU_* variables that say otherwise (what the workers see is the flags)."""
     tmp = tmp_path_factory.mktemp("proxied")
+    misleading = {
+        "BANDEAU_RATE_LIMIT": "1000",
+        "BANDEAU_DATA_DIR": str(tmp / "not-this-one"),
+        "BANDEAU_TRUSTED_PROXIES": "",
+    }
     with bandeau_serve(
         tmp,
         policy_text,
         *("--workers", "2", "--rate-limit", "3", "--trusted-proxies", "127.0.0.1"),
         *("--data-dir", str(tmp / "data")),
+        env=misleading,
     ) as served:
         for conn in served.connection_to_each_worker(2).values():  # both workers are up
             conn.close()
@@ -146,6 +153,7 @@ def test_every_worker_serves_the_settings_given_as_flags(
         client = f"198.51.100.{40 + pid % 100}"
         statuses = [behind_proxy.decide(conn, client)[0] for _ in range(4)]
         assert statuses == [201, 201, 201, 429], pid
+    assert not (behind_proxy.cwd / "not-this-one").exists()
 
 
 def test_an_untrusted_peer_cannot_choose_its_bucket(tmp_path: Path, policy_text: str) -> None:
