@@ -6,6 +6,11 @@ from bench/load.py in a separate process on loopback; rounds of the two endpoint
 that drift hits both alike; medians are printed.
 
     python bench/decisions.py [--seconds 3] [--rounds 3] [--connections 32] [--no-postgres]
+                              [--rate-limit N]
+
+--rate-limit N (default 0 = off) runs the server with that limit, high enough never to refuse,
+to measure the cost of counting (every request comes from one client: the worst case for the
+counters' lock).
 """
 
 from __future__ import annotations
@@ -98,7 +103,7 @@ def measure(
         "--workers",
         str(workers),
         "--rate-limit",
-        "0",
+        str(args.rate_limit),
         "--data-dir",
         str(tmp / f"data-{port}"),
     ]
@@ -137,6 +142,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--no-postgres", action="store_true")
+    ap.add_argument("--rate-limit", type=int, default=0)
     args = ap.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as folder:
@@ -165,7 +171,8 @@ def main() -> None:
     print(
         table(
             f"decision POST vs no-op GET /v1/health ({args.connections} connections, "
-            f"{args.rounds} rounds of {args.seconds:g} s, medians, {os.cpu_count()} CPUs)",
+            f"{args.rounds} rounds of {args.seconds:g} s, medians, {os.cpu_count()} CPUs, "
+            f"rate limit {args.rate_limit or 'off'})",
             ["store", "no-op req/s", "decisions/s", "ratio", "budget"],
             rows,
         )

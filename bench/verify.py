@@ -42,7 +42,11 @@ def main() -> None:
             url = f"sqlite:///{args.keep or Path(tmp) / 'log.db'}"
         store = open_store(url)
         # a reused log keeps its keys beside it: its checkpoints must still verify
-        keys = KeyRing.open(args.keep.with_suffix(".keys")) if args.keep else KeyRing.generate()
+        keys = (
+            KeyRing.open_or_create(args.keep.with_suffix(".keys"))
+            if args.keep
+            else KeyRing.generate()
+        )
         ledger = Ledger(store, keys)
         started = time.perf_counter()
         before = store.count()

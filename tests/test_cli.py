@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -14,15 +16,19 @@ from bandeau.cli import cli, make_settings
 from bandeau.settings import Settings
 
 from .conftest import DEMO_POLICY
+from .served import bandeau_serve
 
 
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """The installed entry point, as a user runs it."""
     return subprocess.run(
         [sys.executable, "-m", "bandeau", *args],
         capture_output=True,
         text=True,
         cwd=cwd,
+        env={**os.environ, **(env or {})},
         check=False,
         timeout=60,
     )
@@ -71,18 +77,102 @@ def test_snippet() -> None:
     assert "--lang de is not one of the policy's" in bad.stderr
 
 
-def test_keys_show_and_rotate(tmp_path: Path) -> None:
-    first = run("keys", "show", "--data-dir", str(tmp_path))
-    assert first.returncode == 0 and "BEGIN PUBLIC KEY" in first.stdout
-    kid = first.stdout.split()[3]
-    rotated = run("keys", "rotate", "--data-dir", str(tmp_path))
-    assert rotated.returncode == 0 and kid not in rotated.stdout
-    again = run("keys", "show", "--data-dir", str(tmp_path))
-    assert f"older key id: {kid}" in again.stdout
-    key_file = tmp_path / "keys" / f"{kid}.pem"
+def test_commands_read_the_folder_the_server_wrote(tmp_path: Path, policy_text: str) -> None:
+    """BANDEAU_DATA_DIR alone names the folder, for `serve` and every other command alike:
+    `keys show` prints the key the server signs with, the proof commands read its log."""
+    data = tmp_path / "data"
+    env = {"BANDEAU_DATA_DIR": str(data)}
+    with bandeau_serve(tmp_path, policy_text, "--rate-limit", "0", env=env) as served:
+        conn = served.connect()
+        current = served.get(conn, "/v1/keys")["current"]
+        status, decision = served.decide(conn)
+        assert status == 201, decision
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shown = run("keys", "show", cwd=elsewhere, env=env)
+    assert shown.returncode == 0 and f"current key id: {current}" in shown.stdout, shown.stderr
+    assert run("verify", cwd=elsewhere, env=env).stdout.endswith("the log verifies\n")
+    exported = run("export", served.policy.site, decision["consent_id"], cwd=elsewhere, env=env)
+    assert decision["decision_id"] in exported.stdout, exported.stderr
+    checkpoint = run("checkpoint", cwd=elsewhere, env=env)
+    assert f"key {current}" in checkpoint.stdout, checkpoint.stderr
+    rotated = run("keys", "rotate", cwd=elsewhere, env=env)
+    assert rotated.returncode == 0 and current not in rotated.stdout
+    again = run("keys", "show", "--data-dir", str(data), cwd=elsewhere)
+    assert f"older key id: {current}" in again.stdout
+    assert list(elsewhere.iterdir()) == []  # nothing made in the working folder
+    key_file = data / "keys" / f"{current}.pem"
     key_file.chmod(0o644)
-    loose = run("keys", "show", "--data-dir", str(tmp_path))
+    loose = run("keys", "show", "--data-dir", str(data))
     assert loose.returncode == 1 and f"chmod 600 {key_file}" in loose.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["keys", "show"],
+        ["keys", "rotate"],
+        ["verify"],
+        ["checkpoint"],
+        ["export", "lequotidien", "consent-1"],
+        ["erase", "lequotidien", "consent-1"],
+        ["purge", "--older-than", "1"],
+    ],
+)
+@pytest.mark.parametrize("given_as", ["flag", "environment"])
+def test_a_folder_without_a_server_is_an_error_not_a_new_key(
+    tmp_path: Path, command: list[str], given_as: str
+) -> None:
+    """Only `serve` and `demo` make keys and databases: elsewhere an empty (or wrong) data
+    folder is one clear error naming it, and it stays empty."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    if given_as == "flag":
+        r = run(*command, "--data-dir", str(empty), cwd=cwd)
+    else:
+        r = run(*command, cwd=cwd, env={"BANDEAU_DATA_DIR": str(empty)})
+    assert r.returncode == 1 and r.stdout == "", r.stdout
+    [line] = r.stderr.splitlines()
+    assert line.startswith("bandeau: error: no ") and str(empty) in line, line
+    assert "`bandeau serve`" in line
+    assert list(empty.iterdir()) == [] and list(cwd.iterdir()) == []
+
+
+def test_every_data_dir_flag_is_the_setting() -> None:
+    """Every command that reads the data folder takes it as `serve` does: --data-dir, else
+    BANDEAU_DATA_DIR, else the default, resolved by Settings (no default of its own)."""
+
+    def walk(group: click.Group) -> Iterator[click.Command]:
+        for command in group.commands.values():
+            yield command
+            if isinstance(command, click.Group):
+                yield from walk(command)
+
+    takers = set()
+    for command in walk(cli):
+        for param in command.params:
+            if param.name in ("data_dir", "database"):
+                assert param.default is None, (command.name, param.name)
+                assert f"BANDEAU_{param.name.upper()}" in str(getattr(param, "help", ""))
+                takers.add(command.name)
+    assert takers == {
+        "demo",
+        "serve",
+        "verify",
+        "checkpoint",
+        "export",
+        "erase",
+        "purge",
+        "show",
+        "rotate",
+    }
+
+
+def test_a_bad_trusted_proxy_is_a_usage_error() -> None:
+    r = run("serve", "--policy", str(DEMO_POLICY), "--trusted-proxies", "10.0.0.1, 10.0.0.1/8")
+    assert r.returncode == 2 and "--trusted-proxies or BANDEAU_TRUSTED_PROXIES" in r.stderr
 
 
 def test_every_setting_is_a_serve_flag() -> None:

@@ -138,7 +138,7 @@ def test_rotated_keys_still_verify_old_tokens(tmp_path: object, policy: Policy) 
     from pathlib import Path
 
     folder = Path(str(tmp_path)) / "keys"
-    first = KeyRing.open(folder)
+    first = KeyRing.open_or_create(folder)
     old = issue_token(
         first, site="lequotidien", consent_id="c-1", choices={}, issued_at=NOW, lifetime_days=1
     )

@@ -275,7 +275,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, policy: Policy) -> Iterator
     port = free_port()
     settings = Settings(data_dir=data, port=port)
     store = open_store(settings.database_url)
-    keys = KeyRing.open(settings.keys_dir)
+    keys = KeyRing.open_or_create(settings.keys_dir)
     app = create_app(settings, [policy, parse_policy(HOSTILE_POLICY)], keys=keys, store=store)
     with serving(app, port) as url:
         yield url

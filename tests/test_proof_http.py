@@ -51,7 +51,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, policy_text: str) -> Iterat
         checkpoint_interval=3600,
     )
     store = open_store(settings.database_url)
-    keys = KeyRing.open(settings.keys_dir)
+    keys = KeyRing.open_or_create(settings.keys_dir)
     with serving(create_app(settings, [policy], keys=keys, store=store), port) as url:
         s = Server(url, policy, store, keys)
         yield s

@@ -50,7 +50,7 @@ def api(tmp_path_factory: pytest.TempPathFactory, policy_text: str) -> Iterator[
     data = tmp_path_factory.mktemp("data")
     settings = Settings(data_dir=data, port=port, rate_limit=0)
     store = open_store(settings.database_url)
-    keys = KeyRing.open(settings.keys_dir)
+    keys = KeyRing.open_or_create(settings.keys_dir)
     app = create_app(settings, [policy], keys=keys, store=store)
     with serving(app, port) as url:
         client = Api(url, policy, store, keys)

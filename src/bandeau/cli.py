@@ -7,7 +7,7 @@ import contextlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from pydantic import ValidationError
@@ -16,25 +16,44 @@ from . import __version__
 from .errors import BandeauError
 from .settings import Settings
 
+if TYPE_CHECKING:
+    from .keys import KeyRing
+    from .store import Store
+
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def setting_option(name: str, help_text: str = "") -> Callable[[F], F]:
+    """The click option of one Settings field: `--name-with-dashes`, no default of its own (the
+    default comes from BANDEAU_NAME or the field, through `make_settings`)."""
+    field = Settings.model_fields[name]
+    flag = "--" + name.replace("_", "-")
+    help_text = f"{help_text or field.description} [env BANDEAU_{name.upper()}]"
+    if name == "policy":
+        return click.option(
+            flag, name, multiple=True, type=click.Path(path_type=Path), help=help_text
+        )
+    kind: Any = click.Path(path_type=Path) if field.annotation is Path else str
+    if field.annotation in (int, float):
+        kind = field.annotation
+    return click.option(flag, name, type=kind, default=None, help=help_text)
 
 
 def settings_options(func: F) -> F:
     """One click option per Settings field: flags, env variables and arguments stay one set."""
-    for name, field in reversed(Settings.model_fields.items()):
-        flag = "--" + name.replace("_", "-")
-        help_text = f"{field.description} [env BANDEAU_{name.upper()}]"
-        if name == "policy":
-            option = click.option(
-                flag, name, multiple=True, type=click.Path(path_type=Path), help=help_text
-            )
-        else:
-            kind: Any = click.Path(path_type=Path) if field.annotation is Path else str
-            if field.annotation in (int, float):
-                kind = field.annotation
-            option = click.option(flag, name, type=kind, default=None, help=help_text)
-        func = option(func)
+    for name in reversed(Settings.model_fields):
+        func = setting_option(name)(func)
     return func
+
+
+def data_dir_option(func: F) -> F:
+    """--data-dir, as `bandeau serve` takes it (the keys live in DATA_DIR/keys)."""
+    return setting_option("data_dir")(func)
+
+
+def store_options(func: F) -> F:
+    """--data-dir and --database, as `bandeau serve` takes them."""
+    return data_dir_option(setting_option("database")(func))
 
 
 def make_settings(given: dict[str, Any]) -> Settings:
@@ -58,25 +77,15 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
-@click.option(
-    "--port",
-    default=8000,
-    show_default=True,
-    type=int,
-    help="port of the article; the fake third parties use the next two ports",
-)
-@click.option(
-    "--data-dir",
-    default=Path("bandeau-data"),
-    show_default=True,
-    type=click.Path(path_type=Path),
-    help="where the demo keeps its database and keys",
-)
-def demo(host: str, port: int, data_dir: Path) -> None:
+@setting_option("host")
+@setting_option("port", "port of the article; the fake third parties use the next two ports")
+@setting_option("data_dir", "where the demo keeps its database and keys")
+def demo(**given: Any) -> None:
     """Run the demo news site with its banner on the embedded SQLite store."""
     from .demo import serve_demo
 
+    settings = make_settings(given)
+    host, port, data_dir = settings.host, settings.port, settings.data_dir
     click.echo(
         f"bandeau {__version__} demo: article at http://{host}:{port}/ "
         f"(English: http://{host}:{port}/en/)"
@@ -93,41 +102,56 @@ def demo(host: str, port: int, data_dir: Path) -> None:
 @settings_options
 def serve(**given: Any) -> None:
     """Serve the banner and the decision API for one or more policy files."""
-    import json
-    import os
-
-    import uvicorn
-
+    from .keys import KeyRing
     from .policy import load_policy
+    from .store import open_store
 
     settings = make_settings(given)
     if not settings.policy:
         raise click.UsageError("give at least one --policy FILE (or BANDEAU_POLICY)")
     policies = [load_policy(p) for p in settings.policy]  # fail here, before any worker starts
-    from .keys import KeyRing
-    from .store import open_store
-
-    KeyRing.open(settings.keys_dir)  # the first key and the schema exist before workers race
-    open_store(settings.database_url).close()
-    for name, value in given.items():  # workers read the same settings from the environment
-        if value not in (None, ()):
-            os.environ[f"BANDEAU_{name.upper()}"] = (
-                json.dumps([str(v) for v in value]) if name == "policy" else str(value)
-            )
+    KeyRing.open_or_create(settings.keys_dir)  # the first key and the schema exist before
+    open_store(settings.database_url).close()  # the workers race to open them
     for p in policies:
         click.echo(f"site {p.site}: {settings.base_url}/v1/sites/{p.site}/banner.js")
+    run_workers(settings)
+
+
+def run_workers(settings: Settings) -> None:
+    """Serve `app_from_settings(settings)` in `settings.workers` processes.
+
+    Each worker gets the validated Settings object itself: uvicorn pickles its Config, and with
+    it the app factory (a `functools.partial` holding the settings), into every worker it
+    spawns. Nothing passes through environment variables, so a worker cannot read settings
+    other than the ones checked here. uvicorn's own proxy-header handling is off: which peers
+    may name the client in X-Forwarded-For is bandeau's `trusted_proxies` setting alone."""
+    import functools
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    from .server import app_from_settings
     from .server.app import log_config
 
-    uvicorn.run(
-        "bandeau.server:app_from_environment",
+    config = uvicorn.Config(
+        functools.partial(app_from_settings, settings),
         factory=True,
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
+        proxy_headers=False,
         log_config=log_config(settings.log_level),
         log_level=settings.log_level,
         access_log=False,
     )
+    if settings.workers == 1:
+        uvicorn.Server(config).run()
+        return
+    sock = config.bind_socket()
+    try:
+        Multiprocess(config, sockets=[sock]).run()
+    finally:
+        sock.close()
 
 
 @cli.command()
@@ -179,25 +203,32 @@ def snippet(policy: Path, url: str, lang: str | None) -> None:
     click.echo(f'<a href="#" data-bandeau-open>{label}</a>')
 
 
-def store_options(func: F) -> F:
-    """--data-dir and --database, as `bandeau serve` takes them."""
-    func = click.option("--database", default=None, help="database URL [env BANDEAU_DATABASE]")(
-        func
-    )
-    return click.option(
-        "--data-dir",
-        default=None,
-        type=click.Path(path_type=Path),
-        help="data folder [env BANDEAU_DATA_DIR]",
-    )(func)
-
-
-def open_from(data_dir: Path | None, database: str | None) -> tuple[Settings, Any, Any]:
+def open_keys(settings: Settings) -> KeyRing:
+    """The server's existing key ring in DATA_DIR/keys; an error, not a new key, when absent."""
     from .keys import KeyRing
+
+    return KeyRing.open(settings.keys_dir)
+
+
+def open_existing_store(settings: Settings) -> Store:
+    """The store `bandeau serve` records into, as the same settings name it.
+
+    A missing SQLite file is an error: opening it would create an empty log in the wrong
+    folder and report on that instead of the server's."""
     from .store import open_store
 
-    settings = make_settings({"data_dir": data_dir, "database": database})
-    return settings, open_store(settings.database_url), KeyRing.open(settings.keys_dir)
+    url = settings.database_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        raise BandeauError(
+            f"no database at {url.removeprefix('sqlite:///')}",
+            hint="check --data-dir (BANDEAU_DATA_DIR) or --database (BANDEAU_DATABASE): "
+            "`bandeau serve` creates the database on that folder",
+        )
+    return open_store(url)
+
+
+def settings_of(data_dir: Path | None, database: str | None = None) -> Settings:
+    return make_settings({"data_dir": data_dir, "database": database})
 
 
 @cli.command()
@@ -227,11 +258,13 @@ def verify(
     from .keys import PublicKey
     from .ledger import verify_log
 
-    _, store, ring = open_from(data_dir, database)
-    public = ring.public
+    settings = settings_of(data_dir, database)
     if public_key is not None:
         key = PublicKey.from_text(public_key.read_text())
         public = {key.key_id: key}
+    else:
+        public = open_keys(settings).public
+    store = open_existing_store(settings)
     started = time.perf_counter()
     import os
 
@@ -294,7 +327,9 @@ def checkpoint(data_dir: Path | None, database: str | None) -> None:
     """Sign a checkpoint of the decision log now."""
     from .ledger import Ledger
 
-    _, store, ring = open_from(data_dir, database)
+    settings = settings_of(data_dir, database)
+    ring = open_keys(settings)
+    store = open_existing_store(settings)
     cp = Ledger(store, ring).checkpoint()
     store.close()
     if cp is None:
@@ -310,7 +345,7 @@ def export(data_dir: Path | None, database: str | None, site: str, consent_id: s
     """Print every decision of a consent id as JSON (right of access)."""
     import json
 
-    _, store, _ = open_from(data_dir, database)
+    store = open_existing_store(settings_of(data_dir, database))
     records = store.history(site, consent_id)
     store.close()
     if not records:
@@ -327,7 +362,7 @@ def erase(data_dir: Path | None, database: str | None, site: str, consent_id: st
     """Erase a consent id's decisions: content redacted, leaf hashes kept (right to erasure)."""
     from .ledger import Ledger
 
-    _, store, _ = open_from(data_dir, database)
+    store = open_existing_store(settings_of(data_dir, database))
     n = Ledger(store).erase(site, consent_id)
     store.close()
     if n == 0:
@@ -344,7 +379,7 @@ def purge(data_dir: Path | None, database: str | None, days: int) -> None:
 
     if days < 1:
         raise click.UsageError("--older-than must be at least 1 day")
-    _, store, _ = open_from(data_dir, database)
+    store = open_existing_store(settings_of(data_dir, database))
     n = Ledger(store).apply_retention(days)
     store.close()
     click.echo(f"redacted {n} decision(s) older than {days} days")
@@ -356,14 +391,10 @@ def keys() -> None:
 
 
 @keys.command("show")
-@click.option(
-    "--data-dir", default=Path("bandeau-data"), show_default=True, type=click.Path(path_type=Path)
-)
-def keys_show(data_dir: Path) -> None:
+@data_dir_option
+def keys_show(data_dir: Path | None) -> None:
     """Print the current public key (PEM) and the ids of all keys."""
-    from .keys import KeyRing
-
-    ring = KeyRing.open(data_dir / "keys")
+    ring = open_keys(settings_of(data_dir))
     click.echo(f"current key id: {ring.current.key_id}")
     click.echo(ring.current.pem().rstrip())
     for kid in sorted(ring.public):
@@ -372,14 +403,14 @@ def keys_show(data_dir: Path) -> None:
 
 
 @keys.command("rotate")
-@click.option(
-    "--data-dir", default=Path("bandeau-data"), show_default=True, type=click.Path(path_type=Path)
-)
-def keys_rotate(data_dir: Path) -> None:
-    """Make a new signing key; tokens signed by older keys still verify."""
+@data_dir_option
+def keys_rotate(data_dir: Path | None) -> None:
+    """Make a new signing key; tokens signed by older keys still verify.
+
+    Only in an existing key folder: the first key is made by `bandeau serve`."""
     from .keys import KeyRing
 
-    ring = KeyRing.rotate(data_dir / "keys")
+    ring = KeyRing.rotate(settings_of(data_dir).keys_dir)
     click.echo(f"new current key id: {ring.current.key_id}")
 
 

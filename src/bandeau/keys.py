@@ -1,8 +1,14 @@
-"""The server's Ed25519 signing keys: made on first start, kept owner-only, rotatable.
+"""The server's Ed25519 signing keys: made when the server first starts, kept owner-only,
+rotatable.
 
 Layout of the key folder: one `<key id>.pem` (PKCS#8 private key, mode 0600) per key ever made,
 and `current` naming the key that signs now. Old keys stay so that what they signed still
 verifies by key id. A key id is the first 16 hex digits of SHA-256 of the raw public key.
+
+Only the server makes a first key (`KeyRing.open_or_create`, called by `bandeau serve` and
+`bandeau demo`); everything else opens an existing ring (`KeyRing.open`) and fails when there is
+none, so that a command run against the wrong folder says so instead of printing, or signing
+with, a key the server never used.
 """
 
 from __future__ import annotations
@@ -85,7 +91,22 @@ class KeyRing:
 
     @classmethod
     def open(cls, folder: Path) -> KeyRing:
-        """Load the ring from `folder`, making the folder and a first key when absent."""
+        """Load the ring kept in `folder`; never makes a key.
+
+        Raises `SettingsError` naming the folder when it holds no ring."""
+        if not (folder / "current").exists():
+            raise SettingsError(
+                f"no signing key in {folder}",
+                hint="check --data-dir (BANDEAU_DATA_DIR): the server makes its first key when "
+                "`bandeau serve` (or `bandeau demo`) starts on that folder",
+            )
+        return cls._load(folder)
+
+    @classmethod
+    def open_or_create(cls, folder: Path) -> KeyRing:
+        """Load the ring from `folder`, making the folder and a first key when absent.
+
+        For the server's own start only (`bandeau serve`, `bandeau demo`)."""
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not (folder / "current").exists():
             cls._write_new(folder)
@@ -93,8 +114,11 @@ class KeyRing:
 
     @classmethod
     def rotate(cls, folder: Path) -> KeyRing:
-        """Make a new signing key; old ones stay to verify what they signed."""
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        """Make a new signing key in an existing ring; old ones stay to verify what they signed.
+
+        A folder without a ring is an error (as for `open`): a rotation never makes the first
+        key, which would otherwise be a key no server has used, in a folder no server reads."""
+        cls.open(folder)
         cls._write_new(folder)
         return cls._load(folder)
 

@@ -4,10 +4,10 @@ flags are the same set (a test checks the parity). Nothing is read at import tim
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, IPvAnyNetwork, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["Settings"]
 
@@ -53,8 +53,22 @@ class Settings(BaseSettings):
     rate_limit: int = Field(
         default=120,
         ge=0,
-        description="decisions per minute accepted from one client address (0 = no limit)",
+        description="decisions a minute accepted from one client, for the whole server "
+        "(0 = no limit)",
     )
+    trusted_proxies: Annotated[tuple[IPvAnyNetwork, ...], NoDecode] = Field(
+        default=(),
+        description="reverse proxies (addresses or CIDR networks, comma-separated) whose "
+        "X-Forwarded-For names the client; empty = trust none",
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        """`BANDEAU_TRUSTED_PROXIES` and `--trusted-proxies` are one comma-separated string."""
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
 
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
         default="info",

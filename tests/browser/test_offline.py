@@ -40,7 +40,7 @@ class Api:
         text = policy_text.replace("http://127.0.0.1:8000", page_origin)
         self.policy = parse_policy(text)
         self.settings = Settings(data_dir=tmp, port=self.port, rate_limit=0)
-        self.keys = KeyRing.open(self.settings.keys_dir)
+        self.keys = KeyRing.open_or_create(self.settings.keys_dir)
         self.running: AbstractContextManager[str] | None = None
 
     def start(self) -> None:

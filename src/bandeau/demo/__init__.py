@@ -100,7 +100,7 @@ def build_demo(settings: Settings) -> DemoApps:
     parts = urlsplit(settings.base_url)
     port = parts.port or settings.port
     policy = _policy_for(settings.base_url, port)
-    keys = KeyRing.open(settings.keys_dir)
+    keys = KeyRing.open_or_create(settings.keys_dir)
     store = open_store(settings.database_url)
     app = create_app(settings, [policy], keys=keys, store=store)
     social_origin = f"http://localhost:{port + 1}"
@@ -142,6 +142,7 @@ def _uvicorn(
         access_log=False,
         lifespan=lifespan,
         ws="none",
+        proxy_headers=False,  # who the client is behind a proxy: `trusted_proxies` decides
         timeout_graceful_shutdown=2,
     )
     return uvicorn.Server(config)

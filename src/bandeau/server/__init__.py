@@ -7,7 +7,7 @@ site's policy; every error, 4xx or 5xx, leaves as one JSON shape (`edge`).
 
 from __future__ import annotations
 
-from .app import app_from_environment, create_app
+from .app import app_from_settings, create_app
 from .context import API, Context, Site
 
-__all__ = ["API", "Context", "Site", "app_from_environment", "create_app"]
+__all__ = ["API", "Context", "Site", "app_from_settings", "create_app"]

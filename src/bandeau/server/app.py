@@ -27,7 +27,7 @@ from .context import API, Context, Site
 from .edge import install_error_handlers
 from .openapi import install_openapi
 
-__all__ = ["app_from_environment", "create_app", "housekeeping", "log_config"]
+__all__ = ["app_from_settings", "create_app", "housekeeping", "log_config"]
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def create_app(
         store=store,
         ledger=ledger,
         writer=BatchWriter(ledger),
-        limiter=RateLimiter(settings.rate_limit),
+        limiter=RateLimiter.from_settings(settings),
     )
     for group in (meta, assets, pages, consents, proof):
         group.install(app)
@@ -73,6 +73,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         task.cancel()
         await run_in_threadpool(ctx.writer.close)
+        ctx.limiter.close()
         try:
             await run_in_threadpool(ctx.ledger.checkpoint)
         except BandeauError as e:
@@ -101,12 +102,12 @@ def housekeeping(ctx: Context) -> None:
     ctx.ledger.checkpoint()
 
 
-def app_from_environment() -> FastAPI:
-    """The app for `bandeau serve`: settings from BANDEAU_* (each worker process calls this)."""
+def app_from_settings(settings: Settings) -> FastAPI:
+    """The app of one `bandeau serve` worker, for validated `settings` (passed to each worker
+    process by `bandeau serve`). The keys must exist: `serve` makes them before workers start."""
     from ..policy import load_policy
     from ..store import open_store
 
-    settings = Settings()
     return create_app(
         settings,
         [load_policy(p) for p in settings.policy],

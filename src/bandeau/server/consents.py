@@ -56,8 +56,8 @@ async def decide(request: Request) -> Response:
     ctx = context(request)
     site = site_of(request)
     origin = allowed_origin(request, site)
-    client = request.client.host if request.client else "-"
-    if not ctx.limiter.hit(client):
+    peer = request.client.host if request.client else "-"
+    if not ctx.limiter.allow(peer, request.headers.getlist("x-forwarded-for")):
         raise RateLimited("too many decisions from this address; try again in a minute")
     decision = parse_decision(await read_json_body(request, ctx.settings.max_body_bytes))
     gpc = decision.gpc or gpc_from_headers(request.headers.getlist("sec-gpc"))
