@@ -351,6 +351,8 @@ def test_cors_preflight(api: Api) -> None:
     ok = api.http.options(f"{SITE}/decisions", headers={"Access-Control-Request-Method": "POST"})
     assert ok.status_code == 204
     assert ok.headers["access-control-allow-origin"] == api.origin
+    # the banner's fetch sends no credentials, so none are allowed (issue 7)
+    assert "access-control-allow-credentials" not in ok.headers
     bad = api.http.options(f"{SITE}/decisions", headers={"Origin": "http://evil.example"})
     error_of(bad, 403, "origin_not_allowed")
 

@@ -100,27 +100,9 @@ def build_record(policy: Policy, d: DecisionIn, keys: KeyRing, *, gpc: bool, ua:
     asked = [p for p in policy.purposes if p.kind != "strictly_necessary"]
     _check_choices(policy, d, asked)
     previous = _previous(d.token, keys, policy)
-    granted = {k: c.granted for k, c in d.choices.items()}
     consent_keys = [p.key for p in asked if p.needs_consent]
-    if d.action == "grant":
-        if not granted or not all(granted.values()):
-            raise InvalidRequest("a grant answers only the purposes it allows", field="choices")
-        kept = {
-            k: g
-            for k, (g, digest) in (previous.choices.items() if previous else ())
-            if k in policy.keys and digest == policy.purpose(k).digest and k not in granted
-        }
-        granted = {**kept, **granted}
-    elif d.action in ("accept_all", "refuse_all"):
-        _check_action(policy, d.action, granted, consent_keys)
-    before = {k for k, (g, _) in (previous.choices.items() if previous else ()) if g}
-    after = {k for k, g in granted.items() if g}
-    if d.action in ("accept_all", "grant"):
-        event = "accept_all" if d.action == "accept_all" else "grant_one"
-    elif before & set(consent_keys) and not (after - before) and (before - after):
-        event = "withdraw"
-    else:
-        event = "refuse_all" if d.action == "refuse_all" else "save_custom"
+    granted = _answers(policy, d, previous, consent_keys)
+    event = _event(d.action, previous, granted, consent_keys)
     return Record(
         decision_id=str(d.id),
         consent_id=previous.consent_id if previous else new_consent_id(),
@@ -145,6 +127,43 @@ def build_record(policy: Policy, d: DecisionIn, keys: KeyRing, *, gpc: bool, ua:
         ua_class=ua_class(ua),
         client_time=d.client_time,
     )
+
+
+def _answers(
+    policy: Policy, d: DecisionIn, previous: TokenPayload | None, consent_keys: list[str]
+) -> dict[str, bool]:
+    """What the decision answers, per purpose. A grant answers only what it grants, and the
+    reader's other answers at their current digest stay; accept and refuse all must say what
+    they are named for."""
+    granted = {k: c.granted for k, c in d.choices.items()}
+    if d.action == "grant":
+        if not granted or not all(granted.values()):
+            raise InvalidRequest("a grant answers only the purposes it allows", field="choices")
+        kept = {
+            k: g
+            for k, (g, digest) in (previous.choices.items() if previous else ())
+            if k in policy.keys and digest == policy.purpose(k).digest and k not in granted
+        }
+        return {**kept, **granted}
+    if d.action in ("accept_all", "refuse_all"):
+        _check_action(policy, d.action, granted, consent_keys)
+    return granted
+
+
+def _event(
+    action: str, previous: TokenPayload | None, granted: dict[str, bool], consent_keys: list[str]
+) -> str:
+    """The event a record names: a later decision that only takes back earlier grants of
+    consent purposes is a withdrawal."""
+    if action == "accept_all":
+        return "accept_all"
+    if action == "grant":
+        return "grant_one"
+    before = {k for k, (g, _) in (previous.choices.items() if previous else ()) if g}
+    after = {k for k, g in granted.items() if g}
+    if before & set(consent_keys) and not (after - before) and (before - after):
+        return "withdraw"
+    return "refuse_all" if action == "refuse_all" else "save_custom"
 
 
 def _check_choices(policy: Policy, d: DecisionIn, asked: list[Purpose]) -> None:

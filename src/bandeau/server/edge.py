@@ -61,12 +61,9 @@ def status_of(error: BandeauError) -> int:
 
 
 def cors_headers(origin: str) -> dict[str, str]:
-    """The headers that let the page at `origin` read the answer (its banner's fetch)."""
-    return {
-        "Access-Control-Allow-Origin": origin,
-        "Access-Control-Allow-Credentials": "true",
-        "Vary": "Origin",
-    }
+    """The headers that let the page at `origin` read the answer (its banner's fetch). No
+    credentials: the banner sends its token in the body and sets the cookie itself."""
+    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
 
 
 def error_response(

@@ -29,7 +29,7 @@ class Record:
     consent_id: str
     site: str
     occurred_at: int  # server time, unix milliseconds
-    event: str  # accept_all | refuse_all | save_custom | withdraw | grant_one | gpc_applied
+    event: str  # accept_all | refuse_all | save_custom | withdraw | grant_one
     layer: str  # first | settings | placeholder
     control: str
     language: str
