@@ -25,31 +25,24 @@ DETAIL_KEYS: Final = (
     "receipt",
 )
 
-UI_KEYS: Final = (
+# Words of the first layer, the placeholders, the persistent entry and the status messages.
+FIRST_LAYER_KEYS: Final = (
     "title",
     "intro",
     "withdraw",
     "accept_all",
     "refuse_all",
     "customise",
-    "settings_title",
-    "save",
-    "close",
-    "allowed",
-    "refused",
-    "always_on",
-    "services",
-    "lifetime",
     "privacy_link",
     "manage",
     "placeholder",
     "placeholder_button",
     "saved",
     "controller",
-    "refusal_label",
     "offline",
-    "receipt",
 )
+
+UI_KEYS: Final = FIRST_LAYER_KEYS + DETAIL_KEYS
 
 BUILTIN: Final[dict[str, dict[str, str]]] = {
     "fr": {
