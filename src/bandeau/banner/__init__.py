@@ -37,8 +37,6 @@ class Bundle:
     """the stylesheet, as built"""
     build: str
     """the banner build hash (`build_hash()`), the same for every site"""
-    etag: str
-    """strong ETag over both assets, quoted"""
 
 
 @cache
@@ -70,9 +68,7 @@ def _config_json(config: Mapping[str, object]) -> str:
 
 def _bundle(script: str, token: str, inlined: Mapping[str, object], stylesheet: str) -> Bundle:
     js = shipped(script).replace(token.encode(), _config_json(inlined).encode("utf-8"))
-    css = shipped(stylesheet)
-    etag = '"' + hashlib.sha256(js + b"\0" + css).hexdigest()[:20] + '"'
-    return Bundle(js=js, css=css, build=build_hash(), etag=etag)
+    return Bundle(js=js, css=shipped(stylesheet), build=build_hash())
 
 
 def render_preferences(details: Mapping[str, object]) -> Bundle:

@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware.gzip import GZipMiddleware
 
 from .. import __version__
 from ..errors import BandeauError
@@ -23,6 +24,7 @@ from ..settings import Settings
 from ..store import Store
 from ..store.writer import BatchWriter
 from . import assets, consents, meta, pages, proof
+from .compression import MIN_SIZE
 from .context import API, Context, Site
 from .edge import install_error_handlers
 from .openapi import install_openapi
@@ -59,6 +61,9 @@ def create_app(
         group.install(app)
     install_error_handlers(app)
     install_openapi(app)
+    # every other text response over MIN_SIZE (the OpenAPI document, checkpoints, receipts,
+    # histories) is gzipped as it is sent; assets and pages arrive already encoded
+    app.add_middleware(GZipMiddleware, minimum_size=MIN_SIZE, compresslevel=9)
     return app
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from ..banner import Bundle
 from ..banner.config import asset_version
+from .compression import negotiated
 from .context import API, Site, site_of
 from .edge import ERROR_RESPONSES
 
@@ -16,6 +16,7 @@ __all__ = ["install"]
 
 JS = "text/javascript; charset=utf-8"
 CSS = "text/css; charset=utf-8"
+PUBLIC = {"Access-Control-Allow-Origin": "*"}  # any page may load the banner
 
 
 async def config(request: Request, lang: str | None = None) -> JSONResponse:
@@ -30,14 +31,14 @@ async def banner_js(request: Request, lang: str | None = None) -> Response:
     Cacheable: `ETag`, and a year when `?v=` names the current asset version."""
     site = site_of(request)
     bundle = site.bundle(lang)
-    return asset(request, site, bundle, bundle.js, JS)
+    return asset(request, site, bundle.js, JS)
 
 
 async def banner_css(request: Request) -> Response:
     """The banner's stylesheet."""
     site = site_of(request)
     bundle = site.bundle()
-    return asset(request, site, bundle, bundle.css, CSS)
+    return asset(request, site, bundle.css, CSS)
 
 
 async def preferences_js(request: Request, lang: str | None = None) -> Response:
@@ -45,28 +46,23 @@ async def preferences_js(request: Request, lang: str | None = None) -> Response:
     the first time a reader opens them."""
     site = site_of(request)
     bundle = site.preferences(lang)
-    return asset(request, site, bundle, bundle.js, JS)
+    return asset(request, site, bundle.js, JS)
 
 
 async def preferences_css(request: Request) -> Response:
     """The preferences' stylesheet."""
     site = site_of(request)
     bundle = site.preferences()
-    return asset(request, site, bundle, bundle.css, CSS)
+    return asset(request, site, bundle.css, CSS)
 
 
-def asset(request: Request, site: Site, bundle: Bundle, content: bytes, media: str) -> Response:
-    """One file of a bundle: 304 when the browser has it, cached a year under a versioned URL
-    (the version changes with the policy and the banner build), else revalidated each time."""
+def asset(request: Request, site: Site, content: bytes, media: str) -> Response:
+    """One file of a bundle, in the best encoding the browser accepts: 304 when the browser
+    has it, cached a year under a versioned URL (the version changes with the policy and the
+    banner build), else revalidated each time."""
     versioned = request.query_params.get("v") == asset_version(site.policy)
-    headers = {
-        "ETag": bundle.etag,
-        "Cache-Control": "public, max-age=31536000, immutable" if versioned else "no-cache",
-        "Access-Control-Allow-Origin": "*",
-    }
-    if bundle.etag in request.headers.get("if-none-match", ""):
-        return Response(status_code=304, headers=headers)
-    return Response(content, media_type=media, headers=headers)
+    cache = "public, max-age=31536000, immutable" if versioned else "no-cache"
+    return negotiated(request, content, media, {"Cache-Control": cache, **PUBLIC})
 
 
 def install(app: FastAPI) -> None:

@@ -4,7 +4,6 @@ with `context(request)` (Starlette's and Datasette's style) instead of closing o
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Final, cast
 
@@ -34,7 +33,7 @@ class Site:
     policy: Policy
     api: str
     _bundles: dict[str, Bundle] = field(default_factory=dict, init=False, repr=False)
-    _pages: dict[str, tuple[bytes, str]] = field(default_factory=dict, init=False, repr=False)
+    _pages: dict[str, bytes] = field(default_factory=dict, init=False, repr=False)
 
     def config(self, lang: str | None = None) -> dict[str, Any]:
         return site_config(self.policy, self.api, self.language(lang))
@@ -66,12 +65,11 @@ class Site:
             self._bundles[key] = render_preferences(details_for(self.policy, lang))
         return self._bundles[key]
 
-    def privacy(self, lang: str | None = None) -> tuple[bytes, str]:
-        """The privacy page in one language, as HTML bytes, and its ETag (built once)."""
+    def privacy(self, lang: str | None = None) -> bytes:
+        """The privacy page in one language, as HTML bytes (built once)."""
         key = self.language(lang)
         if key not in self._pages:
-            body = render_privacy_page(self.policy, key).encode()
-            self._pages[key] = (body, f'"{hashlib.sha256(body).hexdigest()[:20]}"')
+            self._pages[key] = render_privacy_page(self.policy, key).encode()
         return self._pages[key]
 
     def allows_origin(self, origin: str) -> bool:

@@ -7,6 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ..privacy import PAGE_CSP
+from .compression import negotiated
 from .context import API, site_of
 from .edge import ERROR_RESPONSES
 
@@ -17,17 +18,14 @@ async def privacy_page(request: Request, lang: str | None = None) -> Response:
     """The site's privacy policy as an HTML page in one language (default: the site's),
     generated from its policy: controller, purposes, services, cookies, rights, GPC.
 
-    Cacheable: `ETag` (`Cache-Control: no-cache`)."""
-    body, etag = site_of(request).privacy(lang)
+    Cacheable: `ETag` (`Cache-Control: no-cache`); compressed once per language."""
     headers = {
-        "ETag": etag,
         "Cache-Control": "no-cache",
         "Content-Security-Policy": PAGE_CSP,
         "X-Content-Type-Options": "nosniff",
     }
-    if etag in request.headers.get("if-none-match", ""):
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type="text/html; charset=utf-8", headers=headers)
+    body = site_of(request).privacy(lang)
+    return negotiated(request, body, "text/html; charset=utf-8", headers)
 
 
 def install(app: FastAPI) -> None:
