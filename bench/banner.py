@@ -354,7 +354,7 @@ def build_app(port: int, data_dir: Path, node_modules: Path | None) -> Any:
     app.add_api_route("/article/{key}", page, methods=["GET"], include_in_schema=False)
     app.mount("/pages", StaticFiles(directory=PAGES), name="bench-pages")
     if node_modules is not None:
-        app.add_api_route("/npm/{path:path}", npm_file(node_modules), include_in_schema=False)
+        app.add_route("/npm/{path:path}", npm_file(node_modules), include_in_schema=False)
     return app
 
 
@@ -368,8 +368,8 @@ def npm_file(node_modules: Path) -> Any:
 
     types = {".js": "text/javascript", ".css": "text/css", ".json": "application/json"}
 
-    async def serve(path: str, request: Request) -> Response:
-        file = (node_modules / path).resolve()
+    async def serve(request: Request) -> Response:
+        file = (node_modules / request.path_params["path"]).resolve()
         if not file.is_relative_to(node_modules.resolve()) or not file.is_file():
             return Response("not found", status_code=404)
         media = types.get(file.suffix, "application/octet-stream")
