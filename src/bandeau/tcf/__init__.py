@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from .codec import decode, encode
 from .errors import TCRuleError, TCStringError, Violation
+from .gvl import Vendor, VendorList, VendorListError, load_vendor_list, parse_vendor_list
 from .model import PublisherRestriction, TCModel, model_from_json, model_to_json
 from .rules import validate, violations
 
@@ -21,11 +22,16 @@ __all__ = [
     "TCModel",
     "TCRuleError",
     "TCStringError",
+    "Vendor",
+    "VendorList",
+    "VendorListError",
     "Violation",
     "decode",
     "encode",
+    "load_vendor_list",
     "model_from_json",
     "model_to_json",
+    "parse_vendor_list",
     "validate",
     "violations",
 ]
