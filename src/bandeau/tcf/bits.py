@@ -37,9 +37,10 @@ class BitWriter:
         return "".join(self.parts)
 
 
-def base64url(bits: str) -> str:
-    """A segment's bits as text, zero-filled to a multiple of 24 bits."""
-    bits += "0" * (-len(bits) % 24)
+def base64url(bits: str, multiple: int = 24) -> str:
+    """A segment's bits as text, zero-filled to a multiple of `multiple` bits (TC strings: 24,
+    as the reference library; GPP: 6, whole characters)."""
+    bits += "0" * (-len(bits) % multiple)
     return "".join(ALPHABET[int(bits[i : i + 6], 2)] for i in range(0, len(bits), 6))
 
 
