@@ -7,7 +7,7 @@ import contextlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 from pydantic import ValidationError
@@ -437,7 +437,7 @@ def tcf_decode(tc_string: str) -> None:
     is_flag=True,
     help="write the string even if the model breaks a TCF rule (for test strings only)",
 )
-def tcf_encode(model_file: Any, allow_invalid: bool) -> None:
+def tcf_encode(model_file: TextIO, allow_invalid: bool) -> None:
     """Print the TC string of a model given as JSON in MODEL_FILE (default: standard input).
 
     The model must follow the TCF's rules (those `bandeau tcf validate` checks) unless

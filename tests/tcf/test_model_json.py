@@ -86,3 +86,18 @@ def test_missing_fields_and_non_objects() -> None:
         model_from_json(data)
     with pytest.raises(TCStringError, match="model: expected a JSON object"):
         model_from_json([1])
+
+
+def test_public_api_of_bandeau_tcf() -> None:
+    """What `bandeau.tcf` offers is what its `__all__` lists (STYLE 4)."""
+    import types
+
+    import bandeau.tcf
+
+    public = {
+        n
+        for n in dir(bandeau.tcf)
+        if not n.startswith("_") and not isinstance(getattr(bandeau.tcf, n), types.ModuleType)
+    } - {"annotations"}
+    assert public == set(bandeau.tcf.__all__)
+    assert {"TCModel", "decode", "encode", "validate", "load_vendor_list"} <= public
