@@ -97,6 +97,7 @@ def test_header_round_trip(ids: set[int]) -> None:
     ],
 )
 def test_bad_gpp_strings_name_the_field(text: str, field: str) -> None:
+    """GPP-01: a wrong type or version, a cut header, sections the header does not list."""
     with pytest.raises(GppStringError) as caught:
         decode_gpp(text)
     assert caught.value.field == field and isinstance(caught.value, BandeauError)

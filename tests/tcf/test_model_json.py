@@ -74,6 +74,7 @@ def test_defaults_when_left_out() -> None:
     ],
 )
 def test_bad_json_names_the_field(change: dict[str, Any], field: str, message: str) -> None:
+    """TCF-02: `bandeau tcf encode` names the field of ill-typed or unknown JSON."""
     with pytest.raises(TCStringError) as caught:
         model_from_json({**minimal(), **change})
     assert caught.value.field == field and message in str(caught.value)
