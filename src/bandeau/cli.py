@@ -7,7 +7,7 @@ import contextlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 from pydantic import ValidationError
@@ -412,6 +412,60 @@ def keys_rotate(data_dir: Path | None) -> None:
 
     ring = KeyRing.rotate(settings_of(data_dir).keys_dir)
     click.echo(f"new current key id: {ring.current.key_id}")
+
+
+@cli.group()
+def tcf() -> None:
+    """Decode, encode and check IAB TCF v2.3 TC strings (docs/tcf.md)."""
+
+
+@tcf.command("decode")
+@click.argument("tc_string")
+def tcf_decode(tc_string: str) -> None:
+    """Print the model of TC_STRING as JSON (the field names of @iabtcf/core's TCModel)."""
+    import json
+
+    from .tcf import decode, model_to_json
+
+    click.echo(json.dumps(model_to_json(decode(tc_string)), indent=2))
+
+
+@tcf.command("encode")
+@click.argument("model_file", type=click.File("r", encoding="utf-8"), default="-")
+@click.option(
+    "--allow-invalid",
+    is_flag=True,
+    help="write the string even if the model breaks a TCF rule (for test strings only)",
+)
+def tcf_encode(model_file: TextIO, allow_invalid: bool) -> None:
+    """Print the TC string of a model given as JSON in MODEL_FILE (default: standard input).
+
+    The model must follow the TCF's rules (those `bandeau tcf validate` checks) unless
+    --allow-invalid is given."""
+    import json
+
+    from .tcf import encode, model_from_json, validate
+
+    try:
+        data = json.loads(model_file.read())
+    except json.JSONDecodeError as e:
+        raise BandeauError(f"the model is not JSON: {e}") from e
+    model = model_from_json(data)
+    click.echo(encode(model if allow_invalid else validate(model)))
+
+
+@tcf.command("validate")
+@click.argument("tc_string")
+def tcf_validate(tc_string: str) -> None:
+    """Check TC_STRING against the TCF's rules: print each rule it breaks and exit 1."""
+    from .tcf import decode, violations
+
+    found = violations(decode(tc_string))
+    for v in found:
+        click.echo(str(v))
+    if found:
+        sys.exit(1)
+    click.echo("valid: no TCF rule broken")
 
 
 def main(argv: list[str] | None = None) -> None:
