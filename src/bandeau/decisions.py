@@ -3,6 +3,7 @@ and the record each one becomes (PROOF-01)."""
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from typing import Annotated, Literal
@@ -11,7 +12,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field
 
 from .consent import Consent, TokenPayload, decide, new_consent_id, read_token
-from .errors import InvalidRequest, StalePolicy, TokenError
+from .errors import Forbidden, InvalidRequest, StalePolicy, TokenError
 from .keys import KeyRing
 from .policy import Policy, Purpose
 from .signals import ua_class
@@ -41,6 +42,14 @@ class DecisionIn(BaseModel):
     choices: Annotated[dict[str, Choice], Field(max_length=64)]
     gpc: bool = False
     client_time: int | None = Field(default=None, ge=0)
+    secret: str | None = Field(
+        default=None,
+        min_length=22,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="random secret the banner keeps with the pending decision and sends again "
+        "with every retry: only a retry carrying it gets the stored decision's token",
+    )
 
 
 class DecisionOut(BaseModel):
@@ -81,6 +90,15 @@ class DuplicateDecision(InvalidRequest):
 
 class BadJSON(InvalidRequest):
     code = "malformed_json"
+
+
+class RetryNotProven(Forbidden):
+    code = "retry_not_proven"
+
+
+def retry_hash(secret: str | None) -> str:
+    """What the store keeps of a decision's retry secret: its SHA-256 (hex), or nothing."""
+    return hashlib.sha256(secret.encode()).hexdigest() if secret else ""
 
 
 def build_record(policy: Policy, d: DecisionIn, keys: KeyRing, *, gpc: bool, ua: str) -> Record:
@@ -126,6 +144,7 @@ def build_record(policy: Policy, d: DecisionIn, keys: KeyRing, *, gpc: bool, ua:
         signals={"gpc": gpc},
         ua_class=ua_class(ua),
         client_time=d.client_time,
+        retry_hash=retry_hash(d.secret),
     )
 
 

@@ -4,6 +4,7 @@ access) and erasing it (right to erasure)."""
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import time
 from typing import Any
@@ -14,7 +15,15 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from ..consent import issue_token, read_token
-from ..decisions import BadJSON, DecisionIn, DuplicateDecision, HistoryOut, RecordOut, build_record
+from ..decisions import (
+    BadJSON,
+    DecisionIn,
+    DuplicateDecision,
+    HistoryOut,
+    RecordOut,
+    RetryNotProven,
+    build_record,
+)
 from ..errors import InvalidRequest, NotFound, OriginNotAllowed, RateLimited, TokenError
 from ..signals import gpc_from_headers
 from ..store import Record
@@ -52,7 +61,7 @@ async def decide(request: Request) -> Response:
 
     A plain Starlette route (no dependency solving: this is the hot path); its OpenAPI
     operation is written by `openapi.decide_operation` from the same models. A retry with the
-    same decision `id` returns the stored decision (200) and stores nothing new."""
+    same decision `id` and `secret` returns the stored decision (200) and stores nothing new."""
     ctx = context(request)
     site = site_of(request)
     origin = allowed_origin(request, site)
@@ -64,18 +73,32 @@ async def decide(request: Request) -> Response:
     ua = request.headers.get("user-agent", "")
     record = build_record(site.policy, decision, ctx.keys, gpc=gpc, ua=ua)
     stored, created = await asyncio.wrap_future(ctx.writer.submit(record))
-    if not created and (stored.site, stored.choices) != (record.site, record.choices):
-        raise DuplicateDecision(
-            "this decision id is already stored with other choices",
-            field="id",
-            hint="make a new id for each decision; reuse one only to retry",
-        )
+    if not created:
+        check_retry(stored, record)
     return Response(
         json.dumps(signed_answer(request, site, stored), separators=(",", ":")).encode(),
         status_code=201 if created else 200,
         media_type="application/json",
         headers=cors_headers(origin),
     )
+
+
+def check_retry(stored: Record, retry: Record) -> None:
+    """A decision id already stored is answered (with the reader's token) only to the browser
+    that made it: the retry carries the secret whose hash was stored with the decision. Anyone
+    else who knows the id and the choices (from a receipt, say) gets a 403, and no token."""
+    if not stored.retry_hash or not hmac.compare_digest(stored.retry_hash, retry.retry_hash):
+        raise RetryNotProven(
+            "this decision id is already recorded, and the request does not carry its secret",
+            field="secret",
+            hint="make a new id for each decision; a retry sends the first sending's secret",
+        )
+    if (stored.site, stored.choices) != (retry.site, retry.choices):
+        raise DuplicateDecision(
+            "this decision id is already stored with other choices",
+            field="id",
+            hint="make a new id for each decision; reuse one only to retry",
+        )
 
 
 def parse_decision(body: bytes) -> DecisionIn:
@@ -146,7 +169,8 @@ async def erase(request: Request, consent_id: str) -> dict[str, Any]:
 
 
 def holds_token_of(request: Request, site: str, consent_id: str) -> bool:
-    """Whether the request's bearer is a genuine consent token of this consent id."""
+    """Whether the request's bearer is a genuine, unexpired consent token of this consent id
+    (an expired one proves only that its holder once had it)."""
     given = bearer(request)
     if given.count(".") != 1:
         return False
@@ -154,7 +178,8 @@ def holds_token_of(request: Request, site: str, consent_id: str) -> bool:
         token = read_token(given, context(request).keys.public)
     except TokenError:
         return False
-    return token.site == site and token.consent_id == consent_id
+    current = token.expires_at > time.time()
+    return current and token.site == site and token.consent_id == consent_id
 
 
 def install(app: FastAPI) -> None:

@@ -42,6 +42,7 @@ STATUS: Final[dict[str, int]] = {
     "malformed_json": 400,
     "forbidden": 403,
     "origin_not_allowed": 403,
+    "retry_not_proven": 403,
     "unknown_site": 404,
     "not_found": 404,
     "stale_policy": 409,

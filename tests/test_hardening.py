@@ -1,0 +1,147 @@
+"""The consent server as public infrastructure (issue 8): replayed receipts, loose proof types,
+CORS and headers. Through a real server over HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from bandeau.consent import issue_token
+from bandeau.keys import KeyRing
+from bandeau.policy import Policy, parse_policy
+from bandeau.server import create_app
+from bandeau.settings import Settings
+from bandeau.store import Store, open_store
+
+from .live import free_port, serving
+from .test_server import error_of
+from .wire import decision_body
+
+SITE = "/v1/sites/lequotidien"
+ADMIN = "an-admin-token-for-tests"
+
+
+class Server:
+    def __init__(self, url: str, policy: Policy, store: Store, keys: KeyRing) -> None:
+        self.url, self.policy, self.store, self.keys = url, policy, store, keys
+        self.origin = policy.origins[0]
+        self.http = httpx.Client(base_url=url, headers={"Origin": self.origin})
+
+    def decide(self, body: dict[str, Any], **kw: Any) -> httpx.Response:
+        return self.http.post(f"{SITE}/decisions", json=body, **kw)
+
+    def receipt(self, decision_id: str) -> httpx.Response:
+        """The decision's receipt, after a checkpoint (admin) that covers it."""
+        signed = self.http.post("/v1/checkpoints", headers={"Authorization": f"Bearer {ADMIN}"})
+        assert signed.status_code == 201, signed.text
+        return self.http.get(f"{SITE}/decisions/{decision_id}/receipt")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, policy_text: str) -> Iterator[Server]:
+    port = free_port()
+    policy = parse_policy(policy_text.replace("http://127.0.0.1:8000", f"http://127.0.0.1:{port}"))
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("hardening"),
+        port=port,
+        rate_limit=0,
+        admin_token=ADMIN,
+        checkpoint_interval=3600,
+    )
+    store = open_store(settings.database_url)
+    keys = KeyRing.open_or_create(settings.keys_dir)
+    with serving(create_app(settings, [policy], keys=keys, store=store), port) as url:
+        s = Server(url, policy, store, keys)
+        yield s
+        s.http.close()
+    store.close()
+
+
+# ---------------------------------------------------------------- item 1: receipt replay
+
+
+def replay_of(receipt: dict[str, Any], policy: Policy, **changes: Any) -> dict[str, Any]:
+    """A decision rebuilt from what a receipt shows: its id and its choices."""
+    record = receipt["record"]
+    body = decision_body(policy, "accept_all", id=record["decision_id"], **changes)
+    body.pop("secret")
+    body["choices"] = {
+        k: {"granted": g, "digest": record["shown"][k]} for k, g in record["choices"].items()
+    }
+    return body
+
+
+def test_a_receipt_hands_over_no_token(server: Server) -> None:
+    """PROOF-01: a receipt shows the decision; replaying it gets neither the reader's token
+    nor anything that would erase their records."""
+    body = decision_body(server.policy, "accept_all")
+    first = server.decide(body)
+    assert first.status_code == 201
+    decision_id = first.json()["decision_id"]
+    receipt = server.receipt(decision_id).json()
+    for replay in (
+        replay_of(receipt, server.policy),
+        replay_of(receipt, server.policy, secret="x" * 32),
+    ):
+        answer = server.decide(replay)
+        e = error_of(answer, 403, "retry_not_proven")
+        assert e["field"] == "secret"
+        assert "token" not in answer.text
+    # the browser that decided still gets its answer on a retry (same body, same secret)
+    again = server.decide(body)
+    assert again.status_code == 200
+    assert again.json()["token"] == first.json()["token"]
+
+
+def test_the_secret_is_kept_only_as_a_hash_beside_the_record(server: Server) -> None:
+    body = decision_body(server.policy, "refuse_all")
+    answer = server.decide(body).json()
+    receipt = server.receipt(answer["decision_id"])
+    history = server.http.get(f"{SITE}/consents/{answer['consent_id']}")
+    digest = hashlib.sha256(body["secret"].encode()).hexdigest()
+    for shown in (receipt.text, history.text):
+        assert body["secret"] not in shown and digest not in shown
+    assert "retry_hash" not in receipt.json()["record"]
+    with sqlite3.connect(server.store.url.removeprefix("sqlite:///")) as db:
+        row = db.execute(
+            "SELECT retry_hash, content FROM decisions WHERE decision_id = ?", (body["id"],)
+        ).fetchone()
+    assert row[0] == digest and body["secret"] not in row[1] and digest not in row[1]
+
+
+def test_a_decision_sent_without_a_secret_cannot_be_retried(server: Server) -> None:
+    """A banner older than the secret still records decisions; their retries get no token."""
+    body = decision_body(server.policy, "refuse_all")
+    del body["secret"]
+    assert server.decide(body).status_code == 201
+    error_of(server.decide(body), 403, "retry_not_proven")
+
+
+@pytest.mark.parametrize("secret", ["short", "x" * 129, "not base64url!" * 3, 12345678901234567890])
+def test_a_malformed_secret_is_refused(server: Server, secret: Any) -> None:
+    e = error_of(server.decide(decision_body(server.policy, secret=secret)), 422, "invalid_request")
+    assert e["field"] == "secret"
+
+
+def test_erasure_needs_a_current_token(server: Server) -> None:
+    answer = server.decide(decision_body(server.policy, "accept_all")).json()
+    path = f"{SITE}/consents/{answer['consent_id']}"
+    expired = issue_token(
+        server.keys,
+        site=server.policy.site,
+        consent_id=answer["consent_id"],
+        choices={},
+        issued_at=int(time.time()) - 400 * 86400,
+        lifetime_days=183,
+    )
+    refused = server.http.delete(path, headers={"Authorization": f"Bearer {expired}"})
+    error_of(refused, 403, "forbidden")
+    assert server.http.get(path).status_code == 200
+    ok = server.http.delete(path, headers={"Authorization": f"Bearer {answer['token']}"})
+    assert ok.status_code == 200 and ok.json()["erased"] == 1
