@@ -145,3 +145,59 @@ def test_erasure_needs_a_current_token(server: Server) -> None:
     assert server.http.get(path).status_code == 200
     ok = server.http.delete(path, headers={"Authorization": f"Bearer {answer['token']}"})
     assert ok.status_code == 200 and ok.json()["erased"] == 1
+
+
+# ---------------------------------------------------------------- item 2: strict proof types
+
+
+def with_granted(policy: Policy, value: Any) -> dict[str, Any]:
+    body = decision_body(policy, "save")
+    body["choices"]["social"]["granted"] = value
+    return body
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        *[
+            (("granted", value), "choices.social.granted")
+            for value in ("yes", "on", "1", "true", 1, 0, None, [True], {"v": True})
+        ],
+        ({"client_time": 2**63}, "client_time"),
+        ({"client_time": 2**53}, "client_time"),
+        ({"client_time": True}, "client_time"),
+        ({"client_time": "1780000000000"}, "client_time"),
+        ({"client_time": 1.5}, "client_time"),
+        ({"client_time": -1}, "client_time"),
+        ({"gpc": "false"}, "gpc"),
+        ({"gpc": 0}, "gpc"),
+        ({"gpc": 1}, "gpc"),
+        ({"token": 12}, "token"),
+        ({"lang": 1}, "lang"),
+        ({"page": ["/"]}, "page"),
+        ({"build": False}, "build"),
+        ({"control": 7}, "control"),
+        ({"id": 5}, "id"),
+        ({"choices": []}, "choices"),
+    ],
+)
+def test_proof_fields_are_parsed_strictly(server: Server, change: Any, field: str) -> None:
+    """PROOF-01: what is stored as consent is what the reader sent, as JSON booleans and
+    bounded integers; anything else is a 422 naming the field, and nothing is stored."""
+    if isinstance(change, tuple):
+        body = with_granted(server.policy, change[1])
+    else:
+        body = decision_body(server.policy, "save", **change)
+    answer = server.decide(body)
+    e = error_of(answer, 422, "invalid_request")
+    assert e["field"] == field
+    assert server.store.get(body["id"]) is None if isinstance(body["id"], str) else True
+
+
+def test_strict_types_still_take_what_the_banner_sends(server: Server) -> None:
+    body = with_granted(server.policy, True)
+    answer = server.decide({**body, "gpc": True, "client_time": 2**53 - 1, "token": None})
+    assert answer.status_code == 201, answer.text
+    stored = server.store.get(body["id"])
+    assert stored is not None and stored.choices["social"] is True
+    assert stored.signals == {"gpc": True} and stored.client_time == 2**53 - 1

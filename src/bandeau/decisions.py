@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,9 +20,16 @@ from .store import Record
 
 __all__ = ["DecisionIn", "DecisionOut", "HistoryOut", "RecordOut", "build_record"]
 
+MAX_CLIENT_TIME: Final = 2**53 - 1
+"""The largest integer a browser's clock (`Date.now()`, a double) gives exactly."""
+
+# The proof is stored as sent: every field is parsed strictly (PROOF-01). A boolean is a JSON
+# boolean, never "yes", "on", "1" or 1; an integer is a JSON integer, never true or a string.
+STRICT: Final = ConfigDict(extra="forbid", strict=True)
+
 
 class Choice(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
     granted: bool
     digest: str = Field(max_length=64, description="version digest of the purpose as shown")
 
@@ -30,7 +37,7 @@ class Choice(BaseModel):
 class DecisionIn(BaseModel):
     """A reader's decision, as the banner sends it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
     id: uuid.UUID = Field(description="decision id made by the banner; retries reuse it")
     token: str | None = Field(default=None, max_length=4096, description="current cookie value")
     action: Literal["accept_all", "refuse_all", "save", "grant"]
@@ -39,9 +46,9 @@ class DecisionIn(BaseModel):
     lang: str = Field(max_length=8)
     page: str = Field(default="/", max_length=1024)
     build: str = Field(default="", max_length=64)
-    choices: Annotated[dict[str, Choice], Field(max_length=64)]
+    choices: Annotated[dict[Annotated[str, Field(max_length=64)], Choice], Field(max_length=64)]
     gpc: bool = False
-    client_time: int | None = Field(default=None, ge=0)
+    client_time: int | None = Field(default=None, ge=0, le=MAX_CLIENT_TIME)
     secret: str | None = Field(
         default=None,
         min_length=22,
