@@ -201,3 +201,149 @@ def test_strict_types_still_take_what_the_banner_sends(server: Server) -> None:
     stored = server.store.get(body["id"])
     assert stored is not None and stored.choices["social"] is True
     assert stored.signals == {"gpc": True} and stored.client_time == 2**53 - 1
+
+
+# ---------------------------------------------------------------- item 8: CORS and headers
+
+EVIL = "http://evil.example"
+
+
+def test_cors_only_for_listed_origins_on_the_decision_route(server: Server) -> None:
+    """An error answers a listed origin on the route that needs CORS (the banner reads it), and
+    never echoes any other Origin, on any route; nothing allows credentials."""
+    listed = server.decide(decision_body(server.policy, lang="de"))
+    error_of(listed, 422, "invalid_request")
+    assert listed.headers["access-control-allow-origin"] == server.origin
+    unlisted = server.decide(decision_body(server.policy), headers={"Origin": EVIL})
+    error_of(unlisted, 403, "origin_not_allowed")
+    others = [
+        unlisted,
+        server.http.get("/v1/nothing", headers={"Origin": EVIL}),
+        server.http.get(f"{SITE}/consents/unknown-consent-id", headers={"Origin": EVIL}),
+        server.http.get(f"{SITE}/consents/unknown-consent-id"),  # the listed origin
+        server.http.get(f"{SITE}/config?lang=xx", headers={"Origin": EVIL}),
+        server.http.delete(f"{SITE}/decisions", headers={"Origin": EVIL}),
+        server.http.get(f"{SITE}/banner.js", headers={"Origin": EVIL}),
+        server.http.get(f"{SITE}/banner.css"),
+    ]
+    for answer in others:
+        assert "access-control-allow-origin" not in answer.headers, answer.request.url
+    for answer in [listed, *others]:
+        assert "access-control-allow-credentials" not in answer.headers
+
+
+def every_kind_of_answer(server: Server) -> list[httpx.Response]:
+    banner = server.http.get(f"{SITE}/banner.js")
+    decided = server.decide(decision_body(server.policy))
+    return [
+        server.http.get("/v1/health"),
+        server.http.get("/v1/keys"),
+        server.http.get("/v1/openapi.json"),
+        server.http.get(f"{SITE}/config"),
+        banner,
+        server.http.get(f"{SITE}/banner.js", headers={"If-None-Match": banner.headers["etag"]}),
+        server.http.get(f"{SITE}/privacy"),
+        decided,
+        server.http.options(f"{SITE}/decisions", headers={"Access-Control-Request-Method": "POST"}),
+        server.http.get(f"{SITE}/consents/{decided.json()['consent_id']}"),
+        server.receipt(decided.json()["decision_id"]),
+        server.http.get("/v1/checkpoints"),
+        server.http.get("/v1/nothing"),
+        server.http.put(f"{SITE}/decisions"),
+        server.decide({}),
+    ]
+
+
+def test_every_response_says_nosniff_and_how_to_cache_it(server: Server) -> None:
+    answers = every_kind_of_answer(server)
+    assert {a.status_code for a in answers} >= {200, 201, 204, 304, 404, 405, 422}
+    for answer in answers:
+        assert answer.headers["x-content-type-options"] == "nosniff", answer.request.url
+        assert answer.headers["cache-control"], answer.request.url
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/v1/keys", "/v1/checkpoints", "consents", "receipt", "decision", "error"],
+)
+def test_json_answers_are_not_stored(server: Server, path: str) -> None:
+    """Histories, receipts and decision answers carry personal data; keys and checkpoints
+    change with rotation and growth: none of them is kept by a cache (docs/api.md)."""
+    decided = server.decide(decision_body(server.policy)).json()
+    answer = {
+        "consents": lambda: server.http.get(f"{SITE}/consents/{decided['consent_id']}"),
+        "receipt": lambda: server.receipt(decided["decision_id"]),
+        "decision": lambda: server.decide(decision_body(server.policy)),
+        "error": lambda: server.http.get(f"{SITE}/consents/unknown-consent-id"),
+    }.get(path, lambda: server.http.get(path))()
+    assert answer.headers["content-type"].startswith("application/json")
+    assert answer.headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    ("script", "sheet"), [("banner.js", "banner.css"), ("settings.js", "settings.css")]
+)
+def test_each_asset_has_its_own_etag(server: Server, script: str, sheet: str) -> None:
+    js = server.http.get(f"{SITE}/{script}")
+    css = server.http.get(f"{SITE}/{sheet}")
+    assert js.headers["etag"] != css.headers["etag"]
+    crossed = server.http.get(f"{SITE}/{sheet}", headers={"If-None-Match": js.headers["etag"]})
+    assert crossed.status_code == 200 and crossed.content == css.content
+    for answer, path in ((js, script), (css, sheet)):
+        tag = answer.headers["etag"]
+        for header in (tag, f"W/{tag}", f'"other", {tag}', "*"):
+            again = server.http.get(f"{SITE}/{path}", headers={"If-None-Match": header})
+            assert again.status_code == 304, header
+    prefix = server.http.get(
+        f"{SITE}/{script}", headers={"If-None-Match": js.headers["etag"][:-2] + '"'}
+    )
+    assert prefix.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("DELETE", "/decisions", "OPTIONS, POST"),
+        ("GET", "/decisions", "OPTIONS, POST"),
+        ("PUT", "/consents/some-consent-id", "DELETE, GET"),
+        ("POST", "/banner.js", "GET"),
+    ],
+)
+def test_405_says_what_is_allowed(server: Server, method: str, path: str, allowed: str) -> None:
+    answer = server.http.request(method, SITE + path)
+    error_of(answer, 405, "method_not_allowed")
+    assert answer.headers["allow"] == allowed
+
+
+def test_openapi_states_media_types_and_constraints(server: Server) -> None:
+    doc = server.http.get("/v1/openapi.json").json()
+    paths = doc["paths"]
+    for path, media in (
+        ("banner.js", "text/javascript"),
+        ("banner.css", "text/css"),
+        ("settings.js", "text/javascript"),
+        ("settings.css", "text/css"),
+        ("privacy", "text/html"),
+    ):
+        operation = paths[f"/v1/sites/{{site}}/{path}"]["get"]
+        assert list(operation["responses"]["200"]["content"]) == [media]
+        assert "304" in operation["responses"]
+    for operations in paths.values():
+        for operation in operations.values():
+            for status, response in operation["responses"].items():
+                if status >= "400":
+                    assert list(response["content"]) == ["application/json"]
+            parameters = {p["name"]: p for p in operation.get("parameters", [])}
+            if "site" in parameters:
+                assert parameters["site"]["schema"]["enum"] == ["lequotidien"]
+            if "lang" in parameters:
+                assert parameters["lang"]["schema"]["enum"] == ["en", "fr"]
+            if "consent_id" in parameters:
+                schema = parameters["consent_id"]["schema"]
+                assert (schema["minLength"], schema["maxLength"]) == (8, 64)
+    assert all(
+        any(p["name"] == "site" for p in op.get("parameters", []))
+        for path, ops in paths.items()
+        if "{site}" in path
+        for op in ops.values()
+    )

@@ -7,9 +7,9 @@ import asyncio
 import hmac
 import json
 import time
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Path, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -28,19 +28,31 @@ from ..errors import InvalidRequest, NotFound, OriginNotAllowed, RateLimited, To
 from ..signals import gpc_from_headers
 from ..store import Record
 from .context import API, Site, context, site_of
-from .edge import ERROR_RESPONSES, bearer, cors_headers, read_json_body, require_admin
+from .edge import (
+    ERROR_RESPONSES,
+    accept_origin,
+    bearer,
+    cors_headers,
+    read_json_body,
+    require_admin,
+)
 
 __all__ = ["decide", "install"]
 
+# A consent id as `consent.new_consent_id` makes them (22 characters), with room to spare.
+ConsentId = Annotated[str, Path(min_length=8, max_length=64)]
+
 
 def allowed_origin(request: Request, site: Site) -> str:
-    """The request's Origin, when the site's policy lists it; else a 403."""
+    """The request's Origin, when the site's policy lists it (from then on, errors are readable
+    by that page too); else a 403, without CORS headers."""
     origin = request.headers.get("origin", "")
     if not site.allows_origin(origin):
         raise OriginNotAllowed(
             f"origin {origin!r} may not send decisions for {site.policy.site!r}",
             hint="add the page's origin to `origins` in the site's policy",
         )
+    accept_origin(request, origin)
     return origin
 
 
@@ -139,11 +151,9 @@ def signed_answer(request: Request, site: Site, stored: Record) -> dict[str, Any
     }
 
 
-async def history(request: Request, consent_id: str) -> HistoryOut:
+async def history(request: Request, consent_id: ConsentId) -> HistoryOut:
     """Every decision recorded under a consent id, oldest first (what the reader chose)."""
     site = site_of(request)
-    if not 8 <= len(consent_id) <= 64:
-        raise InvalidRequest("a consent id has 8 to 64 characters", field="consent_id")
     records = await run_in_threadpool(context(request).store.history, site.policy.site, consent_id)
     if not records:
         raise NotFound(f"no decision is recorded under consent id {consent_id!r}")
@@ -154,7 +164,7 @@ async def history(request: Request, consent_id: str) -> HistoryOut:
     )
 
 
-async def erase(request: Request, consent_id: str) -> dict[str, Any]:
+async def erase(request: Request, consent_id: ConsentId) -> dict[str, Any]:
     """Erase a consent id's records (right to erasure): their content is redacted, their
     leaf hashes stay, so the log still verifies. Allowed to an admin, or to the reader
     with their own consent token as `Authorization: Bearer TOKEN`."""
