@@ -38,7 +38,10 @@ class DecisionIn(BaseModel):
     """A reader's decision, as the banner sends it."""
 
     model_config = STRICT
-    id: uuid.UUID = Field(description="decision id made by the banner; retries reuse it")
+    id: uuid.UUID = Field(
+        strict=False,  # JSON has no UUID type: a UUID is text, in Python as on the wire
+        description="decision id made by the banner; retries reuse it",
+    )
     token: str | None = Field(default=None, max_length=4096, description="current cookie value")
     action: Literal["accept_all", "refuse_all", "save", "grant"]
     layer: Literal["first", "settings", "placeholder"]
