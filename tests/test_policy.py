@@ -231,3 +231,59 @@ def test_lifetime_texts(text: str, days: int | None) -> None:
 def test_lifetime_errors(bad: object) -> None:
     with pytest.raises(ValueError, match="lifetime"):
         parse_lifetime(bad)
+
+
+BAD_LINKS = [
+    "javascript:alert(1)",
+    "JavaScript:alert(1)",
+    " javascript:alert(1)",
+    "java\tscript:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "vbscript:msgbox(1)",
+    "//evil.example/privacy",
+    "/\\evil.example/privacy",
+    "https:evil.example",
+    "https://",
+    "privacy.html",
+    "ftp://example.fr/privacy",
+]
+DEMO_LINK = 'privacy_policy_url = { fr = "/confidentialite", en = "/en/privacy" }'
+
+
+@pytest.mark.parametrize("bad", BAD_LINKS)
+def test_privacy_policy_url_is_a_web_link(policy_text: str, bad: str) -> None:
+    """A link the banner shows runs nothing when clicked (no `javascript:` on a page without
+    CSP): an https:// or http:// address, or a path on the site (TOML literal strings below)."""
+    for form in (f"'{bad}'", f"{{ fr = '{bad}', en = '/en' }}"):
+        text = policy_text.replace(DEMO_LINK, f"privacy_policy_url = {form}")
+        [problem] = problems_of(text)
+        line = line_of(text, "privacy_policy_url")
+        assert problem.startswith(f"site.toml:{line}: privacy_policy_url: ")
+        assert "https://" in problem and '"/privacy"' in problem
+        assert ("fr: " in problem) == form.startswith("{")
+
+
+@pytest.mark.parametrize("bad", [*BAD_LINKS, "/privacy"])
+def test_service_privacy_policy_is_a_web_address(policy_text: str, bad: str) -> None:
+    """A service's policy is another party's page, linked from the privacy page the consent
+    server serves: a full https:// or http:// address (a path would point at that server)."""
+    text = policy_text.replace(
+        'name = "Telegram"', f"name = \"Telegram\"\nprivacy_policy = '{bad}'"
+    )
+    [problem] = problems_of(text)
+    line = line_of(text, "privacy_policy = ")
+    assert problem.startswith(f"site.toml:{line}: purposes[2] (social).services[0].privacy_policy")
+    assert "https://" in problem
+
+
+@pytest.mark.parametrize(
+    "good", ["https://www.example.fr/privacy", "http://localhost:8000/p?x=1#y", "/confidentialite"]
+)
+def test_web_links_load(policy_text: str, good: str) -> None:
+    text = policy_text.replace(DEMO_LINK, f'privacy_policy_url = "{good}"')
+    assert parse_policy(text).privacy_url("fr") == good
+    if good.startswith("http"):
+        service = policy_text.replace(
+            'name = "Telegram"', f'name = "Telegram"\nprivacy_policy = "{good}"'
+        )
+        assert parse_policy(service).purpose("social").services[0].privacy_policy == good

@@ -196,7 +196,7 @@ def test_retry_returns_the_same_decision(api: Api) -> None:
 def test_same_id_with_other_choices_conflicts(api: Api) -> None:
     body = api.body("accept_all")
     api.decide(body)
-    clash = api.body("refuse_all", id=body["id"])
+    clash = api.body("refuse_all", id=body["id"], secret=body["secret"])
     error_of(api.decide(clash), 409, "duplicate_decision")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from typing import Any
 
@@ -10,7 +11,8 @@ from bandeau.policy import Policy
 
 def decision_body(policy: Policy, action: str = "refuse_all", **changes: Any) -> dict[str, Any]:
     """A well-formed decision: accept_all grants every purpose, refuse_all keeps only the
-    exempt ones, anything else (save) starts from everything refused."""
+    exempt ones, anything else (save) starts from everything refused. It carries a retry
+    secret, as the banner's do (sending the same body again is a retry)."""
 
     def granted(kind: str) -> bool:
         if action == "accept_all":
@@ -29,6 +31,7 @@ def decision_body(policy: Policy, action: str = "refuse_all", **changes: Any) ->
             for p in policy.purposes
             if p.kind != "strictly_necessary"
         },
+        "secret": secrets.token_urlsafe(24),
     }
     body.update(changes)
     return body

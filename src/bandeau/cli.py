@@ -300,16 +300,20 @@ def verify(
 )
 def verify_receipt_cmd(receipt: Path, public_key: Path) -> None:
     """Check a decision receipt offline, with the public key alone."""
-    import json
 
+    from .errors import SettingsError
     from .keys import PublicKey
     from .ledger import ReceiptError, verify_receipt
+    from .receipts import read_receipt_json
 
-    key = PublicKey.from_text(public_key.read_text())
     try:
-        data = json.loads(receipt.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise ReceiptError(f"cannot read {receipt}: {e}") from e
+        key = PublicKey.from_text(public_key.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError:
+        raise SettingsError(f"{public_key} is not a public key (not UTF-8 text)") from None
+    try:
+        data = read_receipt_json(receipt.read_bytes())
+    except ValueError as e:  # hostile or broken input: one line, no traceback
+        raise ReceiptError(f"{receipt}: {e}") from None
     if not isinstance(data, dict):
         raise ReceiptError(f"{receipt} is not a receipt (a JSON object)")
     record = verify_receipt(data, {key.key_id: key})

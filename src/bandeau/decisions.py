@@ -3,15 +3,16 @@ and the record each one becomes (PROOF-01)."""
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from .consent import Consent, TokenPayload, decide, new_consent_id, read_token
-from .errors import InvalidRequest, StalePolicy, TokenError
+from .errors import Forbidden, InvalidRequest, StalePolicy, TokenError
 from .keys import KeyRing
 from .policy import Policy, Purpose
 from .signals import ua_class
@@ -19,9 +20,16 @@ from .store import Record
 
 __all__ = ["DecisionIn", "DecisionOut", "HistoryOut", "RecordOut", "build_record"]
 
+MAX_CLIENT_TIME: Final = 2**53 - 1
+"""The largest integer a browser's clock (`Date.now()`, a double) gives exactly."""
+
+# The proof is stored as sent: every field is parsed strictly (PROOF-01). A boolean is a JSON
+# boolean, never "yes", "on", "1" or 1; an integer is a JSON integer, never true or a string.
+STRICT: Final = ConfigDict(extra="forbid", strict=True)
+
 
 class Choice(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
     granted: bool
     digest: str = Field(max_length=64, description="version digest of the purpose as shown")
 
@@ -29,8 +37,11 @@ class Choice(BaseModel):
 class DecisionIn(BaseModel):
     """A reader's decision, as the banner sends it."""
 
-    model_config = ConfigDict(extra="forbid")
-    id: uuid.UUID = Field(description="decision id made by the banner; retries reuse it")
+    model_config = STRICT
+    id: uuid.UUID = Field(
+        strict=False,  # JSON has no UUID type: a UUID is text, in Python as on the wire
+        description="decision id made by the banner; retries reuse it",
+    )
     token: str | None = Field(default=None, max_length=4096, description="current cookie value")
     action: Literal["accept_all", "refuse_all", "save", "grant"]
     layer: Literal["first", "settings", "placeholder"]
@@ -38,9 +49,17 @@ class DecisionIn(BaseModel):
     lang: str = Field(max_length=8)
     page: str = Field(default="/", max_length=1024)
     build: str = Field(default="", max_length=64)
-    choices: Annotated[dict[str, Choice], Field(max_length=64)]
+    choices: Annotated[dict[Annotated[str, Field(max_length=64)], Choice], Field(max_length=64)]
     gpc: bool = False
-    client_time: int | None = Field(default=None, ge=0)
+    client_time: int | None = Field(default=None, ge=0, le=MAX_CLIENT_TIME)
+    secret: str | None = Field(
+        default=None,
+        min_length=22,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="random secret the banner keeps with the pending decision and sends again "
+        "with every retry: only a retry carrying it gets the stored decision's token",
+    )
 
 
 class DecisionOut(BaseModel):
@@ -81,6 +100,15 @@ class DuplicateDecision(InvalidRequest):
 
 class BadJSON(InvalidRequest):
     code = "malformed_json"
+
+
+class RetryNotProven(Forbidden):
+    code = "retry_not_proven"
+
+
+def retry_hash(secret: str | None) -> str:
+    """What the store keeps of a decision's retry secret: its SHA-256 (hex), or nothing."""
+    return hashlib.sha256(secret.encode()).hexdigest() if secret else ""
 
 
 def build_record(policy: Policy, d: DecisionIn, keys: KeyRing, *, gpc: bool, ua: str) -> Record:
@@ -126,6 +154,7 @@ def build_record(policy: Policy, d: DecisionIn, keys: KeyRing, *, gpc: bool, ua:
         signals={"gpc": gpc},
         ua_class=ua_class(ua),
         client_time=d.client_time,
+        retry_hash=retry_hash(d.secret),
     )
 
 

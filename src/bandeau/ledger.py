@@ -33,6 +33,7 @@ from .merkle import (
     subtree_from_nodes,
     verify_inclusion,
 )
+from .receipts import RECEIPT_FORMAT, parse_receipt
 from .store import Checkpoint, MissingHash, Record, Store
 
 __all__ = [
@@ -47,7 +48,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-RECEIPT_FORMAT: Final = "bandeau-receipt/v1"
 CHECKPOINT_HEADER: Final = "bandeau decision log checkpoint v1"
 REDACTED_ERASURE: Final = '{"redacted":"erasure"}'
 """What an erased record's content becomes (docs/ledger.md, "Erasure and retention")."""
@@ -192,21 +192,20 @@ class Ledger:
 
 
 def verify_receipt(receipt: Mapping[str, Any], public: Mapping[str, PublicKey]) -> Record:
-    """Check a receipt offline; return its record. Raises ReceiptError saying what fails."""
+    """Check a receipt offline; return its record. Raises ReceiptError saying what fails.
+
+    The receipt is hostile input: `receipts.parse_receipt` checks every field's type and
+    bounds before anything in it is used."""
     try:
-        if receipt.get("format") != RECEIPT_FORMAT:
-            raise ReceiptError(f"not a bandeau receipt (format {receipt.get('format')!r})")
-        record = Record(**receipt["record"])
-        index = int(receipt["index"])
-        prev = unb64(receipt["prev_leaf"])
-        proof = [unb64(h) for h in receipt["proof"]]
-        cp = checkpoint_from_json(receipt["checkpoint"])
-    except ReceiptError:
-        raise
-    except (KeyError, TypeError, ValueError) as e:
-        raise ReceiptError(f"the receipt is malformed: {e}") from e
+        parsed = parse_receipt(receipt)
+        record, index = parsed.record, parsed.receipt.index
+        prev = unb64(parsed.receipt.prev_leaf)
+        proof = [unb64(h) for h in parsed.receipt.proof]
+        cp = checkpoint_from_json(parsed.receipt.checkpoint.model_dump())
+    except ValueError as e:
+        raise ReceiptError(f"the receipt is malformed: {e}") from None
     leaf = chained_leaf(prev, record.canonical().encode())
-    if b64(leaf) != receipt.get("leaf"):
+    if b64(leaf) != parsed.receipt.leaf:
         raise ReceiptError("the record does not match its leaf hash: it was altered")
     if cp.key_id not in public:
         raise ReceiptError(

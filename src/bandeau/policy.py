@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal, cast
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -73,6 +74,29 @@ FORBIDDEN_KNOBS: Final[dict[str, str]] = {
     "accept_on_close": "closing the banner never grants consent (A11Y-02); remove "
     "`accept_on_close`",
 }
+
+
+def web_link(value: str, *, paths: bool) -> str:
+    """`value` when a browser can only follow it as a web page: an `https://` or `http://`
+    address with a host, or (when `paths`) a path on the page's own site, starting with one
+    `/`. Anything else (`javascript:`, `data:`, `//host`, a relative path, spaces, control
+    characters or backslashes, which browsers read in surprising ways) raises ValueError."""
+    parts = urlsplit(value)
+    web = parts.scheme in ("https", "http") and bool(parts.netloc)
+    path = paths and value.startswith("/") and not value.startswith("//")
+    if any(c.isspace() or ord(c) < 32 or c in "\\\x7f" for c in value):
+        problem = "has spaces, control characters or backslashes"
+    elif web or path:
+        return value
+    elif value.startswith("//"):
+        problem = "has no scheme"
+    else:
+        problem = "is not a web address"
+    example = ' or a path on the site such as "/privacy"' if paths else ""
+    raise ValueError(
+        f"{value!r} {problem}: write an https:// address (or http://){example}, e.g. "
+        '"https://www.example.fr/privacy"'
+    )
 
 
 def _key(value: str) -> str:
@@ -163,6 +187,13 @@ class Service(_Model):
     storage: tuple[str, ...] = Field(default=(), description="localStorage/sessionStorage keys")
     exemption: Exemption | None = None
     justification: str = ""
+
+    @field_validator("privacy_policy")
+    @classmethod
+    def _privacy_policy(cls, v: str) -> str:
+        # another party's page, linked from the privacy page the consent server serves: a path
+        # would point at the consent server, so only a full address
+        return web_link(v, paths=False) if v else v
 
     @field_validator("hosts")
     @classmethod
@@ -302,6 +333,17 @@ class Policy(_Model):
                     f"origin {origin!r} is not an origin: write scheme, host and optional port "
                     'without a path or trailing slash, e.g. "https://www.example.fr"'
                 )
+        return v
+
+    @field_validator("privacy_policy_url")
+    @classmethod
+    def _privacy_policy_url(cls, v: str | dict[str, str]) -> str | dict[str, str]:
+        # linked from the banner, on the publisher's pages: a path is on the publisher's site
+        for lang, url in v.items() if isinstance(v, dict) else [("", v)]:
+            try:
+                web_link(url, paths=True)
+            except ValueError as e:
+                raise ValueError(f"{lang}: {e}" if lang else str(e)) from None
         return v
 
     @field_validator("reprompt_after_days")

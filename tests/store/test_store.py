@@ -132,7 +132,10 @@ def test_sqlite_is_wal_and_migrated(tmp_path: Path) -> None:
     s = open_store(f"sqlite:///{tmp_path / 'bandeau.db'}")
     s.close()
     db = sqlite3.connect(tmp_path / "bandeau.db")
-    assert db.execute("SELECT name FROM migrations ORDER BY name").fetchall() == [("0001_ledger",)]
+    assert db.execute("SELECT name FROM migrations ORDER BY name").fetchall() == [
+        ("0001_ledger",),
+        ("0002_retry_hash",),
+    ]
     assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     db.close()
 

@@ -272,6 +272,15 @@
     return exempt && before[key];
   }
 
+  // A secret only this browser knows, kept with the pending decision (in localStorage, for the
+  // next page) and sent with it and with every retry: the server keeps only its hash and
+  // answers a retry of a stored decision (with the reader's token) only when it carries it, so
+  // a decision id read on a receipt hands over nothing. Gone with the pending decision.
+  const newSecret = () =>
+    btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(24))))
+      .replace(/\+/g, '-')
+      .replace(/\//g, '_');
+
   // action: accept_all | refuse_all | save | grant; layer: first | settings | placeholder (the
   // wire names); control: the id of the control; grantKeys: what a placeholder grants. A grant
   // answers only the purposes it grants, and those never asked stay pending. A script that ran
@@ -292,6 +301,7 @@
       choices: {},
       gpc,
       client_time: Date.now(),
+      secret: newSecret(),
     };
     states = {};
     purposes.forEach((purpose) => {

@@ -16,6 +16,8 @@ import brotli
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .edge import etag_matches
+
 __all__ = ["MIN_SIZE", "Encoded", "Representation", "accepted", "encoded", "negotiated"]
 
 MIN_SIZE: Final = 1024  # below this, compression saves less than a packet: not worth the CPU
@@ -94,7 +96,7 @@ def negotiated(request: Request, body: bytes, media: str, headers: dict[str, str
     ETag (a 304 when the browser has it) and `Vary: Accept-Encoding` for caches."""
     chosen = encoded(body).pick(request.headers.get("accept-encoding", ""))
     headers = {**headers, "ETag": chosen.etag, "Vary": "Accept-Encoding"}
-    if chosen.etag in request.headers.get("if-none-match", ""):
+    if etag_matches(request.headers.get("if-none-match", ""), chosen.etag):
         return Response(status_code=304, headers=headers)
     if chosen.encoding != "identity":
         headers["Content-Encoding"] = chosen.encoding

@@ -4,34 +4,55 @@ access) and erasing it (right to erasure)."""
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import time
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Path, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from ..consent import issue_token, read_token
-from ..decisions import BadJSON, DecisionIn, DuplicateDecision, HistoryOut, RecordOut, build_record
+from ..decisions import (
+    BadJSON,
+    DecisionIn,
+    DuplicateDecision,
+    HistoryOut,
+    RecordOut,
+    RetryNotProven,
+    build_record,
+)
 from ..errors import InvalidRequest, NotFound, OriginNotAllowed, RateLimited, TokenError
 from ..signals import gpc_from_headers
 from ..store import Record
 from .context import API, Site, context, site_of
-from .edge import ERROR_RESPONSES, bearer, cors_headers, read_json_body, require_admin
+from .edge import (
+    ERROR_RESPONSES,
+    accept_origin,
+    bearer,
+    cors_headers,
+    read_json_body,
+    require_admin,
+)
 
 __all__ = ["decide", "install"]
 
+# A consent id as `consent.new_consent_id` makes them (22 characters), with room to spare.
+ConsentId = Annotated[str, Path(min_length=8, max_length=64)]
+
 
 def allowed_origin(request: Request, site: Site) -> str:
-    """The request's Origin, when the site's policy lists it; else a 403."""
+    """The request's Origin, when the site's policy lists it (from then on, errors are readable
+    by that page too); else a 403, without CORS headers."""
     origin = request.headers.get("origin", "")
     if not site.allows_origin(origin):
         raise OriginNotAllowed(
             f"origin {origin!r} may not send decisions for {site.policy.site!r}",
             hint="add the page's origin to `origins` in the site's policy",
         )
+    accept_origin(request, origin)
     return origin
 
 
@@ -52,7 +73,7 @@ async def decide(request: Request) -> Response:
 
     A plain Starlette route (no dependency solving: this is the hot path); its OpenAPI
     operation is written by `openapi.decide_operation` from the same models. A retry with the
-    same decision `id` returns the stored decision (200) and stores nothing new."""
+    same decision `id` and `secret` returns the stored decision (200) and stores nothing new."""
     ctx = context(request)
     site = site_of(request)
     origin = allowed_origin(request, site)
@@ -64,18 +85,32 @@ async def decide(request: Request) -> Response:
     ua = request.headers.get("user-agent", "")
     record = build_record(site.policy, decision, ctx.keys, gpc=gpc, ua=ua)
     stored, created = await asyncio.wrap_future(ctx.writer.submit(record))
-    if not created and (stored.site, stored.choices) != (record.site, record.choices):
-        raise DuplicateDecision(
-            "this decision id is already stored with other choices",
-            field="id",
-            hint="make a new id for each decision; reuse one only to retry",
-        )
+    if not created:
+        check_retry(stored, record)
     return Response(
         json.dumps(signed_answer(request, site, stored), separators=(",", ":")).encode(),
         status_code=201 if created else 200,
         media_type="application/json",
         headers=cors_headers(origin),
     )
+
+
+def check_retry(stored: Record, retry: Record) -> None:
+    """A decision id already stored is answered (with the reader's token) only to the browser
+    that made it: the retry carries the secret whose hash was stored with the decision. Anyone
+    else who knows the id and the choices (from a receipt, say) gets a 403, and no token."""
+    if not stored.retry_hash or not hmac.compare_digest(stored.retry_hash, retry.retry_hash):
+        raise RetryNotProven(
+            "this decision id is already recorded, and the request does not carry its secret",
+            field="secret",
+            hint="make a new id for each decision; a retry sends the first sending's secret",
+        )
+    if (stored.site, stored.choices) != (retry.site, retry.choices):
+        raise DuplicateDecision(
+            "this decision id is already stored with other choices",
+            field="id",
+            hint="make a new id for each decision; reuse one only to retry",
+        )
 
 
 def parse_decision(body: bytes) -> DecisionIn:
@@ -116,11 +151,9 @@ def signed_answer(request: Request, site: Site, stored: Record) -> dict[str, Any
     }
 
 
-async def history(request: Request, consent_id: str) -> HistoryOut:
+async def history(request: Request, consent_id: ConsentId) -> HistoryOut:
     """Every decision recorded under a consent id, oldest first (what the reader chose)."""
     site = site_of(request)
-    if not 8 <= len(consent_id) <= 64:
-        raise InvalidRequest("a consent id has 8 to 64 characters", field="consent_id")
     records = await run_in_threadpool(context(request).store.history, site.policy.site, consent_id)
     if not records:
         raise NotFound(f"no decision is recorded under consent id {consent_id!r}")
@@ -131,7 +164,7 @@ async def history(request: Request, consent_id: str) -> HistoryOut:
     )
 
 
-async def erase(request: Request, consent_id: str) -> dict[str, Any]:
+async def erase(request: Request, consent_id: ConsentId) -> dict[str, Any]:
     """Erase a consent id's records (right to erasure): their content is redacted, their
     leaf hashes stay, so the log still verifies. Allowed to an admin, or to the reader
     with their own consent token as `Authorization: Bearer TOKEN`."""
@@ -146,7 +179,8 @@ async def erase(request: Request, consent_id: str) -> dict[str, Any]:
 
 
 def holds_token_of(request: Request, site: str, consent_id: str) -> bool:
-    """Whether the request's bearer is a genuine consent token of this consent id."""
+    """Whether the request's bearer is a genuine, unexpired consent token of this consent id
+    (an expired one proves only that its holder once had it)."""
     given = bearer(request)
     if given.count(".") != 1:
         return False
@@ -154,7 +188,8 @@ def holds_token_of(request: Request, site: str, consent_id: str) -> bool:
         token = read_token(given, context(request).keys.public)
     except TokenError:
         return False
-    return token.site == site and token.consent_id == consent_id
+    current = token.expires_at > time.time()
+    return current and token.site == site and token.consent_id == consent_id
 
 
 def install(app: FastAPI) -> None:

@@ -1,5 +1,6 @@
 """Where the domain meets HTTP: errors become one JSON shape with a status chosen here, CORS
-headers, the decision body's size and type checks, and the admin token check.
+headers, the headers every response carries, the decision body's size and type checks, and the
+admin token check.
 
 Every error leaves as `{"error": {"code", "message", "field", "hint"}}`: bandeau's own errors
 with the status `STATUS` gives their code, framework errors (validation, unknown route or
@@ -19,15 +20,19 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import BandeauError, Forbidden, PayloadTooLarge, UnsupportedMediaType
 from .context import context
 
 __all__ = [
     "STATUS",
+    "accept_origin",
     "bearer",
     "cors_headers",
     "error_response",
+    "etag_matches",
     "install_error_handlers",
     "read_json_body",
     "require_admin",
@@ -42,6 +47,7 @@ STATUS: Final[dict[str, int]] = {
     "malformed_json": 400,
     "forbidden": 403,
     "origin_not_allowed": 403,
+    "retry_not_proven": 403,
     "unknown_site": 404,
     "not_found": 404,
     "stale_policy": 409,
@@ -60,19 +66,34 @@ def status_of(error: BandeauError) -> int:
     return STATUS.get(error.code, 400)
 
 
+# Every response says how it may be cached; one that says nothing else is not stored (decisions,
+# histories, receipts and errors carry personal data or answer one request; docs/api.md).
+DEFAULT_CACHE_CONTROL: Final = "no-store"
+NOSNIFF: Final = {"X-Content-Type-Options": "nosniff"}
+
+
 def cors_headers(origin: str) -> dict[str, str]:
     """The headers that let the page at `origin` read the answer (its banner's fetch). No
     credentials: the banner sends its token in the body and sets the cookie itself."""
     return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
 
 
+def accept_origin(request: Request, origin: str) -> dict[str, str]:
+    """Mark `origin` as one the route allows (a site's listed origin, checked by the caller),
+    so that an error after this point is readable by that page too; its CORS headers."""
+    request.state.cors_origin = origin
+    return cors_headers(origin)
+
+
 def error_response(
     request: Request, status: int, code: str, message: str, field: str = "", hint: str = ""
 ) -> JSONResponse:
-    """The one error shape, readable by the page that asked (CORS) when it sent an Origin."""
+    """The one error shape. CORS headers only for an origin the route accepted before failing
+    (`accept_origin`): any other Origin is never echoed."""
     body = {"error": {"code": code, "message": message, "field": field, "hint": hint}}
-    origin = request.headers.get("origin", "")
-    headers = cors_headers(origin) if origin else {}
+    origin: str = getattr(request.state, "cors_origin", "")
+    headers = {**(cors_headers(origin) if origin else {}), **NOSNIFF}
+    headers["Cache-Control"] = DEFAULT_CACHE_CONTROL  # a 500 leaves outside `SecurityHeaders`
     if code in RETRY_AFTER:
         headers["Retry-After"] = RETRY_AFTER[code]
     return JSONResponse(body, status_code=status, headers=headers)
@@ -93,7 +114,21 @@ async def validation_error(request: Request, exc: RequestValidationError) -> JSO
 
 async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-    return error_response(request, exc.status_code, code, str(exc.detail))
+    response = error_response(request, exc.status_code, code, str(exc.detail))
+    if exc.status_code == 405:
+        response.headers["Allow"] = ", ".join(allowed_methods(request))
+    return response
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers at the request's path (several routes may share a path,
+    one per method: Starlette's own `Allow` names only the first route's)."""
+    path = request.url.path
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if isinstance(route, Route) and route.methods and route.path_regex.match(path):
+            methods |= route.methods
+    return sorted(methods)
 
 
 async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
@@ -109,12 +144,48 @@ async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """Errors in the one shape, and the headers every response carries (`SecurityHeaders`)."""
     # Starlette types a handler as taking any Exception; each of these is registered for the
     # one class it is written for.
+    app.add_middleware(SecurityHeaders)
     app.add_exception_handler(BandeauError, cast(Handler, bandeau_error))
     app.add_exception_handler(RequestValidationError, cast(Handler, validation_error))
     app.add_exception_handler(HTTPException, cast(Handler, http_error))
     app.add_exception_handler(Exception, unexpected_error)
+
+
+class SecurityHeaders:
+    """`X-Content-Type-Options: nosniff` on every response, and `Cache-Control: no-store` on
+    every one that does not say how it may be cached. Pure ASGI: it touches only the start
+    message's header list (the decision route is the hot path)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers: list[tuple[bytes, bytes]] = list(message.get("headers", []))
+                names = {name.lower() for name, _ in headers}
+                if b"x-content-type-options" not in names:
+                    headers.append((b"x-content-type-options", b"nosniff"))
+                if b"cache-control" not in names:
+                    headers.append((b"cache-control", DEFAULT_CACHE_CONTROL.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def etag_matches(if_none_match: str, etag: str) -> bool:
+    """Whether an `If-None-Match` header names `etag` (or `*`), compared weakly as RFC 9110 says
+    for this header: each listed tag whole, never a substring of another."""
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in tags or etag.removeprefix("W/") in tags
 
 
 def require_admin(request: Request) -> None:

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from ..decisions import DecisionIn, DecisionOut
-from .context import API
+from .context import API, Context
 from .edge import ERROR_RESPONSES, ErrorOut
 
 __all__ = ["install_openapi"]
@@ -41,6 +41,29 @@ def decide_operation() -> dict[str, Any]:
     }
 
 
+def state_the_constraints(schema: dict[str, Any], ctx: Context) -> None:
+    """What the handlers check and FastAPI cannot see, written into every operation, so that
+    a client (or a schema-based fuzzer) and the server agree: `site` is a path parameter, one
+    of the configured sites; `lang` one of their languages; and every error is the JSON shape,
+    whatever media type the route answers on success."""
+    sites = sorted(ctx.sites)
+    languages = sorted({lang for site in ctx.sites.values() for lang in site.policy.languages})
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+    for path, operations in schema["paths"].items():
+        for operation in operations.values():
+            parameters = operation.setdefault("parameters", [])
+            if "{site}" in path and not any(p["name"] == "site" for p in parameters):
+                parameters.insert(0, {"name": "site", "in": "path", "required": True})
+            for parameter in parameters:
+                if parameter["name"] == "site":
+                    parameter["schema"] = {"type": "string", "enum": sites}
+                elif parameter["name"] == "lang":
+                    parameter["schema"] = {"type": "string", "enum": languages}
+            for status, response in operation.get("responses", {}).items():
+                if status[0] in "45":
+                    response["content"] = error
+
+
 def install_openapi(app: FastAPI) -> None:
     """Serve the document built once, with the decision route and the models it names."""
 
@@ -57,6 +80,7 @@ def install_openapi(app: FastAPI) -> None:
             components[model.__name__] = extra
         decisions = schema["paths"].setdefault(f"{API}/sites/{{site}}/decisions", {})
         decisions["post"] = decide_operation()
+        state_the_constraints(schema, app.state.bandeau)
         app.openapi_schema = schema
         return schema
 

@@ -4,17 +4,17 @@ policy file (`bandeau.privacy`), so any publisher can link to it."""
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 
 from ..privacy import PAGE_CSP
+from .assets import Lang, served_as
 from .compression import negotiated
 from .context import API, site_of
-from .edge import ERROR_RESPONSES
 
 __all__ = ["install"]
 
 
-async def privacy_page(request: Request, lang: str | None = None) -> Response:
+async def privacy_page(request: Request, lang: Lang = None) -> Response:
     """The site's privacy policy as an HTML page in one language (default: the site's),
     generated from its policy: controller, purposes, services, cookies, rights, GPC.
 
@@ -22,7 +22,6 @@ async def privacy_page(request: Request, lang: str | None = None) -> Response:
     headers = {
         "Cache-Control": "no-cache",
         "Content-Security-Policy": PAGE_CSP,
-        "X-Content-Type-Options": "nosniff",
     }
     body = site_of(request).privacy(lang)
     return negotiated(request, body, "text/html; charset=utf-8", headers)
@@ -34,6 +33,6 @@ def install(app: FastAPI) -> None:
         f"{API}/sites/{{site}}/privacy",
         privacy_page,
         tags=["pages"],
-        responses=ERROR_RESPONSES,
-        response_class=HTMLResponse,
+        response_class=Response,
+        responses=served_as("text/html", "the privacy policy page"),
     )

@@ -43,9 +43,13 @@ class Record:
     ua_class: str = ""
     client_time: int | None = None
     seq: int | None = None  # position in the log + 1, assigned on append
+    # SHA-256 (hex) of the secret the deciding browser sent, so only it can retry the decision
+    # (docs/api.md); kept beside the record, never part of its content, receipts or exports.
+    retry_hash: str = field(default="", compare=False, repr=False)
 
     def content(self) -> dict[str, Any]:
-        """The record's fields as a dict (without `seq`, which is its place, not its content)."""
+        """The record's fields as a dict (without `seq`, which is its place, not its content,
+        nor `retry_hash`, which is kept beside it)."""
         return {name: getattr(self, name) for name in _CONTENT_FIELDS}
 
     def canonical(self) -> str:
@@ -53,8 +57,8 @@ class Record:
         return json.dumps(self.content(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
     @classmethod
-    def from_json(cls, text: str, seq: int | None = None) -> Record:
-        return cls(**json.loads(text), seq=seq)
+    def from_json(cls, text: str, seq: int | None = None, retry_hash: str = "") -> Record:
+        return cls(**json.loads(text), seq=seq, retry_hash=retry_hash)
 
     @property
     def index(self) -> int:
@@ -63,7 +67,7 @@ class Record:
         return self.seq - 1
 
 
-_CONTENT_FIELDS = tuple(f.name for f in fields(Record) if f.name != "seq")
+_CONTENT_FIELDS = tuple(f.name for f in fields(Record) if f.name not in ("seq", "retry_hash"))
 
 
 @dataclass(frozen=True)

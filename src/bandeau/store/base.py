@@ -106,6 +106,7 @@ class LogWriter(ABC):
                     record.occurred_at,
                     text,
                     leaf,
+                    record.retry_hash,
                 )
             )
             nodes[(0, size)] = leaf
@@ -118,7 +119,7 @@ class LogWriter(ABC):
             cur.executemany(
                 self._sql(
                     "INSERT INTO decisions (seq, decision_id, site, consent_id, occurred_at, "
-                    "content, leaf, redacted) VALUES (?, ?, ?, ?, ?, ?, ?, 0)"
+                    "content, leaf, retry_hash, redacted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)"
                 ),
                 rows,
             )
@@ -135,14 +136,14 @@ class LogWriter(ABC):
         marks = ", ".join("?" * len(wanted))
         self._q(
             cur,
-            f"SELECT decision_id, seq, content, redacted FROM decisions "  # noqa: S608
+            f"SELECT decision_id, seq, content, redacted, retry_hash FROM decisions "  # noqa: S608
             f"WHERE decision_id IN ({marks})",
             tuple(wanted),
         )
         found: dict[str, Record] = {}
-        for decision_id, seq, content, redacted in cur.fetchall():
+        for decision_id, seq, content, redacted, retry_hash in cur.fetchall():
             text = wanted[decision_id].canonical() if redacted else content
-            found[decision_id] = Record.from_json(text, int(seq))
+            found[decision_id] = Record.from_json(text, int(seq), retry_hash)
         return found
 
     def _complete_subtrees(

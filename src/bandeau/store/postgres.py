@@ -75,6 +75,11 @@ MIGRATIONS: Final[tuple[tuple[str, str], ...]] = (
             FOR EACH ROW EXECUTE FUNCTION bandeau_immutable();
         """,
     ),
+    (
+        # the hash of the deciding browser's retry secret, beside the record (docs/api.md)
+        "0002_retry_hash",
+        "ALTER TABLE decisions ADD COLUMN retry_hash TEXT NOT NULL DEFAULT '';",
+    ),
 )
 
 

@@ -66,6 +66,11 @@ MIGRATIONS: Final[tuple[tuple[str, str], ...]] = (
             BEGIN SELECT RAISE(ABORT, 'checkpoints are immutable'); END;
         """,
     ),
+    (
+        # the hash of the deciding browser's retry secret, beside the record (docs/api.md)
+        "0002_retry_hash",
+        "ALTER TABLE decisions ADD COLUMN retry_hash TEXT NOT NULL DEFAULT '';",
+    ),
 )
 MEMORY: Final = ":memory:"
 
