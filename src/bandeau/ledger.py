@@ -62,7 +62,14 @@ DAY_MS: Final = 86_400_000
 
 
 class NotCheckpointed(BandeauError):
+    """No checkpoint covers the decision yet; `retry_after` says in how many seconds one
+    will (the HTTP answer's Retry-After)."""
+
     code = "not_checkpointed"
+
+    def __init__(self, message: str, *, hint: str = "", retry_after: int = 0) -> None:
+        super().__init__(message, hint=hint)
+        self.retry_after = retry_after
 
 
 class ReceiptError(BandeauError):
