@@ -178,15 +178,33 @@ class Ledger:
                 return latest
             if self.keys is None:
                 raise SettingsError("signing a checkpoint needs the server's keys")
+            self._check_published(latest)
             at = _now_ms() if now_ms is None else now_ms
             root = self._checked_root(latest, size, self.keys.public)
             kid = self.keys.current.key_id
             text = checkpoint_text(size, root, at, kid)
             cp = Checkpoint(size, root, at, kid, self.keys.sign(text))
-            if self.published is not None:
-                self.published.append(cp)
             self.store.add_checkpoint(cp)
+            if self.published is not None:  # after the database: the file never runs ahead
+                self.published.append(cp)
             return cp
+
+    def _check_published(self, latest: Checkpoint | None) -> None:
+        """The database's latest checkpoint is the file's last (or later): otherwise records
+        were deleted together with their checkpoints, and the signer signs nothing more."""
+        if self.published is None:
+            return
+        last = self.published.last()
+        if last is None or (latest is not None and latest.size > last.size):
+            return
+        if latest is None or latest.size < last.size or latest.root != last.root:
+            have = "none" if latest is None else f"size {latest.size}"
+            _refuse(
+                last.size,
+                f"the published checkpoints ({self.published.path}) go up to size "
+                f"{last.size}, the database's latest is {have}: records were deleted or "
+                "rewritten with their checkpoints",
+            )
 
     def _checked_root(
         self, latest: Checkpoint | None, size: int, public: Mapping[str, PublicKey]
@@ -297,6 +315,22 @@ class CheckpointLog:
             message = f"cannot publish the checkpoint of size {cp.size} to {self.path}: {e}"
             logger.error("%s", message)
             raise StorageError(message) from e
+
+    def last(self) -> Checkpoint | None:
+        """The last checkpoint in the file (read from its end), or None when it is empty."""
+        try:
+            with self.path.open("rb") as file:
+                end = file.seek(0, os.SEEK_END)
+                file.seek(max(0, end - 8192))
+                tail = file.read().decode("utf-8", "replace").strip().splitlines()
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            raise StorageError(f"cannot read the published checkpoints {self.path}: {e}") from e
+        try:
+            return checkpoint_from_json(json.loads(tail[-1])) if tail else None
+        except (KeyError, TypeError, ValueError) as e:
+            raise StorageError(f"the last line of {self.path} is not a checkpoint: {e}") from e
 
     def read(self) -> list[Checkpoint]:
         """Every checkpoint in the file; a `SettingsError` naming the first bad line."""
@@ -483,6 +517,7 @@ def verify_log(
     *,
     processes: int = 1,
     min_parallel: int = 50_000,
+    published: Sequence[Checkpoint] = (),
 ) -> VerifyReport:
     """Recompute the chain and the tree; check every checkpoint's signature and root.
 
@@ -495,9 +530,14 @@ def verify_log(
     With `processes` > 1 (and a store that other processes can open), stretches of the log are
     rehashed in parallel (from `min_parallel` records up); the tree is then built here from
     their leaves.
+
+    `published` are checkpoints held outside the database (`CheckpointLog`): checked like the
+    database's, they reveal records deleted together with the database's checkpoints.
     """
     report = VerifyReport()
-    pending = sorted(store.checkpoints(), key=lambda c: c.size)
+    stored = store.checkpoints()
+    outside = set(published) - set(stored)
+    pending = sorted([*stored, *outside], key=lambda c: c.size)
     report.checkpoints = len(pending)
     scans = _scans(store, processes, min_parallel)
     broken = [i for sc in scans for i in sc.broken]
@@ -516,15 +556,15 @@ def verify_log(
     if roots_bad and not broken and not gaps:
         first, last = _locate_rewrite(store, leaves, _rewrite_bounds(pending, roots_bad))
         report.bad(first, _rewritten(first, last))
-    _checkpoint_findings(report, pending, public, roots_bad)
+    _checkpoint_findings(report, pending, public, roots_bad, outside)
     return report
 
 
-def _rewrite_bounds(pending: list[Checkpoint], roots_bad: list[int]) -> tuple[int, int]:
+def _rewrite_bounds(pending: list[Checkpoint], roots_bad: list[Checkpoint]) -> tuple[int, int]:
     """[lo, hi): where the first rewritten record is, by the signed roots alone: at or after
     the largest checkpoint that still matches below the first that does not."""
-    first_bad = min(roots_bad)
-    bad = set(roots_bad)
+    bad = {cp.size for cp in roots_bad}
+    first_bad = min(bad)
     good = [cp.size for cp in pending if cp.size < first_bad and cp.size not in bad]
     return max(good, default=0), first_bad
 
@@ -634,29 +674,33 @@ def _checkpoint_findings(
     report: VerifyReport,
     pending: list[Checkpoint],
     public: Mapping[str, PublicKey],
-    roots_bad: list[int],
+    roots_bad: list[Checkpoint],
+    outside: set[Checkpoint],
 ) -> None:
-    """Checkpoints forged, whose root the records no longer give, or beyond the log's end."""
+    """Checkpoints forged, whose root the records no longer give, or beyond the log's end;
+    those in `outside` are named as published ones."""
     count = report.size
+
+    def name(cp: Checkpoint) -> str:
+        return f"{'published checkpoint' if cp in outside else 'checkpoint'} of size {cp.size}"
+
     for cp in pending:
         if not checkpoint_signed(cp, public):
             who = f"unknown key {cp.key_id}" if cp.key_id not in public else f"key {cp.key_id}"
             report.bad(
-                None,
-                f"checkpoint of size {cp.size}: its signature ({who}) does not "
-                "verify: forged or altered",
+                None, f"{name(cp)}: its signature ({who}) does not verify: forged or altered"
             )
-    for size in roots_bad:
+    for cp in roots_bad:
         report.bad(
             None,
-            f"checkpoint of size {size}: its root does not match the records "
+            f"{name(cp)}: its root does not match the records "
             "(records before that size were rewritten)",
         )
     for cp in pending:
         if cp.size > count:
             report.bad(
                 count,
-                f"checkpoint of size {cp.size} covers records beyond the end of the log "
+                f"{name(cp)} covers records beyond the end of the log "
                 f"({count} records): records were deleted from the end",
             )
 
@@ -678,17 +722,17 @@ def _scans(store: Store, processes: int, min_parallel: int) -> list[_Scan]:
         return [f.result() for f in futures]
 
 
-def _check_roots(leaves: bytes, pending: list[Checkpoint]) -> tuple[list[int], int]:
+def _check_roots(leaves: bytes, pending: list[Checkpoint]) -> tuple[list[Checkpoint], int]:
     """Build the tree over `leaves` (a binary counter of complete subtrees) and compare its
-    root with each checkpoint's at that size. Returns the sizes whose root differs, and the
-    number of leaves."""
+    root with each checkpoint's at that size. Returns the checkpoints whose root differs, and
+    the number of leaves."""
     node = node_hash  # a local name: this loop runs about twice a leaf
     checks = iter(pending)
     nxt = next(checks, None)
     next_size = nxt.size if nxt is not None else -1
     heights: list[int] = []
     hashes: list[bytes] = []
-    bad: list[int] = []
+    bad: list[Checkpoint] = []
     count = 0
     for offset in range(0, len(leaves), 32):
         top = leaves[offset : offset + 32]
@@ -706,7 +750,7 @@ def _check_roots(leaves: bytes, pending: list[Checkpoint]) -> tuple[list[int], i
         stack = list(zip(heights, hashes, strict=True))
         while nxt is not None and nxt.size <= count:
             if nxt.size == count and _fold(stack) != nxt.root:
-                bad.append(nxt.size)
+                bad.append(nxt)
             nxt = next(checks, None)
         next_size = nxt.size if nxt is not None else -1
     return bad, count

@@ -36,7 +36,7 @@ def create_app(
     settings: Settings, policies: list[Policy], *, keys: KeyRing, store: Store
 ) -> FastAPI:
     """The bandeau HTTP API for `policies`, signing with `keys`, recording into `store`."""
-    ledger = Ledger(store, keys)
+    ledger = Ledger(store, keys, published=settings.checkpoint_log)
     app = FastAPI(
         lifespan=lifespan,
         title="bandeau",
