@@ -132,6 +132,7 @@ def run_workers(settings: Settings) -> None:
 
     from .server import app_from_settings
     from .server.app import log_config
+    from .server.timeouts import protocol_for
 
     config = uvicorn.Config(
         functools.partial(app_from_settings, settings),
@@ -139,6 +140,9 @@ def run_workers(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
+        http=protocol_for(settings),
+        # a stalled client cannot hold shutdown: its deadlines end it before this does
+        timeout_graceful_shutdown=int(settings.header_timeout + settings.body_timeout) + 30,
         proxy_headers=False,
         log_config=log_config(settings.log_level),
         log_level=settings.log_level,

@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from .. import __version__
 from ..errors import BandeauError
@@ -26,6 +27,7 @@ from . import assets, consents, meta, pages, proof
 from .context import API, Context, Site
 from .edge import install_error_handlers
 from .openapi import install_openapi
+from .timeouts import client_gone
 
 __all__ = ["app_from_settings", "create_app", "housekeeping", "log_config"]
 
@@ -58,6 +60,7 @@ def create_app(
     for group in (meta, assets, pages, consents, proof):
         group.install(app)
     install_error_handlers(app)
+    app.add_exception_handler(ClientDisconnect, client_gone)
     install_openapi(app)
     return app
 
