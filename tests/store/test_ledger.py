@@ -211,8 +211,12 @@ def test_checkpoint_by_an_unknown_key_is_named(
 ) -> None:
     fill(backend)
     other = KeyRing.generate()
-    Ledger(backend.store, other).append_batch([make_record()])
-    Ledger(backend.store, other).checkpoint()
+    ledger = Ledger(backend.store)
+    ledger.append_batch([make_record()])
+    size, root_ = 13, ledger.root(13)  # signed with a key of the attacker's own
+    kid = other.current.key_id
+    text = checkpoint_text(size, root_, 1, kid)
+    backend.store.add_checkpoint(Checkpoint(size, root_, 1, kid, other.sign(text)))
     report = verify(backend.store)
     assert report.findings == [
         f"checkpoint of size 13: its signature (unknown key {other.current.key_id}) does not "

@@ -19,7 +19,6 @@ from starlette.concurrency import run_in_threadpool
 
 from ..errors import InvalidRequest, NotFound, RateLimited
 from ..ledger import NotCheckpointed, b64, checkpoint_json
-from ..store import Checkpoint
 from .context import API, Context, context, site_of
 from .edge import ERROR_RESPONSES, require_admin
 
@@ -52,27 +51,32 @@ async def receipt(request: Request, decision_id: str) -> JSONResponse:
     record = await run_in_threadpool(ctx.store.get, decision_id)
     if record is None or record.site != name:
         raise NotFound(f"no decision {decision_id!r} is recorded for {name!r}")
-    latest = await run_in_threadpool(ctx.store.latest_checkpoint)
-    if latest is None or latest.size <= record.index:
-        await covered(ctx, latest)
+    await covered(ctx, record.index)
     body = await run_in_threadpool(ctx.ledger.receipt, decision_id)
     filename = f"bandeau-receipt-{decision_id}.json"
     return JSONResponse(body, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-async def covered(ctx: Context, latest: Checkpoint | None) -> None:
-    """Sign a checkpoint for a receipt, no sooner than `checkpoint_interval` after the latest:
-    readers alternating decisions and receipts cannot make the server sign faster than its
-    schedule (at most twice an interval, with the scheduled one)."""
+async def covered(ctx: Context, index: int) -> None:
+    """Make sure a checkpoint covers the record at `index`: the latest, or the next scheduled
+    one if it is due within `RECEIPT_WAIT`, or one signed here once the latest is at least
+    `checkpoint_interval` old. Readers alternating decisions and receipts cannot make the
+    server sign faster than its schedule (at most twice an interval, with the scheduled one),
+    and receipts waiting together are covered by one checkpoint, not one each."""
     interval = ctx.settings.checkpoint_interval
-    due = 0.0 if latest is None else latest.time / 1000 + interval - time.time()
-    if due > RECEIPT_WAIT:
-        raise NotCheckpointed(
-            "this decision is not covered by a checkpoint yet",
-            hint=f"the next checkpoint is due in {math.ceil(due)} s; ask again then",
-            retry_after=math.ceil(due),
-        )
-    if due > 0:
+    for _ in range(2):  # once more after waiting: another may have signed meanwhile
+        latest = await run_in_threadpool(ctx.store.latest_checkpoint)
+        if latest is not None and latest.size > index:
+            return
+        due = 0.0 if latest is None else latest.time / 1000 + interval - time.time()
+        if due > RECEIPT_WAIT:
+            raise NotCheckpointed(
+                "this decision is not covered by a checkpoint yet",
+                hint=f"the next checkpoint is due in {math.ceil(due)} s; ask again then",
+                retry_after=math.ceil(due),
+            )
+        if due <= 0:
+            break
         await asyncio.sleep(due)
     await run_in_threadpool(ctx.ledger.checkpoint)
 
