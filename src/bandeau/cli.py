@@ -18,6 +18,7 @@ from .settings import Settings
 
 if TYPE_CHECKING:
     from .keys import KeyRing
+    from .ledger import VerifyReport
     from .store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -290,9 +291,14 @@ def verify(
     )
     elapsed = time.perf_counter() - started
     store.close()
-    rate = report.size / elapsed if elapsed else 0.0
     if published is not None:
         click.echo(f"{len(outside)} published checkpoints read from {published}")
+    show_report(report, elapsed)
+
+
+def show_report(report: VerifyReport, elapsed: float) -> None:
+    """What `bandeau verify` found: counts, redactions, findings; an error when any."""
+    rate = report.size / elapsed if elapsed else 0.0
     click.echo(
         f"{report.size} records, {report.checkpoints} checkpoints, "
         f"{len(report.redacted)} redacted, checked in {elapsed:.2f} s ({rate:,.0f} records/s)"
