@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,23 @@ class Server:
         r = self.http.post(f"{SITE}/decisions", json=body)
         assert r.status_code == 201, r.text
         return dict(r.json())
+
+
+@contextmanager
+def own_server(tmp: Path, policy_text: str, **settings: Any) -> Iterator[Server]:
+    """A server of the test's own (its own log and rate-limit counters)."""
+    port = free_port()
+    policy = parse_policy(policy_text.replace("http://127.0.0.1:8000", f"http://127.0.0.1:{port}"))
+    given = Settings(data_dir=tmp, port=port, admin_token=ADMIN, **settings)
+    store = open_store(given.database_url)
+    keys = KeyRing.open_or_create(given.keys_dir)
+    try:
+        with serving(create_app(given, [policy], keys=keys, store=store), port) as url:
+            s = Server(url, policy, store, keys)
+            yield s
+            s.http.close()
+    finally:
+        store.close()
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +111,7 @@ def test_checkpoints_and_consistency(server: Server) -> None:
     a, b = first.json(), second.json()
     assert b["size"] == a["size"] + 1
     listed = server.http.get("/v1/checkpoints").json()["checkpoints"]
-    assert [c["size"] for c in listed][-2:] == [a["size"], b["size"]]
+    assert [c["size"] for c in listed][:2] == [b["size"], a["size"]]
     proof = server.http.get(
         "/v1/checkpoints/consistency", params={"first": a["size"], "second": b["size"]}
     ).json()["proof"]
@@ -141,3 +159,77 @@ def test_history_is_the_export(server: Server) -> None:
     out = server.decide()
     data = server.http.get(f"{SITE}/consents/{out['consent_id']}").json()
     assert json.loads(json.dumps(data))["decisions"][0]["decision_id"] == out["decision_id"]
+
+
+def test_checkpoints_are_paged_newest_first(tmp_path: Path, policy_text: str) -> None:
+    """Issue 8: the list is paged (newest first, a cursor, a bounded page), the latest
+    checkpoint has its own route, and proofs look checkpoints up by size."""
+    with own_server(tmp_path, policy_text, rate_limit=0, checkpoint_interval=3600) as server:
+        admin = {"Authorization": f"Bearer {ADMIN}"}
+        assert server.http.get("/v1/checkpoints/latest").status_code == 404
+        for _ in range(5):
+            server.decide()
+            assert server.http.post("/v1/checkpoints", headers=admin).status_code == 201
+        pages, cursor = [], None
+        while True:
+            params = {"limit": 2} if cursor is None else {"limit": 2, "before": cursor}
+            body = server.http.get("/v1/checkpoints", params=params).json()
+            pages.append([c["size"] for c in body["checkpoints"]])
+            cursor = body["next"]
+            if cursor is None:
+                break
+        assert pages == [[5, 4], [3, 2], [1]]
+        latest = server.http.get("/v1/checkpoints/latest").json()
+        assert latest == server.http.get("/v1/checkpoints").json()["checkpoints"][0]
+        assert latest["size"] == 5
+        for limit in (0, 1001):
+            r = server.http.get("/v1/checkpoints", params={"limit": limit})
+            assert r.status_code == 422 and r.json()["error"]["field"] == "limit"
+        missing = server.http.get("/v1/checkpoints/consistency", params={"first": 2, "second": 6})
+        assert missing.status_code == 422 and missing.json()["error"]["field"] == "second"
+        ok = server.http.get("/v1/checkpoints/consistency", params={"first": 2, "second": 5})
+        assert ok.status_code == 200 and ok.json()["proof"]
+
+
+def test_receipts_cannot_make_checkpoints_faster_than_the_schedule(
+    tmp_path: Path, policy_text: str
+) -> None:
+    """Issue 8: a client alternating decisions and receipts gets no checkpoint of its own
+    sooner than `checkpoint_interval` after the latest: a 409 with Retry-After instead."""
+    with own_server(tmp_path, policy_text, rate_limit=0, checkpoint_interval=3600) as server:
+        first = server.decide()
+        assert server.http.get(f"{SITE}/decisions/{first['decision_id']}/receipt").is_success
+        for _ in range(3):
+            out = server.decide()
+            r = server.http.get(f"{SITE}/decisions/{out['decision_id']}/receipt")
+            assert r.status_code == 409, r.text
+            assert r.json()["error"]["code"] == "not_checkpointed"
+            assert 0 < int(r.headers["retry-after"]) <= 3600
+        assert len(server.store.checkpoints()) == 1
+
+
+def test_a_receipt_waits_for_the_next_checkpoint_when_it_is_close(
+    tmp_path: Path, policy_text: str
+) -> None:
+    with own_server(tmp_path, policy_text, rate_limit=0, checkpoint_interval=0.5) as server:
+        for _ in range(3):
+            out = server.decide()
+            r = server.http.get(f"{SITE}/decisions/{out['decision_id']}/receipt")
+            assert r.status_code == 200, r.text
+            assert r.json()["checkpoint"]["size"] > r.json()["index"]
+
+
+def test_receipts_and_proofs_are_rate_limited_per_client(tmp_path: Path, policy_text: str) -> None:
+    """Issue 8: the GET routes that cost work count against the client like decisions do
+    (a bucket of their own: reading proofs never costs a decision)."""
+    with own_server(tmp_path, policy_text, rate_limit=3) as server:
+        out = server.decide()
+        path = f"{SITE}/decisions/{out['decision_id']}/receipt"
+        answers = [server.http.get(path).status_code for _ in range(3)]
+        assert answers == [200, 200, 200]
+        limited = server.http.get(path)
+        assert limited.status_code == 429 and limited.json()["error"]["code"] == "rate_limited"
+        proof = server.http.get("/v1/checkpoints/consistency", params={"first": 1, "second": 1})
+        assert proof.status_code == 429
+        assert server.http.get("/v1/checkpoints/latest").status_code == 200  # cheap: not counted
+        server.decide()  # the decisions' own bucket is untouched

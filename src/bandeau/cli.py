@@ -18,6 +18,7 @@ from .settings import Settings
 
 if TYPE_CHECKING:
     from .keys import KeyRing
+    from .ledger import VerifyReport
     from .store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -132,6 +133,7 @@ def run_workers(settings: Settings) -> None:
 
     from .server import app_from_settings
     from .server.app import log_config
+    from .server.timeouts import protocol_for
 
     config = uvicorn.Config(
         functools.partial(app_from_settings, settings),
@@ -139,6 +141,9 @@ def run_workers(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
+        http=protocol_for(settings),
+        # a stalled client cannot hold shutdown: its deadlines end it before this does
+        timeout_graceful_shutdown=int(settings.header_timeout + settings.body_timeout) + 30,
         proxy_headers=False,
         log_config=log_config(settings.log_level),
         log_level=settings.log_level,
@@ -246,8 +251,20 @@ def settings_of(data_dir: Path | None, database: str | None = None) -> Settings:
     default=None,
     help="processes that rehash the log in parallel [default: the number of CPUs]",
 )
+@click.option(
+    "--checkpoints",
+    "published",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=None,
+    help="also check the log against these checkpoints, published outside the database "
+    "(the file checkpoint_log writes: one JSON checkpoint a line)",
+)
 def verify(
-    data_dir: Path | None, database: str | None, public_key: Path | None, processes: int | None
+    data_dir: Path | None,
+    database: str | None,
+    public_key: Path | None,
+    processes: int | None,
+    published: Path | None,
 ) -> None:
     """Recompute the whole decision log and check every signed checkpoint.
 
@@ -256,7 +273,7 @@ def verify(
     import time
 
     from .keys import PublicKey
-    from .ledger import verify_log
+    from .ledger import CheckpointLog, verify_log
 
     settings = settings_of(data_dir, database)
     if public_key is not None:
@@ -264,13 +281,23 @@ def verify(
         public = {key.key_id: key}
     else:
         public = open_keys(settings).public
+    outside = CheckpointLog(published).read() if published is not None else []
     store = open_existing_store(settings)
     started = time.perf_counter()
     import os
 
-    report = verify_log(store, public, processes=processes or os.cpu_count() or 1)
+    report = verify_log(
+        store, public, processes=processes or os.cpu_count() or 1, published=outside
+    )
     elapsed = time.perf_counter() - started
     store.close()
+    if published is not None:
+        click.echo(f"{len(outside)} published checkpoints read from {published}")
+    show_report(report, elapsed)
+
+
+def show_report(report: VerifyReport, elapsed: float) -> None:
+    """What `bandeau verify` found: counts, redactions, findings; an error when any."""
     rate = report.size / elapsed if elapsed else 0.0
     click.echo(
         f"{report.size} records, {report.checkpoints} checkpoints, "
@@ -327,15 +354,22 @@ def verify_receipt_cmd(receipt: Path, public_key: Path) -> None:
 
 @cli.command()
 @store_options
-def checkpoint(data_dir: Path | None, database: str | None) -> None:
-    """Sign a checkpoint of the decision log now."""
+@setting_option("checkpoint_log")
+def checkpoint(data_dir: Path | None, database: str | None, checkpoint_log: str | None) -> None:
+    """Sign a checkpoint of the decision log now, once the records since the latest check out.
+
+    Refuses (exit 1, saying where) when they do not: see docs/ledger.md."""
     from .ledger import Ledger
 
-    settings = settings_of(data_dir, database)
+    settings = make_settings(
+        {"data_dir": data_dir, "database": database, "checkpoint_log": checkpoint_log}
+    )
     ring = open_keys(settings)
     store = open_existing_store(settings)
-    cp = Ledger(store, ring).checkpoint()
-    store.close()
+    try:
+        cp = Ledger(store, ring, published=settings.checkpoint_log).checkpoint()
+    finally:
+        store.close()
     if cp is None:
         raise BandeauError("the log is empty: there is nothing to checkpoint")
     click.echo(f"checkpoint: size {cp.size}, key {cp.key_id}, time {cp.time}")

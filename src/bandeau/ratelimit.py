@@ -1,4 +1,5 @@
-"""How many decisions a client may send: `rate_limit` a minute, for the whole server.
+"""How many decisions a client may send: `rate_limit` a minute, for the whole server (and as
+many receipts and proofs, counted apart).
 
 Two questions, one function each:
 
@@ -184,13 +185,19 @@ class RateLimiter:
     def from_settings(cls, settings: Settings) -> RateLimiter:
         return cls(settings.rate_limit, settings.trusted_proxies, settings.data_dir / COUNTERS_FILE)
 
-    def allow(self, peer: str, forwarded_for: Iterable[str]) -> bool:
-        """Count this request; False when its client is over the limit for this minute."""
+    def allow(self, peer: str, forwarded_for: Iterable[str], bucket: str = "") -> bool:
+        """Count this request; False when its client is over the limit for this minute.
+
+        Every route that is limited asks here, so the client is always the same address
+        (`client_address`). `bucket` counts another kind of request apart ("reads": receipts
+        and proofs), with the same limit, so that fetching proofs never costs a decision."""
         if self.per_minute <= 0:
             return True
         client = client_address(peer, forwarded_for, self.proxies)
         try:
-            count = self._open().add(client, int(time.time() // 60))
+            count = self._open().add(
+                f"{bucket}|{client}" if bucket else client, int(time.time() // 60)
+            )
         except OSError:
             logger.exception("rate limit counters in %s unusable; request let through", self.path)
             return True

@@ -70,6 +70,29 @@ class Settings(BaseSettings):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
+    checkpoint_log: Path | None = Field(
+        default=None,
+        description="file where each signed checkpoint is also appended, one JSON line "
+        "each, fsynced (give it to auditors; bandeau verify --checkpoints); empty = none",
+    )
+
+    @field_validator("checkpoint_log", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    header_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="seconds a client has to send a request's headers, from the moment it "
+        "connects or its previous answer is sent; then the connection is closed",
+    )
+    body_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="seconds a client has to send a request's body once its headers are in; "
+        "then the connection is closed",
+    )
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
         default="info",
         description="what the server logs on stderr: bandeau's loggers and uvicorn's "

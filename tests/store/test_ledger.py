@@ -16,6 +16,7 @@ from bandeau.keys import KeyRing
 from bandeau.ledger import (
     DAY_MS,
     Ledger,
+    LogDoesNotVerify,
     NotCheckpointed,
     ReceiptError,
     VerifyReport,
@@ -23,8 +24,8 @@ from bandeau.ledger import (
     verify_log,
     verify_receipt,
 )
-from bandeau.merkle import root, verify_consistency
-from bandeau.store import Record, Store
+from bandeau.merkle import chained_leaf, root, verify_consistency
+from bandeau.store import Checkpoint, Record, Store
 
 from .conftest import Backend, make_record
 
@@ -210,8 +211,12 @@ def test_checkpoint_by_an_unknown_key_is_named(
 ) -> None:
     fill(backend)
     other = KeyRing.generate()
-    Ledger(backend.store, other).append_batch([make_record()])
-    Ledger(backend.store, other).checkpoint()
+    ledger = Ledger(backend.store)
+    ledger.append_batch([make_record()])
+    size, root_ = 13, ledger.root(13)  # signed with a key of the attacker's own
+    kid = other.current.key_id
+    text = checkpoint_text(size, root_, 1, kid)
+    backend.store.add_checkpoint(Checkpoint(size, root_, 1, kid, other.sign(text)))
     report = verify(backend.store)
     assert report.findings == [
         f"checkpoint of size 13: its signature (unknown key {other.current.key_id}) does not "
@@ -269,3 +274,140 @@ def test_deletions_where_stretches_meet_are_named(
     assert report.findings[0] == (
         f"index {seq - 1}: record missing (deleted): the log jumps from index {seq - 2} to {seq}"
     )
+
+
+def insert_chained_forgery(backend: Backend, at: int) -> None:
+    """Insert a forged record at index `at` as someone with the database would do it well:
+    chained onto the record before it, with its own leaf, every later record moved up one."""
+    leaf_before = Ledger(backend.store).leaf(at - 1)
+    forged = make_record("intruder", choices={"social": True})
+    leaf = chained_leaf(leaf_before, forged.canonical().encode())
+    backend.tamper(
+        "UPDATE decisions SET seq = seq + 1000 WHERE seq > ?",
+        params=(at,),
+    )
+    backend.tamper("UPDATE decisions SET seq = seq - 999 WHERE seq > 1000")
+    backend.tamper(
+        "INSERT INTO decisions (seq, decision_id, site, consent_id, occurred_at, content, leaf, "
+        "redacted) VALUES (?, ?, 'lequotidien', 'intruder', 1, ?, ?, 0)",
+        params=(at + 1, forged.decision_id, forged.canonical(), leaf),
+    )
+
+
+def test_a_chained_forgery_inserted_is_named_at_its_own_index(
+    backend: Backend, verify: Verify
+) -> None:
+    """Issue 8: the forged record, not the genuine one after it, is named."""
+    fill(backend)
+    insert_chained_forgery(backend, 4)
+    report = verify(backend.store)
+    assert report.first_bad_index == 4
+    assert report.findings[0] == (
+        "index 4: record inserted: it was not appended there (the record after it chains "
+        "onto index 3)"
+    )
+    assert not any("record modified" in f for f in report.findings)
+
+
+def rewrite_from(backend: Backend, index: int) -> None:
+    """Change the record at `index` and recompute its leaf and every later one, so the chain
+    holds (the stored subtree hashes and the checkpoints are left as they are)."""
+    rows = list(backend.store.rows())
+    prev = rows[index - 1][2] if index else bytes(32)
+    for i, content, _, _ in rows[index:]:
+        text = bytes(content).decode()
+        if i == index:
+            text = text.replace('"refuse_all"', '"accept_all"')
+        prev = chained_leaf(prev, text.encode())
+        backend.tamper(
+            "UPDATE decisions SET content = ?, leaf = ? WHERE seq = ?", params=(text, prev, i + 1)
+        )
+
+
+def test_a_rewrite_with_every_later_leaf_recomputed_names_where_it_starts(
+    backend: Backend, verify: Verify
+) -> None:
+    """The chain holds; the stored subtree hashes and the signed roots place the first
+    rewritten record within a pair of leaves, and exactly with a checkpoint between them."""
+    fill(backend)
+    rewrite_from(backend, 5)
+    report = verify(backend.store)
+    assert report.first_bad_index == 4
+    assert report.findings[0].startswith(
+        "index 4: a record rewritten at an index from 4 to 5: its leaf and every later one "
+        "were recomputed"
+    )
+    assert "checkpoint of size 6: its root does not match" in " ".join(report.findings)
+
+
+def test_a_rewrite_is_named_exactly_when_a_checkpoint_splits_the_pair(
+    backend: Backend, verify: Verify
+) -> None:
+    ledger = Ledger(backend.store, KEYS)
+    for i in range(12):
+        ledger.append_batch([make_record(f"c{i % 4}")])
+        if i + 1 in (5, 12):
+            ledger.checkpoint()
+    rewrite_from(backend, 5)
+    report = verify(backend.store)
+    assert report.first_bad_index == 5
+    assert report.findings[0].startswith("index 5: record rewritten: its leaf and every later")
+
+
+def grow_after_checkpoint(backend: Backend) -> Ledger:
+    ledger, _ = fill(backend, checkpoint=False)
+    backend.store.add_checkpoint(_signed(ledger, 6))
+    return ledger
+
+
+def _signed(ledger: Ledger, size: int) -> Checkpoint:
+    root_ = ledger.root(size)
+    kid = KEYS.current.key_id
+    return Checkpoint(size, root_, 1, kid, KEYS.sign(checkpoint_text(size, root_, 1, kid)))
+
+
+@pytest.mark.parametrize(
+    ("tamper", "finding"),
+    [
+        (
+            lambda b: b.tamper(
+                "UPDATE decisions SET content = replace(content, 'refuse_all', 'accept_all') "
+                "WHERE seq = 9"
+            ),
+            "index 8: record modified",
+        ),
+        (lambda b: insert_chained_forgery(b, 8), "index 8: record inserted"),
+        (lambda b: b.tamper("DELETE FROM decisions WHERE seq = 10"), "index 9: record missing"),
+        (
+            lambda b: b.tamper("UPDATE decisions SET leaf = ? WHERE seq = 6", params=(bytes(32),)),
+            "the stored tree no longer gives the root signed at size 6",
+        ),
+        (
+            lambda b: b.tamper("UPDATE checkpoints SET time = 2 WHERE size = 6"),
+            "the latest checkpoint (size 6) does not verify",
+        ),
+    ],
+    ids=["modified", "inserted", "deleted", "signed-leaf-rewritten", "checkpoint-forged"],
+)
+def test_the_signer_refuses_a_log_that_does_not_verify(
+    backend: Backend,
+    tamper: Callable[[Backend], None],
+    finding: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Issue 8: `Ledger.checkpoint` checks what it signs: the records since the latest
+    checkpoint (chain and tree) and that checkpoint itself; it signs nothing otherwise."""
+    ledger = grow_after_checkpoint(backend)
+    tamper(backend)
+    with pytest.raises(LogDoesNotVerify, match="refusing to sign a checkpoint") as refused:
+        ledger.checkpoint()
+    assert finding in str(refused.value)
+    assert [c.size for c in backend.store.checkpoints()] == [6]
+    assert any(finding in r.getMessage() for r in caplog.records if r.levelname == "ERROR")
+
+
+def test_the_signer_signs_a_log_that_verifies(backend: Backend) -> None:
+    ledger = grow_after_checkpoint(backend)
+    made = ledger.checkpoint()
+    assert made is not None and made.size == 12
+    assert verify_log(backend.store, KEYS.public).ok

@@ -7,12 +7,15 @@ import asyncio
 import contextlib
 import copy
 import logging
+import os
+import signal
 from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import ClientDisconnect
 
 from .. import __version__
 from ..errors import BandeauError
@@ -28,17 +31,21 @@ from .compression import MIN_SIZE
 from .context import API, Context, Site
 from .edge import install_error_handlers
 from .openapi import install_openapi
+from .timeouts import client_gone
 
 __all__ = ["app_from_settings", "create_app", "housekeeping", "log_config"]
 
 logger = logging.getLogger(__name__)
+
+PARENT_POLL = 0.5
+"""Seconds between a worker's checks that its parent is alive."""
 
 
 def create_app(
     settings: Settings, policies: list[Policy], *, keys: KeyRing, store: Store
 ) -> FastAPI:
     """The bandeau HTTP API for `policies`, signing with `keys`, recording into `store`."""
-    ledger = Ledger(store, keys)
+    ledger = Ledger(store, keys, published=settings.checkpoint_log)
     app = FastAPI(
         lifespan=lifespan,
         title="bandeau",
@@ -60,6 +67,7 @@ def create_app(
     for group in (meta, assets, pages, consents, proof):
         group.install(app)
     install_error_handlers(app)
+    app.add_exception_handler(ClientDisconnect, client_gone)
     install_openapi(app)
     # every other text response over MIN_SIZE (the OpenAPI document, checkpoints, receipts,
     # histories) is gzipped as it is sent; assets and pages arrive already encoded
@@ -73,16 +81,31 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     a last checkpoint covers every decision acknowledged."""
     ctx: Context = app.state.bandeau
     task = asyncio.create_task(housekeeping_loop(ctx), name="bandeau-housekeeping")
+    watcher = None
+    if ctx.settings.workers > 1:  # a worker of `bandeau serve`: its parent supervises it
+        watcher = asyncio.create_task(watch_parent(os.getppid()), name="bandeau-parent")
     try:
         yield
     finally:
         task.cancel()
+        if watcher is not None:
+            watcher.cancel()
         await run_in_threadpool(ctx.writer.close)
         ctx.limiter.close()
         try:
             await run_in_threadpool(ctx.ledger.checkpoint)
         except BandeauError as e:
             logger.error("no checkpoint at shutdown: %s", e)
+
+
+async def watch_parent(parent: int) -> None:
+    """Stop this worker, as SIGTERM would (finishing what it is answering), once the process
+    that started it is gone: a supervisor killed with SIGKILL cannot stop its workers, and
+    they would go on serving, holding the port, with nothing to restart or stop them."""
+    while os.getppid() == parent:
+        await asyncio.sleep(PARENT_POLL)
+    logger.error("the server's main process %d is gone: this worker stops", parent)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 async def housekeeping_loop(ctx: Context) -> None:

@@ -103,7 +103,10 @@ async def bandeau_error(request: Request, exc: BandeauError) -> JSONResponse:
     status = status_of(exc)
     if status >= 500:
         logger.error("%s %s failed: %s", request.method, request.url.path, exc)
-    return error_response(request, status, exc.code, exc.message, exc.field, exc.hint)
+    response = error_response(request, status, exc.code, exc.message, exc.field, exc.hint)
+    if getattr(exc, "retry_after", 0):  # an error that knows when to come back (a receipt)
+        response.headers["Retry-After"] = str(exc.retry_after)  # type: ignore[attr-defined]
+    return response
 
 
 async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

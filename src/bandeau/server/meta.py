@@ -1,20 +1,48 @@
-"""What the server is: liveness, and the public keys that verify its tokens and checkpoints."""
+"""What the server is: liveness and health (its store, its checkpoints' age), and the public
+keys that verify its tokens and checkpoints."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
+from ..errors import StorageError
 from .context import API, context
 
 __all__ = ["install"]
 
 
-async def health(request: Request) -> dict[str, Any]:
-    """Liveness: the server answers and knows its sites."""
-    return {"status": "ok", "version": __version__, "sites": sorted(context(request).sites)}
+async def health(request: Request) -> JSONResponse:
+    """Liveness and what to watch: the server answers and knows its sites, its store answers
+    (the log's size), and how old the latest checkpoint is. When the store does not answer:
+    a 503 with the same body, `status` "unavailable" and the store's error."""
+    ctx = context(request)
+    body: dict[str, Any] = {"status": "ok", "version": __version__, "sites": sorted(ctx.sites)}
+    backend = getattr(ctx.store, "backend", "")
+    try:
+        size = await run_in_threadpool(ctx.store.count)
+        latest = await run_in_threadpool(ctx.store.latest_checkpoint)
+    except StorageError as e:  # logged by the store
+        body["status"] = "unavailable"
+        body["store"] = {"ok": False, "backend": backend, "error": e.message}
+        body["checkpoint"] = None
+        return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
+    body["store"] = {"ok": True, "backend": backend, "size": size}
+    body["checkpoint"] = (
+        None
+        if latest is None
+        else {
+            "size": latest.size,
+            "age_seconds": round(max(0.0, time.time() - latest.time / 1000), 1),
+            "unsigned": size - latest.size,
+        }
+    )
+    return JSONResponse(body)
 
 
 async def public_keys(request: Request) -> dict[str, Any]:

@@ -131,10 +131,20 @@ class Store(Protocol):
     def add_checkpoint(self, checkpoint: Checkpoint) -> None: ...
 
     def checkpoints(self) -> list[Checkpoint]:
-        """Every checkpoint, smallest size first."""
+        """Every checkpoint, smallest size first (verification reads them all; the server
+        reads them by page or by size)."""
         ...
 
     def latest_checkpoint(self) -> Checkpoint | None: ...
+
+    def checkpoint_at(self, size: int) -> Checkpoint | None:
+        """The checkpoint of that size, if one was signed."""
+        ...
+
+    def checkpoints_before(self, before: int | None, limit: int) -> list[Checkpoint]:
+        """At most `limit` checkpoints of sizes below `before` (None: all), largest first:
+        one page of the list, newest first, `before` being the cursor."""
+        ...
 
     def redact(self, site: str, consent_id: str, note: str) -> int:
         """Replace the content of a consent id's records by `note`, keeping their leaf hashes;

@@ -240,13 +240,27 @@ class LogWriter(ABC):
         return [_checkpoint(row) for row in found]
 
     def latest_checkpoint(self) -> Checkpoint | None:
-        with self._read("read the checkpoints") as cur:
+        newest = self.checkpoints_before(None, 1)
+        return newest[0] if newest else None
+
+    def checkpoint_at(self, size: int) -> Checkpoint | None:
+        with self._read("read a checkpoint") as cur:
             row = self._q(
                 cur,
-                "SELECT size, root, time, key_id, signature FROM checkpoints "
-                "ORDER BY size DESC LIMIT 1",
+                "SELECT size, root, time, key_id, signature FROM checkpoints WHERE size = ?",
+                (size,),
             ).fetchone()
         return _checkpoint(row) if row else None
+
+    def checkpoints_before(self, before: int | None, limit: int) -> list[Checkpoint]:
+        with self._read("read the checkpoints") as cur:
+            found = self._q(
+                cur,
+                "SELECT size, root, time, key_id, signature FROM checkpoints WHERE size < ? "
+                "ORDER BY size DESC LIMIT ?",
+                (_BIG if before is None else before, limit),
+            ).fetchall()
+        return [_checkpoint(row) for row in found]
 
     # ------------------------------------------------------------------ privacy
 

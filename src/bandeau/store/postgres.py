@@ -22,6 +22,9 @@ except ImportError as e:  # pragma: no cover - exercised only without the extra
         hint="pip install 'bandeau[postgres]'",
     ) from e
 
+POOL_WAIT: Final = 5.0
+"""Seconds a call waits for a connection before failing (StorageError, a 503): while the
+database is unreachable, readers get an answer soon instead of after psycopg's 30 s."""
 LOG_LOCK: Final = 0x62616E64  # "band": the advisory lock that serialises appends
 
 MIGRATIONS: Final[tuple[tuple[str, str], ...]] = (
@@ -113,7 +116,12 @@ class PostgresStore(LogWriter):
                 conn.commit()
 
         self._pool = ConnectionPool(
-            dsn, min_size=min_size, max_size=max_size, configure=configure, open=False
+            dsn,
+            min_size=min_size,
+            max_size=max_size,
+            configure=configure,
+            open=False,
+            timeout=POOL_WAIT,
         )
         try:
             with self._driver_errors(f"connect to PostgreSQL at {_safe(dsn)}"):

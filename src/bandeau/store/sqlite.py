@@ -9,6 +9,7 @@ inside its one connection, so there reads share the writer's connection and wait
 from __future__ import annotations
 
 import fcntl
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -85,7 +86,7 @@ class SQLiteStore(LogWriter):
         self.path = path
         self.url = f"sqlite:///{path}" if path != MEMORY else ""
         if path != MEMORY:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _create_owner_only(Path(path))
         with self._driver_errors(f"open the SQLite database {path}"):
             self._db = self._connect(writer=True)
         self._mutex = threading.RLock()  # one write transaction at a time in this process
@@ -95,7 +96,9 @@ class SQLiteStore(LogWriter):
         # Across processes (--workers), writers queue on an advisory file lock: the kernel
         # wakes the next one at once, where SQLite's busy handler would sleep and poll.
         self._lockfile: IO[bytes] | None = (
-            None if path == MEMORY else open(f"{path}.lock", "a+b")  # noqa: SIM115
+            None
+            if path == MEMORY
+            else os.fdopen(os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600), "r+b")
         )
         try:
             self.migrate()
@@ -196,6 +199,18 @@ class SQLiteStore(LogWriter):
             self._idle.clear()
             if self._lockfile is not None:
                 self._lockfile.close()
+
+
+def _create_owner_only(path: Path) -> None:
+    """Make the database file owner-only before SQLite opens it, like the keys: decisions are
+    personal data. SQLite gives its -wal and -shm files the database file's permissions."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass  # an existing database keeps the permissions its owner gave it
+    except OSError as e:
+        raise StorageError(f"cannot create the SQLite database {path}: {e}") from e
 
 
 def _refuse_unknown(done: set[str]) -> None:

@@ -1,0 +1,114 @@
+"""Slow clients: every request has a deadline for its headers and one for its body.
+
+uvicorn bounds only the idle time between requests on a kept-alive connection; a client that
+sends half its headers, or a body one byte a minute, holds a connection (and, for a decision,
+a task) for as long as it likes, and fifty of them hold fifty. `DeadlineProtocol` is uvicorn's
+h11 protocol with two deadlines: `header_timeout` seconds for a request's headers (from the
+connection, or from the end of the previous answer) and `body_timeout` seconds for its body
+once the headers are in. A deadline runs from the start of its phase, not from the last byte,
+so trickling does not extend it. Past it the connection is closed, logged as one line; a
+handler waiting for that body sees the client gone (`ClientDisconnect`), also one line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from typing import TYPE_CHECKING, Any
+
+import h11
+from starlette.requests import Request
+from starlette.responses import Response
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+
+__all__ = ["DeadlineProtocol", "client_gone", "protocol_for"]
+
+logger = logging.getLogger(__name__)
+
+
+class DeadlineProtocol(H11Protocol):
+    """uvicorn's h11 protocol with a deadline for each request's headers and its body."""
+
+    def __init__(
+        self, *args: Any, header_timeout: float = 10.0, body_timeout: float = 10.0, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.header_timeout = header_timeout
+        self.body_timeout = body_timeout
+        self._phase: str | None = None  # "headers", "body", or None while answering
+        self._deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._watch()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        self._watch()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._watch()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _watch(self) -> None:
+        """Arm the deadline of the phase the client is in, when it enters it."""
+        if self.transport.is_closing():
+            self._disarm()
+            return
+        state = self.conn.their_state
+        phase = "headers" if state is h11.IDLE else "body" if state is h11.SEND_BODY else None
+        if phase == self._phase:
+            return
+        self._disarm()
+        self._phase = phase
+        if phase is not None:
+            seconds = self.header_timeout if phase == "headers" else self.body_timeout
+            self._deadline = self.loop.call_later(seconds, self._expired, phase, seconds)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+        self._phase = None
+
+    def _expired(self, phase: str, seconds: float) -> None:
+        self._deadline = None
+        if self.transport.is_closing():
+            return
+        if phase == "headers" and not self.conn.trailing_data[0] and self.cycle is not None:
+            # an idle kept-alive connection: uvicorn's keep-alive timeout closes those
+            self.transport.close()
+            return
+        peer = self.client[0] if self.client else "-"
+        logger.info("closed a connection from %s: its %s took over %g s", peer, phase, seconds)
+        self.transport.close()
+
+
+def protocol_for(settings: Settings) -> Any:
+    """The `http` protocol of uvicorn's Config for these settings (picklable, for workers)."""
+    return functools.partial(
+        DeadlineProtocol,
+        header_timeout=settings.header_timeout,
+        body_timeout=settings.body_timeout,
+    )
+
+
+async def client_gone(request: Request, exc: Exception) -> Response:
+    """For `ClientDisconnect`: a client that went away before its body was read. One line
+    in the log, no traceback (nobody is left to read the answer)."""
+    peer = request.client.host if request.client else "-"
+    logger.info(
+        "%s %s: the client %s left before sending its whole request",
+        request.method,
+        request.url.path,
+        peer,
+    )
+    return Response(status_code=400)
