@@ -185,15 +185,8 @@ def test_exempt_audience_measurement_states_its_terms(policy: Policy) -> None:
     page = render_privacy_page(policy, "en")
     audience = page.split('id="purpose-audience"', 1)[1].split("</section>")[0]
     terms = Outline.of(audience).plain
-    for phrase in (
-        "for us alone",
-        "anonymous statistics",
-        "third parties",
-        "one site to another",
-        "13 months",
-        "never extended",
-        "object",
-    ):
+    for phrase in ("for us alone", "anonymous statistics", "third parties", "one site to another",
+                   "13 months", "never extended", "object"):
         assert phrase in terms, phrase
     social = page.split('id="purpose-social"', 1)[1].split("</section>")[0]
     assert "audience-terms" not in social

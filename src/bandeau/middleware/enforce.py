@@ -244,7 +244,9 @@ class Enforcer:
         if self.refresh_cookie and valid is not None:
             token = self._refreshed(valid, now)
             if token is not None:
-                refresh = consent_cookie(self.policy, token, valid.expires_at - now, secure=secure)
+                refresh = consent_cookie(
+                    self.policy, token, valid.expires_at - now, secure=secure
+                )
         if not expire and refresh is None:
             return decision.plain[gpc, secure]
         return Reading(
