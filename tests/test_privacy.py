@@ -33,14 +33,14 @@ HOSTILE_POLICY = f"""
 site = "hostile"
 origins = ["http://127.0.0.1:9999"]
 privacy_policy_url = "/privacy"
-languages = ["fr", "en", "de"]
+languages = ["fr", "en", "tr"]
 
 [controller]
 name = "Evil & Co {HOSTILE}"
 contact = "javascript:alert(1)"
 address = "1 rue \\"<b>\\", Paris"
 
-[ui.de]
+[ui.tr]
 title = "t"
 intro = "i"
 withdraw = "w"
@@ -74,7 +74,7 @@ description = "D {HOSTILE}"
 [purposes.text.en]
 name = "N {HOSTILE}"
 description = "D {HOSTILE}"
-[purposes.text.de]
+[purposes.text.tr]
 name = "N"
 description = "D"
 [[purposes.services]]
@@ -95,7 +95,7 @@ refusal = "R {HOSTILE}"
 name = "A {HOSTILE}"
 description = "D"
 refusal = "R {HOSTILE}"
-[purposes.text.de]
+[purposes.text.tr]
 name = "A"
 description = "D"
 refusal = "R"
@@ -250,7 +250,7 @@ def test_languages_without_text_are_refused() -> None:
         render_privacy_page(hostile, "it")
     assert lacking.value.field == "lang"
     with pytest.raises(InvalidRequest, match="no built-in words") as unknown:
-        render_privacy_page(hostile, "de")
+        render_privacy_page(hostile, "tr")
     assert unknown.value.field == "lang" and "'en', 'fr'" in unknown.value.hint
 
 
