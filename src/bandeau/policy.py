@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from .errors import PolicyError
+from .languages import language_gaps
 from .texts import BUILTIN, UI_KEYS
 
 __all__ = ["Controller", "Cookie", "Policy", "Purpose", "PurposeText", "Service", "load_policy"]
@@ -420,14 +421,18 @@ def _digest(obj: object) -> str:
 
 def load_policy(path: str | Path) -> Policy:
     """Read and validate a policy file; raise PolicyError naming file, line, field and fix."""
+    return parse_policy(read_policy_text(path), str(path))
+
+
+def read_policy_text(path: str | Path) -> str:
+    """A policy file's text; PolicyError when it cannot be read or is not UTF-8."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        return p.read_text(encoding="utf-8")
     except OSError as e:
         raise PolicyError(str(p), [f"{p}: cannot read the policy file: {e.strerror}"]) from e
     except UnicodeDecodeError as e:
         raise PolicyError(str(p), [f"{p}: the policy file is not UTF-8 text ({e.reason})"]) from e
-    return parse_policy(text, str(p))
 
 
 def parse_policy(text: str, name: str = "<policy>") -> Policy:
@@ -439,8 +444,31 @@ def parse_policy(text: str, name: str = "<policy>") -> Policy:
         return Policy.model_validate(data)
     except ValidationError as e:
         lines = _key_lines(text)
-        problems = [_explain(name, lines, data, err) for err in e.errors()]
-        raise PolicyError(name, problems) from None
+        # Every text a language lacks, listed at once (validation stops at the first); the
+        # validator's own words for those gaps are then left out.
+        gaps = language_gaps(data, name, lambda path: _line_for(lines, path))
+        problems = [
+            _explain(name, lines, data, err)
+            for err in e.errors()
+            if not (gaps and _is_language_gap(err))
+        ]
+        raise PolicyError(name, gaps + problems) from None
+
+
+_LANGUAGE_GAP_WORDS: Final = (
+    "has no text in",
+    "refusal is missing",
+    "has no URL for",
+    "has no built-in banner texts",
+)
+
+
+def _is_language_gap(err: Any) -> bool:
+    """A validation error `language_gaps` states better: a missing purpose text, a missing
+    per-language URL or banner words."""
+    if err["type"] == "missing" and "text" in err["loc"]:
+        return True
+    return any(words in str(err["msg"]) for words in _LANGUAGE_GAP_WORDS)
 
 
 def _explain(name: str, lines: Mapping[str, int], data: Mapping[str, Any], err: Any) -> str:
