@@ -3,11 +3,15 @@ complete, each with the placeholders English has, none left in English."""
 
 from __future__ import annotations
 
+import html
+import re
 import string
 import tomllib
 
 import pytest
 
+from bandeau.policy import parse_policy
+from bandeau.privacy import render_privacy_page
 from bandeau.texts import (
     LIFETIME_KEYS,
     LOCALES,
@@ -17,6 +21,8 @@ from bandeau.texts import (
     plural_categories,
     plural_category,
 )
+
+from .polyglot import polyglot_policy
 
 # The official languages of the EU, plus Iceland's and Norway's (EEA) and Spain's co-official.
 EU_EEA = [
@@ -215,3 +221,19 @@ def test_accept_and_refuse_are_plain_and_equal(lang: str, accept: str, refuse: s
         accept,
         refuse,
     )
+
+
+@pytest.mark.parametrize("lang", [x for x in EU_EEA if x != "en"])
+def test_privacy_page_in_every_language_has_no_english(lang: str) -> None:
+    """The generated privacy page (S8) speaks the reader's language from title to footer."""
+    policy = parse_policy(polyglot_policy("http://127.0.0.1:9"))
+    page = html.unescape(render_privacy_page(policy, lang))
+    assert f'<html lang="{lang}">' in page and LOCALES[lang].privacy["title"] in page
+    for key, value in ENGLISH.privacy_words().items():
+        if key in ("colon", "quote") or (lang, "privacy", key) in SAME_AS_ENGLISH:
+            continue
+        for fragment in re.split(r"\{[a-z_]+\}", value):
+            if len(fragment.strip()) >= 8:
+                assert fragment.strip() not in page, (lang, key, fragment)
+    for english in ("months", "days", "browser session"):
+        assert english not in page, (lang, english)
