@@ -420,8 +420,56 @@ def _digest(obj: object) -> str:
 
 
 def load_policy(path: str | Path) -> Policy:
-    """Read and validate a policy file; raise PolicyError naming file, line, field and fix."""
-    return parse_policy(read_policy_text(path), str(path))
+    """Read and validate a policy file; raise PolicyError naming file, line, field and fix.
+
+    A file with `extends = "group.toml"` (a path relative to it) is the group's base with this
+    site's fields laid over it (`extend_policy`)."""
+    text = read_policy_text(path)
+    data = _toml(text, str(path))
+    if "extends" not in data:
+        return parse_policy(text, str(path))
+    base_path = Path(path).parent / str(data["extends"])
+    base = _toml(read_policy_text(base_path), str(base_path))
+    if "extends" in base:
+        raise PolicyError(
+            str(path), [f"{base_path}: extends: a base cannot extend another base: merge them"]
+        )
+    site = {k: v for k, v in data.items() if k != "extends"}
+    # Line numbers would point into one of two files; the problems name both instead.
+    return _validate(extend_policy(base, site), f"{path} (extends {base_path})", "")
+
+
+def extend_policy(base: Mapping[str, Any], site: Mapping[str, Any]) -> dict[str, Any]:
+    """A group's base policy with one site's fields over it: tables merge key by key (the
+    controller, [ui.LANG], per-language URLs), `purposes` merge by `key` (a site's purpose
+    overrides the fields it gives, texts per language; a new key is added after the base's),
+    `drop_purposes = ["key", …]` removes base purposes, any other value is replaced."""
+    merged = _merge_tables(base, {k: v for k, v in site.items() if k != "drop_purposes"})
+    dropped = site.get("drop_purposes", [])
+    by_key: dict[object, Any] = {}
+    for purpose in [*_list(base.get("purposes")), *_list(site.get("purposes"))]:
+        if not isinstance(purpose, Mapping):  # left for validation to name
+            by_key[id(purpose)] = purpose
+            continue
+        key = purpose.get("key")
+        by_key[key] = _merge_tables(by_key.get(key, {}), purpose)
+    merged["purposes"] = [p for k, p in by_key.items() if k not in _list(dropped)]
+    return merged
+
+
+def _list(value: object) -> list[Any]:
+    return list(value) if isinstance(value, list) else []
+
+
+def _merge_tables(under: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(under)
+    for key, value in over.items():
+        below = out.get(key)
+        if isinstance(value, Mapping) and isinstance(below, Mapping):
+            out[key] = _merge_tables(below, value)
+        else:
+            out[key] = value
+    return out
 
 
 def read_policy_text(path: str | Path) -> str:
@@ -436,10 +484,19 @@ def read_policy_text(path: str | Path) -> str:
 
 
 def parse_policy(text: str, name: str = "<policy>") -> Policy:
+    return _validate(_toml(text, name), name, text)
+
+
+def _toml(text: str, name: str) -> dict[str, Any]:
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise PolicyError(name, [f"{name}: not valid TOML: {e}"]) from e
+
+
+def _validate(data: Mapping[str, Any], name: str, text: str) -> Policy:
+    """`data` as a Policy; PolicyError with every problem, each on the line of `text` (the
+    file as written) that holds the field, when there is one."""
     try:
         return Policy.model_validate(data)
     except ValidationError as e:
