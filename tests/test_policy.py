@@ -142,13 +142,13 @@ def test_consent_purpose_needs_refusal_consequence(policy_text: str) -> None:
     end = policy_text.index("\n", start)
     text = policy_text[:start] + policy_text[end + 1 :]
     [problem] = problems_of(text)
-    assert "text.fr.refusal is missing" in problem and "(social)" in problem
+    assert "(social).text.fr.refusal: missing in fr" in problem
 
 
 def test_every_language_needs_texts(policy_text: str) -> None:
     text = policy_text.replace('languages = ["fr", "en"]', 'languages = ["fr", "en", "de"]')
     problems = problems_of(text)
-    assert any("has no text in de" in p for p in problems)
+    assert any("(social).text.de: no text in de" in p for p in problems)
 
 
 def test_duplicate_keys_refused(policy_text: str) -> None:

@@ -161,10 +161,20 @@ def run_workers(settings: Settings) -> None:
 
 @cli.command()
 @click.argument("policy", nargs=-1, required=True, type=click.Path(path_type=Path))
-def check(policy: tuple[Path, ...]) -> None:
-    """Validate policy files and print each purpose with its version digest."""
+@click.option(
+    "--draft",
+    metavar="LANG",
+    default=None,
+    help="print the TOML skeleton of the texts LANG still lacks in POLICY, to fill in",
+)
+def check(policy: tuple[Path, ...], draft: str | None) -> None:
+    """Validate policy files and print each purpose with its version digest. Every text a
+    declared language lacks is one line naming file, line and field."""
     from .policy import load_policy
 
+    if draft is not None:
+        _print_drafts(policy, draft)
+        return
     for path in policy:
         p = load_policy(path)
         click.echo(
@@ -174,6 +184,25 @@ def check(policy: tuple[Path, ...]) -> None:
         for purpose in p.purposes:
             services = ", ".join(s.name for s in purpose.services) or "no service"
             click.echo(f"  {purpose.key:<16} {purpose.kind:<28} {purpose.digest}  {services}")
+
+
+def _print_drafts(policy: tuple[Path, ...], lang: str) -> None:
+    """`check --draft LANG`: the skeleton for each file, read as written (it need not be valid
+    yet: a language half translated is what a draft is for)."""
+    import tomllib
+
+    from .languages import draft
+    from .policy import LANG_RE, read_policy_text
+
+    if not LANG_RE.fullmatch(lang):
+        raise click.UsageError(f'--draft {lang!r} is not a language code such as "de"')
+    for path in policy:
+        text = read_policy_text(path)
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as e:
+            raise BandeauError(f"{path}: not valid TOML: {e}") from e
+        click.echo(draft(text, data, str(path), lang), nl=False)
 
 
 @cli.command()

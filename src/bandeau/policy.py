@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from .errors import PolicyError
+from .languages import language_gaps
 from .texts import BUILTIN, UI_KEYS
 
 __all__ = ["Controller", "Cookie", "Policy", "Purpose", "PurposeText", "Service", "load_policy"]
@@ -461,28 +462,112 @@ def _digest(obj: object) -> str:
 
 
 def load_policy(path: str | Path) -> Policy:
-    """Read and validate a policy file; raise PolicyError naming file, line, field and fix."""
+    """Read and validate a policy file; raise PolicyError naming file, line, field and fix.
+
+    A file with `extends = "group.toml"` (a path relative to it) is the group's base with this
+    site's fields laid over it (`extend_policy`)."""
+    text = read_policy_text(path)
+    data = _toml(text, str(path))
+    if "extends" not in data:
+        return parse_policy(text, str(path))
+    base_path = Path(path).parent / str(data["extends"])
+    base = _toml(read_policy_text(base_path), str(base_path))
+    if "extends" in base:
+        raise PolicyError(
+            str(path), [f"{base_path}: extends: a base cannot extend another base: merge them"]
+        )
+    site = {k: v for k, v in data.items() if k != "extends"}
+    # Line numbers would point into one of two files; the problems name both instead.
+    return _validate(extend_policy(base, site), f"{path} (extends {base_path})", "")
+
+
+def extend_policy(base: Mapping[str, Any], site: Mapping[str, Any]) -> dict[str, Any]:
+    """A group's base policy with one site's fields over it: tables merge key by key (the
+    controller, [ui.LANG], per-language URLs), `purposes` merge by `key` (a site's purpose
+    overrides the fields it gives, texts per language; a new key is added after the base's),
+    `drop_purposes = ["key", …]` removes base purposes, any other value is replaced."""
+    merged = _merge_tables(base, {k: v for k, v in site.items() if k != "drop_purposes"})
+    dropped = site.get("drop_purposes", [])
+    by_key: dict[object, Any] = {}
+    for purpose in [*_list(base.get("purposes")), *_list(site.get("purposes"))]:
+        if not isinstance(purpose, Mapping):  # left for validation to name
+            by_key[id(purpose)] = purpose
+            continue
+        key = purpose.get("key")
+        by_key[key] = _merge_tables(by_key.get(key, {}), purpose)
+    merged["purposes"] = [p for k, p in by_key.items() if k not in _list(dropped)]
+    return merged
+
+
+def _list(value: object) -> list[Any]:
+    return list(value) if isinstance(value, list) else []
+
+
+def _merge_tables(under: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(under)
+    for key, value in over.items():
+        below = out.get(key)
+        if isinstance(value, Mapping) and isinstance(below, Mapping):
+            out[key] = _merge_tables(below, value)
+        else:
+            out[key] = value
+    return out
+
+
+def read_policy_text(path: str | Path) -> str:
+    """A policy file's text; PolicyError when it cannot be read or is not UTF-8."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        return p.read_text(encoding="utf-8")
     except OSError as e:
         raise PolicyError(str(p), [f"{p}: cannot read the policy file: {e.strerror}"]) from e
     except UnicodeDecodeError as e:
         raise PolicyError(str(p), [f"{p}: the policy file is not UTF-8 text ({e.reason})"]) from e
-    return parse_policy(text, str(p))
 
 
 def parse_policy(text: str, name: str = "<policy>") -> Policy:
+    return _validate(_toml(text, name), name, text)
+
+
+def _toml(text: str, name: str) -> dict[str, Any]:
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise PolicyError(name, [f"{name}: not valid TOML: {e}"]) from e
+
+
+def _validate(data: Mapping[str, Any], name: str, text: str) -> Policy:
+    """`data` as a Policy; PolicyError with every problem, each on the line of `text` (the
+    file as written) that holds the field, when there is one."""
     try:
         return Policy.model_validate(data)
     except ValidationError as e:
         lines = _key_lines(text)
-        problems = [_explain(name, lines, data, err) for err in e.errors()]
-        raise PolicyError(name, problems) from None
+        # Every text a language lacks, listed at once (validation stops at the first); the
+        # validator's own words for those gaps are then left out.
+        gaps = language_gaps(data, name, lambda path: _line_for(lines, path))
+        problems = [
+            _explain(name, lines, data, err)
+            for err in e.errors()
+            if not (gaps and _is_language_gap(err))
+        ]
+        raise PolicyError(name, gaps + problems) from None
+
+
+_LANGUAGE_GAP_WORDS: Final = (
+    "has no text in",
+    "refusal is missing",
+    "has no URL for",
+    "has no built-in banner texts",
+)
+
+
+def _is_language_gap(err: Any) -> bool:
+    """A validation error `language_gaps` states better: a missing purpose text, a missing
+    per-language URL or banner words."""
+    if err["type"] == "missing" and "text" in err["loc"]:
+        return True
+    return any(words in str(err["msg"]) for words in _LANGUAGE_GAP_WORDS)
 
 
 def _explain(name: str, lines: Mapping[str, int], data: Mapping[str, Any], err: Any) -> str:

@@ -11,7 +11,8 @@ choice lasts, how Global Privacy Control is read, the reader's rights and how to
   puts it in its own layout (the demo does).
 
 Everything that comes from the policy is HTML-escaped. The sentences around it are built in, in
-French and English (`PRIVACY_TEXTS`), as data.
+every language of `bandeau.texts.LANGUAGES` (the `[privacy]` table of each file in
+`bandeau/locales/`; `PRIVACY_TEXTS` here), as data.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from .errors import InvalidRequest
 from .policy import Cookie, Policy, Purpose, Service
-from .texts import LIFETIME_UNITS, lifetime_label
+from .texts import LOCALES, days_label, lifetime_label
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -47,187 +48,10 @@ PAGE_CSP: Final = (
     + "'; base-uri 'none'; form-action 'none'"
 )
 
-_FR_SPACE_BEFORE: Final = re.compile(r" ([:;!?»])")
-NARROW_NBSP: Final = "\u202f"
-
-
-def _french(text: str) -> str:
-    """French typography, as in texts.py: a narrow no-break space before : ; ! ? » and after «,
-    so that no line starts with a lone colon."""
-    return _FR_SPACE_BEFORE.sub(NARROW_NBSP + r"\1", text).replace("« ", "«" + NARROW_NBSP)
-
-
-# The page's own sentences; everything specific to the site comes from the policy.
-# `{manage}` is the banner's "manage cookies" label (policy.ui_texts), so the page names the
-# control the reader actually sees.
-_FR: Final[dict[str, str]] = {
-    "title": "Politique de confidentialité et cookies",
-    "colon": " :",
-    "intro": "Cette page décrit les traceurs (cookies et stockage local) que nous utilisons, "
-    "pourquoi, pour combien de temps, et comment exercer vos droits. Elle est produite à partir "
-    "de la même politique que le bandeau de consentement : ce que vous lisez ici est exactement "
-    "ce que le bandeau applique.",
-    "controller_h": "Responsable du traitement",
-    "contact": "Contact et délégué à la protection des données",
-    "purposes_h": "Finalités, services et traceurs",
-    "kind": "Nature",
-    "kind_strictly_necessary": "Strictement nécessaire : exempté de consentement",
-    "kind_exempt_audience_measurement": "Mesure d'audience exemptée de consentement "
-    "(vous pouvez vous y opposer)",
-    "kind_consent": "Soumis à votre consentement préalable",
-    "basis": "Base légale du traitement qui suit (RGPD, art. 6)",
-    "basis_consent": "votre consentement (art. 6.1.a)",
-    "basis_contract": "l'exécution d'un contrat (art. 6.1.b)",
-    "basis_legal_obligation": "une obligation légale (art. 6.1.c)",
-    "basis_vital_interest": "la sauvegarde d'intérêts vitaux (art. 6.1.d)",
-    "basis_public_task": "une mission d'intérêt public (art. 6.1.e)",
-    "basis_legitimate_interest": "notre intérêt légitime (art. 6.1.f)",
-    "refusal": "Si vous refusez",
-    "retention": "Conservation des données collectées",
-    "retention_months": "{n} mois au plus",
-    "retention_none": "pas de conservation au-delà de la durée des traceurs",
-    "provider": "Fournisseur",
-    "provider_policy": "Politique de confidentialité du fournisseur",
-    "hosts": "Domaines contactés",
-    "hosts_none": "aucun : le service est hébergé par nous",
-    "cookies_caption": "Traceurs de {service}",
-    "cookie": "Traceur",
-    "lifetime": "Durée de vie",
-    "storage": "stockage local",
-    "storage_lifetime": "jusqu'à son effacement (effacé dès que vous retirez votre accord)",
-    "pattern": "(tous les cookies dont le nom commence ainsi)",
-    "cross_site": "(partagé avec d'autres sites)",
-    "exemption": "Exemption",
-    "exemption_consent_storage": "mémorisation de votre choix sur les cookies",
-    "exemption_auth": "authentification",
-    "exemption_auth_security": "sécurité de l'authentification",
-    "exemption_cart": "panier d'achat",
-    "exemption_ui_pref": "personnalisation de l'interface que vous demandez",
-    "exemption_load_balancing": "répartition de charge",
-    "exemption_metering": "compteur d'articles gratuits",
-    "audience_h": "Conditions de l'exemption",
-    "audience_purpose": "la mesure sert uniquement à connaître la fréquentation de ce site et "
-    "à l'améliorer, pour notre seul compte ;",
-    "audience_anonymous": "elle ne produit que des statistiques anonymes ;",
-    "audience_no_transfer": "ses données ne sont ni recoupées avec d'autres traitements ni "
-    "transmises à des tiers ;",
-    "audience_no_tracking": "elle ne vous suit pas d'un site à l'autre ;",
-    "audience_lifetime": "ses traceurs vivent 13 mois au plus, comptés depuis leur premier "
-    "dépôt et jamais prolongés par vos visites suivantes ;",
-    "audience_object": "vous pouvez vous y opposer à tout moment dans « {manage} ».",
-    "choice_h": "Votre choix et sa durée",
-    "choice": "Votre choix, qu'il s'agisse d'un accord ou d'un refus, est conservé {duration} ; "
-    "nous vous redemandons ensuite. Tant que vous n'avez pas choisi, seuls les traceurs "
-    "strictement nécessaires et la mesure d'audience exemptée fonctionnent : continuer à "
-    "naviguer ne vaut pas accord.",
-    "proof": "Pour pouvoir prouver votre choix, nous enregistrons chaque décision avec un "
-    "identifiant aléatoire (sans votre adresse IP), la date, les textes qui vous étaient "
-    "présentés et le bouton utilisé.",
-    "gpc_h": "Signal Global Privacy Control (GPC)",
-    "gpc": "Si votre navigateur envoie le signal Global Privacy Control, nous le lisons comme un "
-    "refus des finalités suivantes : {purposes}. Nous ne vous les demandons alors pas ; vous "
-    "pouvez toujours les autoriser vous-même dans « {manage} », et nous enregistrons le signal "
-    "avec votre choix.",
-    "gpc_none": "Aucune de nos finalités n'est concernée par ce signal.",
-    "rights_h": "Vos droits",
-    "rights": "Vous disposez d'un droit d'accès, de rectification, d'effacement, de limitation, "
-    "d'opposition et de portabilité sur vos données.",
-    "withdraw": "Vous pouvez retirer votre consentement à tout moment, aussi simplement que vous "
-    "l'avez donné : le lien « {manage} », présent sur chaque page du site, rouvre vos choix tels "
-    "qu'ils sont enregistrés ; décochez une finalité et enregistrez. Les traceurs déjà déposés "
-    "pour cette finalité sont alors effacés. Le retrait ne remet pas en cause ce qui a été fait "
-    "avant lui.",
-    "exercise": "Pour exercer vos droits, écrivez à {contact}.",
-    "complaint": "Vous pouvez aussi adresser une réclamation à la CNIL (www.cnil.fr).",
-    "updated": "Version de la politique : {version}",
-    "back": "Retour au site",
-}
-
-_EN: Final[dict[str, str]] = {
-    "title": "Privacy and cookie policy",
-    "colon": ":",
-    "intro": "This page describes the trackers (cookies and local storage) we use, why, for how "
-    "long, and how to exercise your rights. It is produced from the same policy as the consent "
-    "banner: what you read here is exactly what the banner applies.",
-    "controller_h": "Data controller",
-    "contact": "Contact and data protection officer",
-    "purposes_h": "Purposes, services and trackers",
-    "kind": "Kind",
-    "kind_strictly_necessary": "Strictly necessary: exempt from consent",
-    "kind_exempt_audience_measurement": "Audience measurement exempt from consent "
-    "(you may object)",
-    "kind_consent": "Needs your prior consent",
-    "basis": "Legal basis of the processing that follows (GDPR Art. 6)",
-    "basis_consent": "your consent (Art. 6(1)(a))",
-    "basis_contract": "performance of a contract (Art. 6(1)(b))",
-    "basis_legal_obligation": "a legal obligation (Art. 6(1)(c))",
-    "basis_vital_interest": "vital interests (Art. 6(1)(d))",
-    "basis_public_task": "a task in the public interest (Art. 6(1)(e))",
-    "basis_legitimate_interest": "our legitimate interest (Art. 6(1)(f))",
-    "refusal": "If you refuse",
-    "retention": "Retention of the data collected",
-    "retention_months": "at most {n} months",
-    "retention_none": "nothing kept beyond the trackers' lifetime",
-    "provider": "Provider",
-    "provider_policy": "The provider's privacy policy",
-    "hosts": "Domains contacted",
-    "hosts_none": "none: we host the service ourselves",
-    "cookies_caption": "Trackers of {service}",
-    "cookie": "Tracker",
-    "lifetime": "Lifetime",
-    "storage": "local storage",
-    "storage_lifetime": "until erased (erased as soon as you withdraw consent)",
-    "pattern": "(every cookie whose name starts this way)",
-    "cross_site": "(shared with other sites)",
-    "exemption": "Exemption",
-    "exemption_consent_storage": "remembering your cookie choice",
-    "exemption_auth": "authentication",
-    "exemption_auth_security": "authentication security",
-    "exemption_cart": "shopping basket",
-    "exemption_ui_pref": "interface preferences you ask for",
-    "exemption_load_balancing": "load balancing",
-    "exemption_metering": "free-article counter",
-    "audience_h": "Terms of the exemption",
-    "audience_purpose": "the measurement only serves to know and improve how this site is "
-    "read, for us alone;",
-    "audience_anonymous": "it produces anonymous statistics only;",
-    "audience_no_transfer": "its data are neither combined with other processing nor passed "
-    "on to third parties;",
-    "audience_no_tracking": "it does not follow you from one site to another;",
-    "audience_lifetime": "its trackers live at most 13 months, counted from when they are first "
-    "set and never extended by your later visits;",
-    "audience_object": "you can object to it at any time under “{manage}”.",
-    "choice_h": "Your choice and how long it lasts",
-    "choice": "Your choice, consent or refusal alike, is kept for {duration}; we then ask "
-    "again. Until you choose, only strictly necessary trackers and exempt audience measurement "
-    "run: browsing on is not consent.",
-    "proof": "To be able to prove your choice, we record each decision with a random identifier "
-    "(without your IP address), the date, the texts you were shown and the control you used.",
-    "gpc_h": "Global Privacy Control (GPC) signal",
-    "gpc": "If your browser sends the Global Privacy Control signal, we read it as a refusal of "
-    "the following purposes: {purposes}. We then do not ask you about them; you can still "
-    "allow them yourself under “{manage}”, and we record the signal with your choice.",
-    "gpc_none": "None of our purposes is covered by this signal.",
-    "rights_h": "Your rights",
-    "rights": "You have the rights of access, rectification, erasure, restriction, objection "
-    "and portability over your data.",
-    "withdraw": "You can withdraw your consent at any time, as easily as you gave it: the "
-    "“{manage}” link on every page of the site reopens your choices as they are recorded; "
-    "untick a purpose and save. The trackers already placed for that purpose are then erased. "
-    "Withdrawal does not affect what was done before it.",
-    "exercise": "To exercise your rights, write to {contact}.",
-    "complaint": "You may also lodge a complaint with the CNIL (www.cnil.fr), the French data "
-    "protection authority.",
-    "updated": "Policy version: {version}",
-    "back": "Back to the site",
-}
-
 PRIVACY_TEXTS: Final[dict[str, dict[str, str]]] = {
-    "fr": {key: _french(text) for key, text in _FR.items()},
-    "en": dict(_EN),
+    lang: locale.privacy_words() for lang, locale in LOCALES.items()
 }
 PRIVACY_LANGUAGES: Final = frozenset(PRIVACY_TEXTS)
-_QUOTES: Final = {"fr": "«" + NARROW_NBSP + "{}" + NARROW_NBSP + "»", "en": "“{}”"}
 _AUDIENCE_TERMS: Final = (
     "audience_purpose",
     "audience_anonymous",
@@ -299,7 +123,7 @@ def _context(policy: Policy, lang: str, *, manage_button: bool) -> dict[str, Any
     the templates escape every value)."""
     words = PRIVACY_TEXTS[lang]
     manage = policy.ui_texts(lang).get("manage", "")
-    gpc_names = [_QUOTES[lang].format(p.text[lang].name) for p in policy.purposes if p.gpc]
+    gpc_names = [words["quote"].format(name=p.text[lang].name) for p in policy.purposes if p.gpc]
     gpc = words["gpc"].format(purposes=", ".join(gpc_names), manage=manage)
     controller = policy.controller
     return {
@@ -334,9 +158,7 @@ def _purpose(p: Purpose, lang: str, manage: str) -> dict[str, Any]:
         "kind": words[f"kind_{p.kind}"],
         "basis": words[f"basis_{p.basis}"],
         "retention": (
-            words["retention_months"].format(n=p.retention_months)
-            if p.retention_months
-            else words["retention_none"]
+            _retention(p.retention_months, lang) if p.retention_months else words["retention_none"]
         ),
         "audience_terms": terms,
         "services": [_service(s, lang) for s in p.services],
@@ -367,10 +189,14 @@ def _cookie(c: Cookie, lang: str) -> dict[str, Any]:
     }
 
 
+def _retention(months: int, lang: str) -> str:
+    locale = LOCALES[lang]
+    return locale.counted(locale.privacy["retention_months"], months)
+
+
 def _duration(days: int, lang: str) -> str:
     """'183 jours (6 mois)': the exact figure, and the months a reader counts in."""
-    day, days_word = LIFETIME_UNITS[lang][:2]
-    exact = f"{days} {day if days == 1 else days_word}"
+    exact = days_label(days, lang)
     rounded = lifetime_label(days, lang)
     return exact if rounded == exact else f"{exact} ({rounded})"
 

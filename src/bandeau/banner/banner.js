@@ -29,6 +29,7 @@
   // ---- language. The page speaks a language of the site this bundle has no texts for: hand
   // over to the bundle of that language (same URL with lang=, asked once), which runs instead.
   let lang = doc.documentElement.lang.split('-')[0].toLowerCase();
+  if (lang === 'nb' || lang === 'nn') lang = 'no'; // Bokmål and Nynorsk pages: Norwegian words
   if (thisScript && thisScript.src && !config.texts[lang] && (config.langs || []).includes(lang)) {
     const url = new URL(thisScript.src);
     if (url.searchParams.get('lang') !== lang) {
