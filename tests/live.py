@@ -7,9 +7,17 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import uvicorn
+
+from bandeau.keys import KeyRing
+from bandeau.policy import Policy, parse_policy
+from bandeau.server import create_app
+from bandeau.settings import Settings
+from bandeau.store import Store, open_store
 
 
 def free_port() -> int:
@@ -37,3 +45,28 @@ def serving(
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@dataclass
+class RunningSite:
+    """A real bandeau server for the demo policy (its origin rewritten to the server's port)."""
+
+    url: str
+    policy: Policy
+    store: Store
+    keys: KeyRing
+
+
+@contextmanager
+def running_site(data_dir: Path, policy_text: str, **settings: Any) -> Iterator[RunningSite]:
+    """A bandeau server on a free port with its own data folder, log and keys, until exit."""
+    port = free_port()
+    policy = parse_policy(policy_text.replace("http://127.0.0.1:8000", f"http://127.0.0.1:{port}"))
+    given = Settings(data_dir=data_dir, port=port, **settings)
+    store = open_store(given.database_url)
+    keys = KeyRing.open_or_create(given.keys_dir)
+    try:
+        with serving(create_app(given, [policy], keys=keys, store=store), port) as url:
+            yield RunningSite(url, policy, store, keys)
+    finally:
+        store.close()

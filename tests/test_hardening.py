@@ -14,12 +14,10 @@ import pytest
 
 from bandeau.consent import issue_token
 from bandeau.keys import KeyRing
-from bandeau.policy import Policy, parse_policy
-from bandeau.server import create_app
-from bandeau.settings import Settings
-from bandeau.store import Store, open_store
+from bandeau.policy import Policy
+from bandeau.store import Store
 
-from .live import free_port, serving
+from .live import running_site
 from .test_server import error_of
 from .wire import decision_body
 
@@ -45,22 +43,12 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, policy_text: str) -> Iterator[Server]:
-    port = free_port()
-    policy = parse_policy(policy_text.replace("http://127.0.0.1:8000", f"http://127.0.0.1:{port}"))
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("hardening"),
-        port=port,
-        rate_limit=0,
-        admin_token=ADMIN,
-        checkpoint_interval=3600,
-    )
-    store = open_store(settings.database_url)
-    keys = KeyRing.open_or_create(settings.keys_dir)
-    with serving(create_app(settings, [policy], keys=keys, store=store), port) as url:
-        s = Server(url, policy, store, keys)
+    data = tmp_path_factory.mktemp("hardening")
+    settings = {"rate_limit": 0, "admin_token": ADMIN, "checkpoint_interval": 3600}
+    with running_site(data, policy_text, **settings) as site:
+        s = Server(site.url, site.policy, site.store, site.keys)
         yield s
         s.http.close()
-    store.close()
 
 
 # ---------------------------------------------------------------- item 1: receipt replay

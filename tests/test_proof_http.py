@@ -16,12 +16,10 @@ from bandeau.consent import read_token
 from bandeau.keys import KeyRing, PublicKey
 from bandeau.ledger import verify_log, verify_receipt
 from bandeau.merkle import verify_consistency
-from bandeau.policy import Policy, parse_policy
-from bandeau.server import create_app
-from bandeau.settings import Settings
-from bandeau.store import Store, open_store
+from bandeau.policy import Policy
+from bandeau.store import Store
 
-from .live import free_port, serving
+from .live import running_site
 from .wire import decision_body
 
 SITE = "/v1/sites/lequotidien"
@@ -43,38 +41,18 @@ class Server:
 @contextmanager
 def own_server(tmp: Path, policy_text: str, **settings: Any) -> Iterator[Server]:
     """A server of the test's own (its own log and rate-limit counters)."""
-    port = free_port()
-    policy = parse_policy(policy_text.replace("http://127.0.0.1:8000", f"http://127.0.0.1:{port}"))
-    given = Settings(data_dir=tmp, port=port, admin_token=ADMIN, **settings)
-    store = open_store(given.database_url)
-    keys = KeyRing.open_or_create(given.keys_dir)
-    try:
-        with serving(create_app(given, [policy], keys=keys, store=store), port) as url:
-            s = Server(url, policy, store, keys)
-            yield s
-            s.http.close()
-    finally:
-        store.close()
+    with running_site(tmp, policy_text, admin_token=ADMIN, **settings) as site:
+        s = Server(site.url, site.policy, site.store, site.keys)
+        yield s
+        s.http.close()
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, policy_text: str) -> Iterator[Server]:
-    port = free_port()
-    policy = parse_policy(policy_text.replace("http://127.0.0.1:8000", f"http://127.0.0.1:{port}"))
-    settings = Settings(
-        data_dir=tmp_path_factory.mktemp("proof"),
-        port=port,
-        rate_limit=0,
-        admin_token=ADMIN,
-        checkpoint_interval=3600,
-    )
-    store = open_store(settings.database_url)
-    keys = KeyRing.open_or_create(settings.keys_dir)
-    with serving(create_app(settings, [policy], keys=keys, store=store), port) as url:
-        s = Server(url, policy, store, keys)
+    with own_server(
+        tmp_path_factory.mktemp("proof"), policy_text, rate_limit=0, checkpoint_interval=3600
+    ) as s:
         yield s
-        s.http.close()
-    store.close()
 
 
 def test_token_names_the_decision(server: Server) -> None:
