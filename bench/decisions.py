@@ -1,5 +1,6 @@
 """Decisions per second through the real HTTP endpoint, against a no-op endpoint of the same
-server (GET /v1/health), for SQLite and PostgreSQL, with one and two worker processes.
+server (the decision route's CORS preflight, OPTIONS: routing and middleware, no work), for
+SQLite and PostgreSQL, with one and two worker processes.
 
 The figure is the ratio (budget: decisions ≥ 70 % of the no-op's throughput). The load comes
 from bench/load.py in a separate process on loopback; rounds of the two endpoints alternate so
@@ -46,6 +47,8 @@ def free_port() -> int:
 
 
 def load(url: str, seconds: float, connections: int, post: Path | None, origin: str) -> float:
+    """Requests per second: POSTs of the `post` template, or else the no-op, a CORS preflight
+    (OPTIONS with the page's Origin): the same routing and middleware as a decision, no work."""
     args = [
         sys.executable,
         str(ROOT / "bench" / "load.py"),
@@ -55,8 +58,8 @@ def load(url: str, seconds: float, connections: int, post: Path | None, origin: 
         "--connections",
         str(connections),
     ]
-    if post:
-        args += ["--post", str(post), "--origin", origin]
+    args += ["--post", str(post)] if post else ["--method", "OPTIONS"]
+    args += ["--origin", origin]
     out = subprocess.run(args, capture_output=True, text=True, check=True, timeout=seconds + 60)
     result = json.loads(out.stdout)
     if result["error"]:
@@ -123,7 +126,8 @@ def measure(
             if time.monotonic() > deadline:
                 raise SystemExit("the server did not start")
             time.sleep(0.2)
-        noop_url, decide_url = f"{origin}/v1/health", f"{origin}/v1/sites/lequotidien/decisions"
+        # the no-op is the decision route's CORS preflight (GET /v1/health reads the store)
+        noop_url = decide_url = f"{origin}/v1/sites/lequotidien/decisions"
         load(noop_url, 1, args.connections, None, origin)  # warm up both paths
         load(decide_url, 1, args.connections, template, origin)
         noop, decide = [], []
@@ -170,7 +174,7 @@ def main() -> None:
             store.close()
     print(
         table(
-            f"decision POST vs no-op GET /v1/health ({args.connections} connections, "
+            f"decision POST vs no-op OPTIONS preflight ({args.connections} connections, "
             f"{args.rounds} rounds of {args.seconds:g} s, medians, {os.cpu_count()} CPUs, "
             f"rate limit {args.rate_limit or 'off'})",
             ["store", "no-op req/s", "decisions/s", "ratio", "budget"],

@@ -43,6 +43,7 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--post", help="JSON template of the body to POST")
     ap.add_argument("--origin", default="")
+    ap.add_argument("--method", choices=("GET", "OPTIONS"), default="GET")
     args = ap.parse_args()
     parts = urlsplit(args.url)
     host, port, path = parts.hostname or "127.0.0.1", parts.port or 80, parts.path or "/"
@@ -61,7 +62,7 @@ def main() -> None:
                 f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
             ).encode() + body
     else:
-        request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{origin}\r\n".encode()
+        request = f"{args.method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{origin}\r\n".encode()
 
         def make() -> bytes:
             return request
