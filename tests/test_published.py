@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import stat
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -22,18 +20,9 @@ from bandeau.settings import Settings
 from bandeau.store import open_store
 
 from .store.conftest import make_record
+from .test_durability import bandeau
 
 ROOT = Path(__file__).parents[1]
-
-
-def bandeau(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bandeau", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
 
 
 def make_log(data: Path, published: Path) -> Ledger:
