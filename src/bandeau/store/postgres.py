@@ -83,6 +83,36 @@ MIGRATIONS: Final[tuple[tuple[str, str], ...]] = (
         "0002_retry_hash",
         "ALTER TABLE decisions ADD COLUMN retry_hash TEXT NOT NULL DEFAULT '';",
     ),
+    (
+        # the notices readers were shown, archived once each (docs/ledger.md, PROOF-02), and
+        # the notice each decision answered; redaction keeps a record's notice
+        "0003_notices",
+        """
+        CREATE TABLE notices (
+            id TEXT PRIMARY KEY,
+            site TEXT NOT NULL,
+            language TEXT NOT NULL,
+            content TEXT NOT NULL,
+            archived_at BIGINT NOT NULL
+        );
+        CREATE INDEX notices_by_site ON notices (site, archived_at);
+        ALTER TABLE decisions ADD COLUMN notice TEXT NOT NULL DEFAULT '';
+        CREATE INDEX decisions_by_notice ON decisions (notice, occurred_at);
+        CREATE TRIGGER notices_immutable BEFORE UPDATE OR DELETE ON notices
+            FOR EACH ROW EXECUTE FUNCTION bandeau_immutable();
+        CREATE OR REPLACE FUNCTION bandeau_only_redaction() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'UPDATE' AND OLD.redacted = 0 AND NEW.redacted = 1
+               AND NEW.seq = OLD.seq AND NEW.leaf = OLD.leaf
+               AND NEW.decision_id = OLD.decision_id AND NEW.site = OLD.site
+               AND NEW.occurred_at = OLD.occurred_at AND NEW.notice = OLD.notice
+               AND NEW.consent_id = '' THEN
+                RETURN NEW;
+            END IF;
+            RAISE EXCEPTION 'decisions are immutable; only redaction is allowed';
+        END $$;
+        """,
+    ),
 )
 
 

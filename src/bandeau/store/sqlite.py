@@ -72,6 +72,34 @@ MIGRATIONS: Final[tuple[tuple[str, str], ...]] = (
         "0002_retry_hash",
         "ALTER TABLE decisions ADD COLUMN retry_hash TEXT NOT NULL DEFAULT '';",
     ),
+    (
+        # the notices readers were shown, archived once each (docs/ledger.md, PROOF-02), and
+        # the notice each decision answered; redaction keeps a record's notice
+        "0003_notices",
+        """
+        CREATE TABLE notices (
+            id TEXT PRIMARY KEY,
+            site TEXT NOT NULL,
+            language TEXT NOT NULL,
+            content TEXT NOT NULL,
+            archived_at INTEGER NOT NULL
+        );
+        CREATE INDEX notices_by_site ON notices (site, archived_at);
+        ALTER TABLE decisions ADD COLUMN notice TEXT NOT NULL DEFAULT '';
+        CREATE INDEX decisions_by_notice ON decisions (notice, occurred_at);
+        CREATE TRIGGER notices_no_update BEFORE UPDATE ON notices
+            BEGIN SELECT RAISE(ABORT, 'notices are immutable'); END;
+        CREATE TRIGGER notices_no_delete BEFORE DELETE ON notices
+            BEGIN SELECT RAISE(ABORT, 'notices are immutable'); END;
+        DROP TRIGGER decisions_only_redaction;
+        CREATE TRIGGER decisions_only_redaction BEFORE UPDATE ON decisions
+            WHEN NOT (OLD.redacted = 0 AND NEW.redacted = 1 AND NEW.seq = OLD.seq
+                      AND NEW.leaf = OLD.leaf AND NEW.decision_id = OLD.decision_id
+                      AND NEW.site = OLD.site AND NEW.occurred_at = OLD.occurred_at
+                      AND NEW.notice = OLD.notice AND NEW.consent_id = '')
+            BEGIN SELECT RAISE(ABORT, 'decisions are immutable; only redaction is allowed'); END;
+        """,
+    ),
 )
 MEMORY: Final = ":memory:"
 
