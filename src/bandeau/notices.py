@@ -26,7 +26,7 @@ from .errors import InvalidRequest
 from .policy import Policy
 from .store import Notice
 
-__all__ = ["NOTICE_FORMAT", "UnknownNotice", "build_of", "canonical", "notice_for"]
+__all__ = ["NOTICE_FORMAT", "Served", "UnknownNotice", "build_of", "canonical", "notice_for"]
 
 NOTICE_FORMAT: Final = "bandeau-notice/v1"
 

@@ -239,17 +239,19 @@
   }
 
   // A declaration is refused unless every purpose declaring it is allowed.
-  const refused = (declaration) => !!declaration && !declaration[1].every((key) => states[key]);
+  const refused = (declaration, chosen) => !!declaration && !declaration[1].every((key) => chosen[key]);
 
   // After a decision, what it refuses goes (CNIL-03): the cookies governed by a refused
   // declaration (path /; host-only, on the declared domains and on every parent domain of the
   // page's host), then such localStorage and sessionStorage keys. The consent cookie stays.
-  function deleteRefused() {
+  // `chosen`: the states the decision asks for (what it grants is not refused, even before the
+  // server has recorded it).
+  function deleteRefused(chosen) {
     const labels = location.hostname.split('.');
     const parents = labels.map((_, i) => labels.slice(i).join('.'));
     Object.keys(readCookies()).forEach((name) => {
       const declaration = governing(config.cookies, name);
-      if (name === CONSENT_COOKIE || !refused(declaration)) return;
+      if (name === CONSENT_COOKIE || !refused(declaration, chosen)) return;
       ['', ...declaration[2], ...parents].forEach((domain) => {
         doc.cookie = name + '=;Max-Age=0;Path=/' + (domain ? ';Domain=' + domain : '');
       });
@@ -258,7 +260,7 @@
       try {
         const storage = window[area];
         Object.keys(storage).forEach((key) => {
-          if (key !== PENDING_KEY && refused(governing(config.storage, key))) storage.removeItem(key);
+          if (key !== PENDING_KEY && refused(governing(config.storage, key), chosen)) storage.removeItem(key);
         });
       } catch (error) {
         // storage disabled: nothing of it to delete
@@ -315,8 +317,9 @@
     };
     // refusals take effect now; a grant once the server has recorded it (`send`)
     states = {};
+    const chosen = {};
     purposes.forEach((purpose) => {
-      const granted = !!decidedState(purpose, action, layer, before, grantKeys);
+      const granted = (chosen[purpose.key] = !!decidedState(purpose, action, layer, before, grantKeys));
       states[purpose.key] = granted && before[purpose.key];
       if (purpose.kind !== 'necessary' && (!isGrant || grantKeys.includes(purpose.key))) {
         body.choices[purpose.key] = { granted, digest: purpose.digest };
@@ -326,7 +329,7 @@
     decided = !pending.length;
     computeFeatures();
     closePreferences(true);
-    deleteRefused();
+    deleteRefused(chosen);
     enforceAll();
     send(body).then(() => {
       const unrun = purposes.some((p) => neededByActivated[p.key] && before[p.key] && !states[p.key]);
