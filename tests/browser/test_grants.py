@@ -7,47 +7,17 @@ is Chromium's own request interception, holding or dropping the decision on its 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import HTMLResponse
-from starlette.routing import Route as PageRoute
 
 from bandeau.policy import parse_policy
 
-from ..live import free_port, serving
-from .test_offline import Api
+from .test_offline import Api, site  # noqa: F401 (the fixture: a page with a social script)
 
 pytestmark = pytest.mark.browser
 
-ARTICLE = """<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Article</title>
-<link rel="stylesheet" href="{api}/banner.css"></head>
-<body><script src="{api}/banner.js"></script><h1>La Saône déborde</h1>
-<script type="text/plain" data-bandeau="social">window.socialRan = (window.socialRan || 0) + 1;
-</script></body></html>
-"""
 ACCEPT = "#bandeau .bd-l1 [data-bandeau-action=accept_all]"
 STATUS = "#bandeau [role=status]"
-
-
-@pytest.fixture
-def site(tmp_path: Path, policy_text: str) -> Iterator[tuple[str, Api]]:
-    page_port = free_port()
-    page_origin = f"http://127.0.0.1:{page_port}"
-    api = Api(tmp_path, policy_text, page_origin)
-
-    async def article(_: Request) -> HTMLResponse:
-        return HTMLResponse(ARTICLE.format(api=f"{api.url}/v1/sites/lequotidien"))
-
-    api.start()
-    with serving(Starlette(routes=[PageRoute("/", article)]), page_port):
-        yield page_origin, api
-    if api.running is not None:
-        api.stop()
 
 
 def social(page: Page) -> bool:
@@ -59,7 +29,7 @@ def ran(page: Page) -> int:
 
 
 def test_a_grant_takes_effect_once_the_server_has_recorded_it(
-    browser: Browser, site: tuple[str, Api]
+    browser: Browser, site: tuple[str, Api]  # noqa: F811 (the fixture imported above)
 ) -> None:
     """LAW-03: while the server has not answered, accept all has closed the first layer but
     allowed nothing; its 2xx answer (the signed token) switches the purposes on."""
@@ -90,7 +60,7 @@ def test_a_grant_takes_effect_once_the_server_has_recorded_it(
 
 
 def test_a_refusal_takes_effect_before_the_server_answers(
-    browser: Browser, site: tuple[str, Api]
+    browser: Browser, site: tuple[str, Api]  # noqa: F811 (the fixture imported above)
 ) -> None:
     """A withdrawal needs no answer: the purpose is off at once, while the decision is still
     on its way (the page then reloads, since a script that ran cannot be unrun)."""
@@ -119,7 +89,7 @@ def test_a_refusal_takes_effect_before_the_server_answers(
 
 
 def test_a_rejected_grant_grants_nothing_and_the_reader_is_told(
-    browser: Browser, site: tuple[str, Api], policy_text: str
+    browser: Browser, site: tuple[str, Api], policy_text: str  # noqa: F811
 ) -> None:
     """A 4xx (here 409 stale_policy: the purpose changed while the page was open) records
     nothing, so nothing runs; the live region says the choice was not recorded."""
@@ -144,7 +114,7 @@ def test_a_rejected_grant_grants_nothing_and_the_reader_is_told(
 
 
 def test_an_unrecorded_grant_is_retried_on_the_next_page_and_grants_nothing_till_then(
-    browser: Browser, site: tuple[str, Api]
+    browser: Browser, site: tuple[str, Api]  # noqa: F811 (the fixture imported above)
 ) -> None:
     """Offline (the network drops every decision), accept all grants nothing and says so; on
     the next page the unsigned pending cookie is no grant (the first layer asks again) until

@@ -320,6 +320,23 @@ class LogWriter(ABC):
             return int(cur.rowcount)
 
 
+def notices_schema(integer: str) -> str:
+    """The tables of migration 0003_notices that both back-ends share (`integer`: the type of a
+    unix-milliseconds column); each adds its own immutability triggers."""
+    return f"""
+        CREATE TABLE notices (
+            id TEXT PRIMARY KEY,
+            site TEXT NOT NULL,
+            language TEXT NOT NULL,
+            content TEXT NOT NULL,
+            archived_at {integer} NOT NULL
+        );
+        CREATE INDEX notices_by_site ON notices (site, archived_at);
+        ALTER TABLE decisions ADD COLUMN notice TEXT NOT NULL DEFAULT '';
+        CREATE INDEX decisions_by_notice ON decisions (notice, occurred_at);
+        """
+
+
 def _ms(value: Any) -> int | None:
     return None if value is None else int(value)
 

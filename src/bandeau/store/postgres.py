@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..errors import SettingsError, StorageError
 from . import LogRow
-from .base import Cursor, LogWriter
+from .base import Cursor, LogWriter, notices_schema
 
 try:
     import psycopg
@@ -87,17 +87,8 @@ MIGRATIONS: Final[tuple[tuple[str, str], ...]] = (
         # the notices readers were shown, archived once each (docs/ledger.md, PROOF-02), and
         # the notice each decision answered; redaction keeps a record's notice
         "0003_notices",
-        """
-        CREATE TABLE notices (
-            id TEXT PRIMARY KEY,
-            site TEXT NOT NULL,
-            language TEXT NOT NULL,
-            content TEXT NOT NULL,
-            archived_at BIGINT NOT NULL
-        );
-        CREATE INDEX notices_by_site ON notices (site, archived_at);
-        ALTER TABLE decisions ADD COLUMN notice TEXT NOT NULL DEFAULT '';
-        CREATE INDEX decisions_by_notice ON decisions (notice, occurred_at);
+        notices_schema("BIGINT")
+        + """
         CREATE TRIGGER notices_immutable BEFORE UPDATE OR DELETE ON notices
             FOR EACH ROW EXECUTE FUNCTION bandeau_immutable();
         CREATE OR REPLACE FUNCTION bandeau_only_redaction() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Final
 
 from ..errors import StorageError
-from .base import Cursor, LogWriter
+from .base import Cursor, LogWriter, notices_schema
 
 MIGRATIONS: Final[tuple[tuple[str, str], ...]] = (
     (
@@ -76,17 +76,8 @@ MIGRATIONS: Final[tuple[tuple[str, str], ...]] = (
         # the notices readers were shown, archived once each (docs/ledger.md, PROOF-02), and
         # the notice each decision answered; redaction keeps a record's notice
         "0003_notices",
-        """
-        CREATE TABLE notices (
-            id TEXT PRIMARY KEY,
-            site TEXT NOT NULL,
-            language TEXT NOT NULL,
-            content TEXT NOT NULL,
-            archived_at INTEGER NOT NULL
-        );
-        CREATE INDEX notices_by_site ON notices (site, archived_at);
-        ALTER TABLE decisions ADD COLUMN notice TEXT NOT NULL DEFAULT '';
-        CREATE INDEX decisions_by_notice ON decisions (notice, occurred_at);
+        notices_schema("INTEGER")
+        + """
         CREATE TRIGGER notices_no_update BEFORE UPDATE ON notices
             BEGIN SELECT RAISE(ABORT, 'notices are immutable'); END;
         CREATE TRIGGER notices_no_delete BEFORE DELETE ON notices
