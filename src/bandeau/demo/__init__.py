@@ -30,7 +30,7 @@ import uvicorn
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
-from ..keys import KeyRing
+from ..keys import KeyRing, site_folder
 from ..middleware import BandeauMiddleware
 from ..policy import Policy, parse_policy
 from ..settings import Settings
@@ -100,9 +100,10 @@ def build_demo(settings: Settings) -> DemoApps:
     parts = urlsplit(settings.base_url)
     port = parts.port or settings.port
     policy = _policy_for(settings.base_url, port)
-    keys = KeyRing.open_or_create(settings.keys_dir)
+    log_keys = KeyRing.open_or_create(settings.keys_dir)
+    keys = KeyRing.open_or_create(site_folder(settings.keys_dir, policy.site))
     store = open_store(settings.database_url)
-    app = create_app(settings, [policy], keys=keys, store=store)
+    app = create_app(settings, [policy], keys=log_keys, store=store, site_keys={policy.site: keys})
     social_origin = f"http://localhost:{port + 1}"
     ads_origin = f"http://localhost:{port + 2}"
     publisher = Publisher(
