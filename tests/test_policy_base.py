@@ -61,7 +61,8 @@ def group(
 ) -> tuple[Path, Path]:
     (tmp / "group.toml").write_text(
         policy_text.replace(
-            'privacy_policy_url = { fr = "/confidentialite", en = "/en/privacy" }',
+            'privacy_policy_url = { fr = "/confidentialite", en = "/en/privacy", '
+            'de = "/de/datenschutz" }',
             'privacy_policy_url = "/privacy"',
         )
     )

@@ -79,17 +79,25 @@ def cli() -> None:
 
 @cli.command()
 @setting_option("host")
-@setting_option("port", "port of the article; the fake third parties use the next two ports")
+@setting_option(
+    "port",
+    "port of the article; the fake third parties use the next two ports, the group's second "
+    "site the one after",
+)
 @setting_option("data_dir", "where the demo keeps its database and keys")
 def demo(**given: Any) -> None:
-    """Run the demo news site with its banner on the embedded SQLite store."""
-    from .demo import serve_demo
+    """Run the demo news group's two sites with their banners on the embedded SQLite store."""
+    from .demo import second_host, serve_demo
 
     settings = make_settings(given)
     host, port, data_dir = settings.host, settings.port, settings.data_dir
     click.echo(
         f"bandeau {__version__} demo: article at http://{host}:{port}/ "
-        f"(English: http://{host}:{port}/en/)"
+        f"(English: http://{host}:{port}/en/, Deutsch: http://{host}:{port}/de/)"
+    )
+    click.echo(
+        f"  the group's second site at http://{second_host(host)}:{port + 3}/, "
+        "served by the same bandeau server and store"
     )
     click.echo(
         f"  fake third parties on http://localhost:{port + 1} and http://localhost:{port + 2}"
