@@ -163,8 +163,8 @@ class Enforcer:
         if refresh_cookie and signing_keys is None:
             raise SettingsError(
                 "refresh_cookie needs signing_keys",
-                hint="pass signing_keys=KeyRing.open(DATA_DIR / 'keys'), the bandeau server's "
-                "ring, or leave refresh_cookie off",
+                hint="pass signing_keys=KeyRing.open(site_folder(DATA_DIR / 'keys', SITE)), the "
+                "site's ring on the bandeau server, or leave refresh_cookie off",
             )
         if signing_keys is not None:
             public = {**signing_keys.public, **public}
