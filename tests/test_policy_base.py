@@ -153,8 +153,8 @@ def two_sites(tmp_path: Path, policy_text: str) -> Iterator[Group]:
 
 def test_a_token_of_one_site_never_counts_on_another(two_sites: Group) -> None:
     """One process, one store, two sites of the group with the same purposes: a reader's
-    acceptance on Lyon is proof for Lyon only (CNIL-06: consent is given to a controller for
-    its site, not carried over silently)."""
+    acceptance on Lyon is proof for Lyon only (LAW-02, LAW-03: consent is specific to what
+    the reader was asked, on that site, and demonstrable there)."""
     lyon, vienne = two_sites.lyon, two_sites.vienne
     with httpx.Client(base_url=two_sites.url) as http:
         r = two_sites.decide(http, "lyon")
@@ -190,7 +190,7 @@ def test_a_token_of_one_site_never_counts_on_another(two_sites: Group) -> None:
 
 def test_each_site_publishes_its_own_keys(two_sites: Group) -> None:
     """`GET /v1/sites/{site}/keys` serves the site's ring, `GET /v1/keys` the log's: three
-    different keys, and the folder holds one ring per site beside the log's (PROOF-02)."""
+    different keys, and the folder holds one ring per site beside the log's (CNIL-08)."""
     with httpx.Client(base_url=two_sites.url) as http:
         served = {
             name: http.get(path).json()["current"]
@@ -264,7 +264,7 @@ def test_rate_limits_count_per_site(tmp_path: Path, policy_text: str) -> None:
 
 def test_the_middleware_of_one_site_refuses_another_sites_token(two_sites: Group) -> None:
     """Vienne's publisher runs bandeau's middleware with Vienne's public keys: Lyon's token in
-    the cookie is no consent there, and a cookie of a refused purpose is stripped (LAW-03),
+    the cookie is no consent there, and a cookie of a refused purpose is stripped (CNIL-03),
     while Lyon's middleware, with Lyon's keys, lets it through."""
     with httpx.Client(base_url=two_sites.url) as http:
         token = two_sites.decide(http, "lyon").json()["token"]
@@ -315,12 +315,12 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
 def test_bandeau_serve_serves_the_group_from_one_process_and_one_store(
     tmp_path: Path, policy_text: str
 ) -> None:
-    """`bandeau serve --policy lyon.toml --policy vienne.toml`, as a user runs it (two worker
-    processes): both sites answer, into one log, each signing with the ring `serve` made for
+    """`bandeau serve --policy lyon.toml --policy vienne.toml`, as a user runs it (one process):
+    both sites answer, into one log, each signing with the ring `serve` made for
     it in the key folder; `bandeau keys show --site` prints that ring's key."""
     _, vienne_path = group(tmp_path, policy_text, vienne="http://vienne.example")
     lyon_text = LYON.format(origin="http://127.0.0.1:8000")
-    flags = ("--policy", str(vienne_path), "--workers", "2", "--rate-limit", "0")
+    flags = ("--policy", str(vienne_path), "--rate-limit", "0")
     with bandeau_serve(tmp_path, lyon_text, *flags) as served:
         conn = served.connect()
         status, lyon_answer = served.decide(conn)
@@ -349,6 +349,13 @@ def test_bandeau_serve_serves_the_group_from_one_process_and_one_store(
     assert read_token(lyon_answer["token"], KeyRing.open(site_folder(data / "keys", "lyon")).public)
     with pytest.raises(TokenError):
         read_token(vienne_answer["token"], KeyRing.open(site_folder(data / "keys", "lyon")).public)
+    # the right of access reads one site's records only (LAW-03)
+    lyon_id = str(lyon_answer["consent_id"])
+    exported = run_cli("export", "lyon", lyon_id, "--data-dir", str(data))
+    assert exported.returncode == 0, exported.stderr
+    assert {d["site"] for d in json.loads(exported.stdout)["decisions"]} == {"lyon"}
+    elsewhere = run_cli("export", "vienne", lyon_id, "--data-dir", str(data))
+    assert elsewhere.returncode == 1 and "no decision is recorded" in elsewhere.stderr
     missing = run_cli("keys", "show", "--site", "nowhere", "--data-dir", str(data))
     assert missing.returncode == 1
     assert "no signing key in" in missing.stderr

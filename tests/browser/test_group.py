@@ -87,7 +87,7 @@ def test_the_groups_second_site_shares_the_server_not_the_choices(
     """Issue 13: one reader, both titles of the group. The second site's pages load their banner
     from the same bandeau server (one process, one store), under the policy that extends the
     first's (same purposes, its own controller). Accepting everything on the first site counts
-    on it alone (CNIL-06): the second site asks, its third parties receive nothing; even the
+    on it alone (LAW-02): the second site asks, its third parties receive nothing; even the
     first site's token copied into the second site's cookie is no consent there (its banner
     asks, its server strips the ad-targeting cookie and refuses a comment, its key does not
     verify it). The second site's own decision is recorded in the same log, signed with its
