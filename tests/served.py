@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bandeau.policy import Policy, parse_policy
+from bandeau.policy import Policy, load_policy
 
 from .live import free_port
 from .wire import decision_body
@@ -111,7 +111,7 @@ def bandeau_serve(
             stderr=stderr,
             start_new_session=True,
         )
-    served = Served(proc, port, parse_policy(policy_file.read_text()), tmp)
+    served = Served(proc, port, load_policy(policy_file), tmp)  # a site may extend a base
     try:
         _wait_until_answering(served, log)
         yield served

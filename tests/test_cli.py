@@ -72,9 +72,9 @@ def test_snippet() -> None:
     assert f'<link rel="preload" as="script" href="{js}' in r.stdout
     assert f'<script src="{js}' in r.stdout
     assert "data-bandeau-open>Manage cookies</a>" in r.stdout
-    bad = run("snippet", str(DEMO_POLICY), "--lang", "de")
+    bad = run("snippet", str(DEMO_POLICY), "--lang", "it")
     assert bad.returncode == 2
-    assert "--lang de is not one of the policy's" in bad.stderr
+    assert "--lang it is not one of the policy's" in bad.stderr
 
 
 def test_commands_read_the_folder_the_server_wrote(tmp_path: Path, policy_text: str) -> None:
@@ -164,6 +164,7 @@ def test_every_data_dir_flag_is_the_setting() -> None:
         "checkpoint",
         "export",
         "erase",
+        "notices",
         "purge",
         "show",
         "rotate",

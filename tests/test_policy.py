@@ -146,9 +146,11 @@ def test_consent_purpose_needs_refusal_consequence(policy_text: str) -> None:
 
 
 def test_every_language_needs_texts(policy_text: str) -> None:
-    text = policy_text.replace('languages = ["fr", "en"]', 'languages = ["fr", "en", "de"]')
+    text = policy_text.replace(
+        'languages = ["fr", "en", "de"]', 'languages = ["fr", "en", "de", "it"]'
+    )
     problems = problems_of(text)
-    assert any("(social).text.de: no text in de" in p for p in problems)
+    assert any("(social).text.it: no text in it" in p for p in problems)
 
 
 def test_duplicate_keys_refused(policy_text: str) -> None:
@@ -247,14 +249,16 @@ BAD_LINKS = [
     "privacy.html",
     "ftp://example.fr/privacy",
 ]
-DEMO_LINK = 'privacy_policy_url = { fr = "/confidentialite", en = "/en/privacy" }'
+DEMO_LINK = (
+    'privacy_policy_url = { fr = "/confidentialite", en = "/en/privacy", de = "/de/datenschutz" }'
+)
 
 
 @pytest.mark.parametrize("bad", BAD_LINKS)
 def test_privacy_policy_url_is_a_web_link(policy_text: str, bad: str) -> None:
     """A link the banner shows runs nothing when clicked (no `javascript:` on a page without
     CSP): an https:// or http:// address, or a path on the site (TOML literal strings below)."""
-    for form in (f"'{bad}'", f"{{ fr = '{bad}', en = '/en' }}"):
+    for form in (f"'{bad}'", f"{{ fr = '{bad}', en = '/en', de = '/de' }}"):
         text = policy_text.replace(DEMO_LINK, f"privacy_policy_url = {form}")
         [problem] = problems_of(text)
         line = line_of(text, "privacy_policy_url")

@@ -278,8 +278,10 @@ def server(tmp_path_factory: pytest.TempPathFactory, policy: Policy) -> Iterator
     port = free_port()
     settings = Settings(data_dir=data, port=port)
     store = open_store(settings.database_url)
+    policies = [policy, parse_policy(HOSTILE_POLICY)]
+    rings = {p.site: KeyRing.generate() for p in policies}  # each site its own
     keys = KeyRing.open_or_create(settings.keys_dir)
-    app = create_app(settings, [policy, parse_policy(HOSTILE_POLICY)], keys=keys, store=store)
+    app = create_app(settings, policies, keys=keys, store=store, site_keys=rings)
     with serving(app, port) as url:
         yield url
     store.close()

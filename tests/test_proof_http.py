@@ -199,7 +199,9 @@ def test_a_receipt_waits_for_the_next_checkpoint_when_it_is_close(
 
 def test_receipts_and_proofs_are_rate_limited_per_client(tmp_path: Path, policy_text: str) -> None:
     """Issue 8: the GET routes that cost work count against the client like decisions do
-    (a bucket of their own: reading proofs never costs a decision)."""
+    (buckets of their own: reading proofs never costs a decision). A site's receipts count in
+    the site's bucket (issue 13: each site of a group counts its own), the log's consistency
+    proofs in the server's."""
     with own_server(tmp_path, policy_text, rate_limit=3) as server:
         out = server.decide()
         path = f"{SITE}/decisions/{out['decision_id']}/receipt"
@@ -207,7 +209,10 @@ def test_receipts_and_proofs_are_rate_limited_per_client(tmp_path: Path, policy_
         assert answers == [200, 200, 200]
         limited = server.http.get(path)
         assert limited.status_code == 429 and limited.json()["error"]["code"] == "rate_limited"
-        proof = server.http.get("/v1/checkpoints/consistency", params={"first": 1, "second": 1})
-        assert proof.status_code == 429
+        proofs = [
+            server.http.get("/v1/checkpoints/consistency", params={"first": 1, "second": 1})
+            for _ in range(4)
+        ]
+        assert [p.status_code for p in proofs] == [200, 200, 200, 429]
         assert server.http.get("/v1/checkpoints/latest").status_code == 200  # cheap: not counted
         server.decide()  # the decisions' own bucket is untouched

@@ -79,17 +79,25 @@ def cli() -> None:
 
 @cli.command()
 @setting_option("host")
-@setting_option("port", "port of the article; the fake third parties use the next two ports")
+@setting_option(
+    "port",
+    "port of the article; the fake third parties use the next two ports, the group's second "
+    "site the one after",
+)
 @setting_option("data_dir", "where the demo keeps its database and keys")
 def demo(**given: Any) -> None:
-    """Run the demo news site with its banner on the embedded SQLite store."""
-    from .demo import serve_demo
+    """Run the demo news group's two sites with their banners on the embedded SQLite store."""
+    from .demo import second_host, serve_demo
 
     settings = make_settings(given)
     host, port, data_dir = settings.host, settings.port, settings.data_dir
     click.echo(
         f"bandeau {__version__} demo: article at http://{host}:{port}/ "
-        f"(English: http://{host}:{port}/en/)"
+        f"(English: http://{host}:{port}/en/, Deutsch: http://{host}:{port}/de/)"
+    )
+    click.echo(
+        f"  the group's second site at http://{second_host(host)}:{port + 3}/, "
+        "served by the same bandeau server and store"
     )
     click.echo(
         f"  fake third parties on http://localhost:{port + 1} and http://localhost:{port + 2}"
@@ -103,7 +111,7 @@ def demo(**given: Any) -> None:
 @settings_options
 def serve(**given: Any) -> None:
     """Serve the banner and the decision API for one or more policy files."""
-    from .keys import KeyRing
+    from .keys import KeyRing, site_folder
     from .policy import load_policy
     from .store import open_store
 
@@ -111,8 +119,10 @@ def serve(**given: Any) -> None:
     if not settings.policy:
         raise click.UsageError("give at least one --policy FILE (or BANDEAU_POLICY)")
     policies = [load_policy(p) for p in settings.policy]  # fail here, before any worker starts
-    KeyRing.open_or_create(settings.keys_dir)  # the first key and the schema exist before
-    open_store(settings.database_url).close()  # the workers race to open them
+    KeyRing.open_or_create(settings.keys_dir)  # the first keys and the schema exist before
+    for p in policies:  # the workers race to open them; each site signs with its own keys
+        KeyRing.open_or_create(site_folder(settings.keys_dir, p.site))
+    open_store(settings.database_url).close()
     for p in policies:
         click.echo(f"site {p.site}: {settings.base_url}/v1/sites/{p.site}/banner.js")
     run_workers(settings)
@@ -352,7 +362,8 @@ def show_report(report: VerifyReport, elapsed: float) -> None:
     "public_key",
     required=True,
     type=click.Path(path_type=Path),
-    help="the server's public key: PEM, or base64 of the 32 raw bytes",
+    help="the site's public key (`bandeau keys show --site SITE`): PEM, or base64 of the 32 "
+    "raw bytes",
 )
 def verify_receipt_cmd(receipt: Path, public_key: Path) -> None:
     """Check a decision receipt offline, with the public key alone."""
@@ -497,14 +508,33 @@ def purge(data_dir: Path | None, database: str | None, days: int) -> None:
 
 @cli.group()
 def keys() -> None:
-    """Show or rotate the server's Ed25519 signing key."""
+    """Show or rotate the server's Ed25519 signing keys (the log's, or a site's)."""
+
+
+SITE_OPTION = click.option(
+    "--site",
+    default=None,
+    metavar="SITE",
+    help="the ring of this site (its tokens and receipts), not the log's (its checkpoints)",
+)
+
+
+def ring_folder(data_dir: Path | None, site: str | None) -> Path:
+    """The log's key folder, or with `site` that site's (`keys.site_folder`)."""
+    from .keys import site_folder
+
+    folder = settings_of(data_dir).keys_dir
+    return folder if site is None else site_folder(folder, site)
 
 
 @keys.command("show")
 @data_dir_option
-def keys_show(data_dir: Path | None) -> None:
-    """Print the current public key (PEM) and the ids of all keys."""
-    ring = open_keys(settings_of(data_dir))
+@SITE_OPTION
+def keys_show(data_dir: Path | None, site: str | None) -> None:
+    """Print the current public key (PEM) and the ids of all keys: the log's, or a site's."""
+    from .keys import KeyRing
+
+    ring = KeyRing.open(ring_folder(data_dir, site))
     click.echo(f"current key id: {ring.current.key_id}")
     click.echo(ring.current.pem().rstrip())
     for kid in sorted(ring.public):
@@ -514,13 +544,14 @@ def keys_show(data_dir: Path | None) -> None:
 
 @keys.command("rotate")
 @data_dir_option
-def keys_rotate(data_dir: Path | None) -> None:
-    """Make a new signing key; tokens signed by older keys still verify.
+@SITE_OPTION
+def keys_rotate(data_dir: Path | None, site: str | None) -> None:
+    """Make a new signing key; what older keys signed still verifies.
 
     Only in an existing key folder: the first key is made by `bandeau serve`."""
     from .keys import KeyRing
 
-    ring = KeyRing.rotate(settings_of(data_dir).keys_dir)
+    ring = KeyRing.rotate(ring_folder(data_dir, site))
     click.echo(f"new current key id: {ring.current.key_id}")
 
 

@@ -5,10 +5,15 @@ Layout of the key folder: one `<key id>.pem` (PKCS#8 private key, mode 0600) per
 and `current` naming the key that signs now. Old keys stay so that what they signed still
 verifies by key id. A key id is the first 16 hex digits of SHA-256 of the raw public key.
 
+Each site has a ring of its own in `sites/<site>/` under the key folder (`site_folder`): it
+signs that site's consent tokens and countersigns its receipts, so that nothing one site signed
+verifies on another. The ring at the top of the folder is the log's: it signs the checkpoints of
+the decision log, which all the sites of a server share.
+
 Only the server makes a first key (`KeyRing.open_or_create`, called by `bandeau serve` and
-`bandeau demo`); everything else opens an existing ring (`KeyRing.open`) and fails when there is
-none, so that a command run against the wrong folder says so instead of printing, or signing
-with, a key the server never used.
+`bandeau demo`, for the log and for each site they serve); everything else opens an existing
+ring (`KeyRing.open`) and fails when there is none, so that a command run against the wrong
+folder says so instead of printing, or signing with, a key the server never used.
 """
 
 from __future__ import annotations
@@ -25,12 +30,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from .errors import SettingsError
 
-__all__ = ["KeyRing", "PublicKey", "key_id_of"]
+__all__ = ["KeyRing", "PublicKey", "key_id_of", "site_folder"]
 
 
 def key_id_of(public: Ed25519PublicKey) -> str:
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def site_folder(keys_dir: Path, site: str) -> Path:
+    """The folder of `site`'s own ring under the key folder `keys_dir`."""
+    return keys_dir / "sites" / site
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ __all__ = [
     "ReceiptError",
     "VerifyReport",
     "checkpoint_text",
+    "countersigned",
     "verify_log",
     "verify_receipt",
 ]
@@ -116,6 +117,24 @@ def checkpoint_signed(cp: Checkpoint, public: Mapping[str, PublicKey]) -> bool:
     return key is not None and key.verify(
         cp.signature, checkpoint_text(cp.size, cp.root, cp.time, cp.key_id)
     )
+
+
+def countersigned(
+    receipt: dict[str, Any], site: KeyRing, log: Mapping[str, PublicKey]
+) -> dict[str, Any]:
+    """`receipt` as a site hands it out: its checkpoint (same size, root and time) signed again
+    with the site's own key, so that it verifies with that site's public key and no other's;
+    the log's own checkpoint stays beside it as `log_checkpoint` (it matches the log's list and
+    the published checkpoints). The log's signature is checked first: a site vouches only for
+    what the log signed."""
+    cp = checkpoint_from_json(receipt["checkpoint"])
+    if not checkpoint_signed(cp, log):
+        raise StorageError(f"the checkpoint of size {cp.size} does not verify with the log's keys")
+    kid = site.current.key_id
+    mine = Checkpoint(
+        cp.size, cp.root, cp.time, kid, site.sign(checkpoint_text(cp.size, cp.root, cp.time, kid))
+    )
+    return {**receipt, "checkpoint": checkpoint_json(mine), "log_checkpoint": receipt["checkpoint"]}
 
 
 def _now_ms() -> int:
@@ -400,7 +419,8 @@ def verify_receipt(receipt: Mapping[str, Any], public: Mapping[str, PublicKey]) 
     if cp.key_id not in public:
         raise ReceiptError(
             f"the checkpoint is signed by key {cp.key_id}, which is not the key given",
-            hint="use the public key whose id matches (bandeau keys show)",
+            hint="use the public key whose id matches (a receipt: its site's, `bandeau keys show "
+            "--site SITE`)",
         )
     if not checkpoint_signed(cp, public):
         raise ReceiptError("the checkpoint signature does not verify: it is forged or altered")

@@ -542,6 +542,13 @@ def parse_policy(text: str, name: str = "<policy>") -> Policy:
     return _validate(_toml(text, name), name, text)
 
 
+def parse_extended(site_text: str, base_text: str, name: str = "<policy>") -> Policy:
+    """A site's policy text laid over its group's base text, as `load_policy` reads a file that
+    `extends` a base, for texts not read from files (the packaged demo's, rewritten)."""
+    site = {k: v for k, v in _toml(site_text, name).items() if k != "extends"}
+    return _validate(extend_policy(_toml(base_text, name), site), name, "")
+
+
 def _toml(text: str, name: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)

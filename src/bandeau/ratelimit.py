@@ -1,5 +1,6 @@
-"""How many decisions a client may send: `rate_limit` a minute, for the whole server (and as
-many receipts and proofs, counted apart).
+"""How many decisions a client may send: `rate_limit` a minute to each site of the server (and
+as many receipts and proofs, counted apart). Each site counts its own: a client at the limit on
+one site of a group is not limited on the others.
 
 Two questions, one function each:
 
@@ -189,8 +190,10 @@ class RateLimiter:
         """Count this request; False when its client is over the limit for this minute.
 
         Every route that is limited asks here, so the client is always the same address
-        (`client_address`). `bucket` counts another kind of request apart ("reads": receipts
-        and proofs), with the same limit, so that fetching proofs never costs a decision."""
+        (`client_address`). Each `bucket` is counted apart, with the same limit: the server's
+        routes name one per site and kind of request ("decisions/SITE", "reads/SITE" for a
+        site's receipts, "reads" for the log's proofs), so that fetching proofs never costs a
+        decision and one site's traffic never counts on another's."""
         if self.per_minute <= 0:
             return True
         client = client_address(peer, forwarded_for, self.proxies)

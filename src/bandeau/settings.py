@@ -53,8 +53,8 @@ class Settings(BaseSettings):
     rate_limit: int = Field(
         default=120,
         ge=0,
-        description="decisions a minute accepted from one client, for the whole server "
-        "(0 = no limit)",
+        description="decisions a minute accepted from one client on each site, for the whole "
+        "server (0 = no limit)",
     )
     trusted_proxies: Annotated[tuple[IPvAnyNetwork, ...], NoDecode] = Field(
         default=(),

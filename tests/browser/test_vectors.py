@@ -52,7 +52,7 @@ PREFERENCES_CONTROL = {"accept_all": "#bd-s-accept-all", "refuse_all": "#bd-s-re
 class Sites:
     page_origin: str
     api: str
-    keys: KeyRing
+    keys: dict[str, KeyRing]  # by site
     policies: dict[str, Policy]
 
     def page_url(self, case: Case) -> str:
@@ -65,9 +65,11 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sites]:
     page_origin = f"http://127.0.0.1:{page_port}"
     policies = {name: make_policy(name, spec, page_origin) for name, spec in POLICIES.items()}
     settings = Settings(data_dir=tmp_path_factory.mktemp("vectors"), port=api_port, rate_limit=0)
-    keys = KeyRing.generate()
+    keys = {p.site: KeyRing.generate() for p in policies.values()}  # each site's own
     store = open_store(settings.database_url)
-    app = create_app(settings, list(policies.values()), keys=keys, store=store)
+    app = create_app(
+        settings, list(policies.values()), keys=KeyRing.generate(), store=store, site_keys=keys
+    )
 
     async def page(request: PageRequest) -> HTMLResponse:
         site = request.path_params["site"]
@@ -111,7 +113,7 @@ def test_vector_in_the_shipped_banner(browser: Browser, sites: Sites, case: Case
     try:
         if case.gpc:
             context.add_init_script(GPC_ON)
-        token = sign_token(case, policy, sites.keys, now)
+        token = sign_token(case, policy, sites.keys[policy.site], now)
         jar = list(case.jar.get("cookies", []))
         cookies = [{"name": n, "value": "1", "url": sites.page_origin} for n in jar]
         if token is not None:
@@ -152,7 +154,7 @@ def test_vector_in_the_shipped_banner(browser: Browser, sites: Sites, case: Case
         assert [k for k in storage if k not in kept] == expected["delete_storage"]
 
         # the banner wrote the server's token; read back, it gives what the page applied
-        written = read_token(left[policy.cookie_name], sites.keys.public)
+        written = read_token(left[policy.cookie_name], sites.keys[policy.site].public)
         after = evaluate(policy, written, Signals(gpc=case.gpc), int(time.time()))
         assert dict(after.states) == expected["states"]
         assert sorted(after.pending) == sorted(expected["pending"])

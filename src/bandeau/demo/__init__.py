@@ -1,14 +1,19 @@
-"""The demo: a fictional French news site under the bandeau banner, with fake third parties.
+"""The demo: a fictional French news group's two sites under the bandeau banner, with fake
+third parties.
 
 `bandeau demo` runs it (`serve_demo`); the browser tests run it in a thread (`DemoServer`).
-Three origins, as on a real site:
+Four origins, as on a real group's sites:
 
-- `http://127.0.0.1:PORT`: the publisher's pages and the bandeau API (one app, one origin);
+- `http://127.0.0.1:PORT`: the first title's pages and the bandeau API (one app, one origin);
 - `http://localhost:PORT+1`: a fake social network (Telegram channel box, share buttons);
-- `http://localhost:PORT+2`: a fake ad network.
+- `http://localhost:PORT+2`: a fake ad network;
+- `http://127.0.0.2:PORT+3`: the group's second title, whose pages use the same bandeau server
+  (the API on PORT, one process, one store) under its own policy, which extends the first's.
 
 The third parties use the host name `localhost` so that they are another *site* than the article
-(cookies ignore ports, so another port alone would still be the same site).
+(cookies ignore ports, so another port alone would still be the same site); the second title is
+on another loopback address for the same reason (where 127.0.0.2 cannot be used, as on macOS
+without an alias, it falls back to the first title's host, whose cookies it then sees).
 """
 
 from __future__ import annotations
@@ -30,9 +35,9 @@ import uvicorn
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
-from ..keys import KeyRing
+from ..keys import KeyRing, site_folder
 from ..middleware import BandeauMiddleware
-from ..policy import Policy, parse_policy
+from ..policy import Policy, parse_extended, parse_policy
 from ..settings import Settings
 from ..store import Store, open_store
 from .site import Publisher
@@ -46,34 +51,58 @@ __all__ = [
     "ThirdPartyRequest",
     "build_demo",
     "demo_policy",
+    "second_host",
     "serve_demo",
 ]
 
 PACKAGED_ORIGIN: Final = "http://127.0.0.1:8000"
 PACKAGED_SOCIAL: Final = "localhost:8001"
 PACKAGED_ADS: Final = "localhost:8002"
+PACKAGED_SECOND: Final = "http://127.0.0.2:8003"
+SECOND_HOST: Final = "127.0.0.2"
 
 
-def policy_text() -> str:
-    """The packaged demo policy, as written (origins for port 8000)."""
-    return resources.files(__package__).joinpath("policy.toml").read_text(encoding="utf-8")
+def policy_text(name: str = "policy.toml") -> str:
+    """A packaged demo policy, as written (origins for port 8000): the first title's, which is
+    also the group's base, or with `name="echo.toml"` the second title's."""
+    return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
 
 
-def _policy_for(origin: str, port: int) -> Policy:
+def _policies_for(origin: str, port: int, second: str) -> tuple[Policy, Policy]:
+    """The two titles' policies, the first served at `origin`, the second at `second`, with the
+    third parties on PORT+1 and PORT+2."""
     mapping = {
         PACKAGED_ORIGIN: origin,
         PACKAGED_SOCIAL: f"localhost:{port + 1}",
         PACKAGED_ADS: f"localhost:{port + 2}",
+        PACKAGED_SECOND: second,
     }
     pattern = re.compile("|".join(re.escape(k) for k in mapping))
-    text = pattern.sub(lambda m: mapping[m.group(0)], policy_text())
-    return parse_policy(text, "bandeau/demo/policy.toml")
+    base, site = (pattern.sub(lambda m: mapping[m.group(0)], policy_text(n)) for n in FILES)
+    first = parse_policy(base, "bandeau/demo/policy.toml")
+    return first, parse_extended(site, base, "bandeau/demo/echo.toml (extends policy.toml)")
+
+
+FILES: Final = ("policy.toml", "echo.toml")
+
+
+def _second_origin(host: str, port: int) -> str:
+    return f"http://{second_host(host)}:{port + 3}"
+
+
+def second_host(host: str) -> str:
+    """Where the second title listens: 127.0.0.2, when this machine can use it."""
+    try:
+        _listen(socket.AF_INET, SECOND_HOST, 0).close()
+    except OSError:
+        return "127.0.0.1" if host in ("0.0.0.0", "::", "localhost") else host  # noqa: S104
+    return SECOND_HOST
 
 
 def demo_policy(host: str, port: int) -> Policy:
     """The demo policy for a publisher served at http://HOST:PORT, third parties on
     localhost:PORT+1 (social) and localhost:PORT+2 (ads)."""
-    return _policy_for(f"http://{host}:{port}", port)
+    return _policies_for(f"http://{host}:{port}", port, _second_origin(host, port))[0]
 
 
 @dataclass
@@ -90,43 +119,70 @@ class DemoApps:
     requests_seen_by_third_parties: RequestLog
     social_origin: str
     ads_origin: str
+    second: ASGIApp  # the second title's pages, behind bandeau's middleware (its own keys)
+    second_policy: Policy
+    second_publisher: Publisher
+    second_origin: str
 
 
-def build_demo(settings: Settings) -> DemoApps:
-    """Build the demo for `settings` (its base URL is the publisher's origin, its port the base
-    of the third parties' ports)."""
+def build_demo(settings: Settings, second_origin: str = "") -> DemoApps:
+    """Build the demo for `settings` (its base URL is the first title's origin, its port the base
+    of the third parties' ports; the second title is served at `second_origin`, by default
+    127.0.0.2 on PORT+3). One bandeau app, one store, serves both titles; each signs with its
+    own keys."""
     from ..server import create_app
 
     parts = urlsplit(settings.base_url)
     port = parts.port or settings.port
-    policy = _policy_for(settings.base_url, port)
-    keys = KeyRing.open_or_create(settings.keys_dir)
+    second_origin = second_origin or _second_origin(parts.hostname or settings.host, port)
+    policy, second = _policies_for(settings.base_url, port, second_origin)
+    log_keys = KeyRing.open_or_create(settings.keys_dir)
+    rings = {
+        p.site: KeyRing.open_or_create(site_folder(settings.keys_dir, p.site))
+        for p in (policy, second)
+    }
     store = open_store(settings.database_url)
-    app = create_app(settings, [policy], keys=keys, store=store)
+    app = create_app(settings, [policy, second], keys=log_keys, store=store, site_keys=rings)
     social_origin = f"http://localhost:{port + 1}"
     ads_origin = f"http://localhost:{port + 2}"
-    publisher = Publisher(
-        policy,
-        api=f"{settings.base_url}/v1/sites/{policy.site}",
-        social_origin=social_origin,
-        ads_origin=ads_origin,
-    )
-    publisher.mount(app)
+    publishers = [
+        Publisher(
+            p,
+            api=f"{settings.base_url}/v1/sites/{p.site}",
+            social_origin=social_origin,
+            ads_origin=ads_origin,
+        )
+        for p in (policy, second)
+    ]
+    publishers[0].mount(app)
+    second_app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    publishers[1].mount(second_app)
     log = RequestLog()
-    enforced = BandeauMiddleware(
-        app, policy=policy, public_keys=keys.public, refresh_cookie=True, signing_keys=keys
-    )
+    enforced = [
+        BandeauMiddleware(
+            served,
+            policy=p,
+            public_keys=rings[p.site].public,
+            refresh_cookie=True,
+            signing_keys=rings[p.site],
+        )
+        for served, p in ((app, policy), (second_app, second))
+    ]
     return DemoApps(
-        site=enforced,
+        site=enforced[0],
         api=app,
         social=social_app(social_origin, log),
         ads=ads_app(ads_origin, log),
         policy=policy,
         store=store,
-        publisher=publisher,
+        publisher=publishers[0],
         requests_seen_by_third_parties=log,
         social_origin=social_origin,
         ads_origin=ads_origin,
+        second=enforced[1],
+        second_policy=second,
+        second_publisher=publishers[1],
+        second_origin=second_origin,
     )
 
 
@@ -149,7 +205,8 @@ def _uvicorn(
 
 
 async def serve_demo(host: str, port: int, data_dir: Path) -> None:
-    """Run the demo until cancelled: publisher on HOST:PORT, social on PORT+1, ads on PORT+2.
+    """Run the demo until cancelled: publisher on HOST:PORT, social on PORT+1, ads on PORT+2,
+    the group's second title on 127.0.0.2:PORT+3.
 
     The third parties are reached as `localhost`: unless HOST is a wildcard address they
     listen on the loopback addresses (127.0.0.1, and ::1 when it exists).
@@ -168,9 +225,11 @@ async def serve_demo(host: str, port: int, data_dir: Path) -> None:
                 if _ipv6_loopback():
                     group.append(_listen(socket.AF_INET6, "::1", p))
                 groups.append(group)
-        trio: tuple[ASGIApp, ...] = (apps.site, apps.social, apps.ads)
+        second = urlsplit(apps.second_origin).hostname or SECOND_HOST
+        groups.append([_listen(socket.AF_INET, second, port + 3)])
+        four: tuple[ASGIApp, ...] = (apps.site, apps.social, apps.ads, apps.second)
         servers = [
-            _uvicorn(app, host, port + i, "on" if i == 0 else "off") for i, app in enumerate(trio)
+            _uvicorn(app, host, port + i, "on" if i == 0 else "off") for i, app in enumerate(four)
         ]
         await asyncio.gather(
             *(srv.serve(sockets=group) for srv, group in zip(servers, groups, strict=True))
@@ -203,8 +262,9 @@ def _ipv6_loopback() -> bool:
     return True
 
 
-def _bind_three(host: str, attempts: int = 40) -> tuple[int, list[list[socket.socket]]]:
-    """Find a base port such that PORT, PORT+1 and PORT+2 are free; return them bound.
+def _bind_four(host: str, attempts: int = 40) -> tuple[int, list[list[socket.socket]]]:
+    """Find a base port such that PORT, PORT+1 and PORT+2 are free on `host` (and the
+    loopbacks), and PORT+3 on the second title's host; return them bound.
 
     The third parties are reached as `localhost`, which a browser may resolve to ::1 as well as
     127.0.0.1: their ports are bound on both loopbacks (when IPv6 exists), so that no other
@@ -215,7 +275,7 @@ def _bind_three(host: str, attempts: int = 40) -> tuple[int, list[list[socket.so
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
             probe.bind((host, 0))
             base = probe.getsockname()[1]
-        if base + 2 > 65535:
+        if base + 3 > 65535:
             continue
         bound: list[list[socket.socket]] = []
         try:
@@ -225,13 +285,14 @@ def _bind_three(host: str, attempts: int = 40) -> tuple[int, list[list[socket.so
                 bound.append(group)
                 if v6:
                     group.append(_listen(socket.AF_INET6, "::1", p))
+            bound.append([_listen(socket.AF_INET, second_host(host), base + 3)])
         except OSError:
             for group in bound:
                 for s in group:
                     s.close()
             continue
         return base, bound
-    raise RuntimeError("no three consecutive free ports found on " + host)
+    raise RuntimeError("no four consecutive free ports found on " + host)
 
 
 class DemoServer:
@@ -244,7 +305,7 @@ class DemoServer:
     def __init__(self, data_dir: Path, *, rate_limit: int = 0, startup_timeout: float = 30.0):
         self.data_dir = Path(data_dir)
         self.host = "127.0.0.1"
-        self.port, self._sockets = _bind_three(self.host)
+        self.port, self._sockets = _bind_four(self.host)
         self.settings = Settings(
             data_dir=self.data_dir, host=self.host, port=self.port, rate_limit=rate_limit
         )
@@ -256,6 +317,7 @@ class DemoServer:
         self.url = self.settings.base_url
         self.social_origin = self.apps.social_origin
         self.ads_origin = self.apps.ads_origin
+        self.second_url = self.apps.second_origin
         self.startup_timeout = startup_timeout
         self._servers: list[uvicorn.Server] = []
         self._thread: threading.Thread | None = None
@@ -279,7 +341,7 @@ class DemoServer:
         return self.apps.requests_seen_by_third_parties
 
     def start(self) -> DemoServer:
-        """Serve the three apps; return once each answers over HTTP."""
+        """Serve the four apps; return once each answers over HTTP."""
         try:
             self._start()
         except BaseException:
@@ -288,7 +350,12 @@ class DemoServer:
         return self
 
     def _start(self) -> None:
-        apps: tuple[ASGIApp, ...] = (self.apps.site, self.apps.social, self.apps.ads)
+        apps: tuple[ASGIApp, ...] = (
+            self.apps.site,
+            self.apps.social,
+            self.apps.ads,
+            self.apps.second,
+        )
         self._servers = [
             _uvicorn(app, self.host, group[0].getsockname()[1], "on" if i == 0 else "off")
             for i, (app, group) in enumerate(zip(apps, self._sockets, strict=True))
@@ -321,6 +388,7 @@ class DemoServer:
             (self.url, "/v1/health"),
             (self.social_origin.replace("localhost", self.host), "/widgets.css"),
             (self.ads_origin.replace("localhost", self.host), "/ad.css"),
+            (self.second_url, "/static/demo.css"),
         ):
             with urllib.request.urlopen(origin + path, timeout=10) as r:  # noqa: S310
                 if r.status != 200:

@@ -51,8 +51,22 @@ SEED: Final[dict[str, tuple[Comment, ...]]] = {
             "1 hour ago",
         ),
     ),
+    "de": (
+        Comment(
+            "Helene D.",
+            "Endlich! Vierzig Lastwagen weniger pro Tag auf der A6 sind eine sehr gute "
+            "Nachricht für Vaise.",
+            "vor 2 Stunden",
+        ),
+        Comment(
+            "Markus",
+            "Bleibt die Frage der Schleusen: Bei 7 km/h braucht es geduldige Kunden. "
+            "Trotzdem: Hut ab vor der Idee.",
+            "vor 1 Stunde",
+        ),
+    ),
 }
-JUST_NOW: Final = {"fr": "à l'instant", "en": "just now"}
+JUST_NOW: Final = {"fr": "à l'instant", "en": "just now", "de": "gerade eben"}
 
 
 class CommentBoard:

@@ -1,4 +1,5 @@
-"""The demo publisher, "Le Quotidien du Rhône": a fictional French news site in French and English.
+"""The demo publishers, "Le Quotidien du Rhône" and its group's second title "L'Écho de Vienne":
+fictional French news sites in French, English and German.
 
 It is an ordinary web app that uses bandeau the way a publisher would:
 
@@ -23,7 +24,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -36,7 +37,7 @@ from ..policy import Policy
 from ..privacy import PRIVACY_TEXTS, render_privacy_section
 from .audience import Audience
 from .comments import CommentBoard
-from .words import ARTICLES, LANGUAGES, UI
+from .words import ARTICLES, LANGUAGE_NAMES, LANGUAGES, TITLES, UI
 
 __all__ = ["Publisher"]
 
@@ -77,6 +78,11 @@ class Publisher:
     ) -> None:
         self.policy = policy
         self.api = api
+        self.brand, logo = TITLES[policy.site]
+        self.logo = Markup(logo)  # noqa: S704 (our own markup, from words.TITLES)
+        # the bandeau server, when it is not this site's own origin (the group's second title)
+        api_origin = "{0.scheme}://{0.netloc}".format(urlsplit(api))
+        self.api_origin = "" if api_origin in policy.origins else api_origin
         self.social_origin = social_origin
         self.ads_origin = ads_origin
         self.audience = Audience(policy)
@@ -112,7 +118,9 @@ class Publisher:
             add(ui["article_path"], _in(lang, self.short_article_page))
             add(ui["privacy"], _in(lang, self.privacy_page))
             add(ui["measure"], _in(lang, self.measure_page))
-        add("/en", self.english_root)
+        for lang in LANGUAGES:
+            if UI[lang]["home"] != "/":
+                add(UI[lang]["home"].rstrip("/"), self.language_root)
         add("/mesure.json", self.audience.published)
         add("/mesure/vue", self.audience.hit, "POST")
         add("/commentaires", self.post_comment, "POST")
@@ -123,14 +131,15 @@ class Publisher:
 
     def csp(self, nonce: str) -> str:
         social, ads = self.social_origin, self.ads_origin
+        api = f" {self.api_origin}" if self.api_origin else ""
         return "; ".join(
             (
                 "default-src 'self'",
-                f"script-src 'self' 'nonce-{nonce}' {social} {ads}",
-                f"style-src 'self' {social}",
+                f"script-src 'self' 'nonce-{nonce}'{api} {social} {ads}",
+                f"style-src 'self'{api} {social}",
                 f"img-src 'self' data: {social} {ads}",
                 f"frame-src {ads} {social}",
-                "connect-src 'self'",
+                f"connect-src 'self'{api}",
                 "font-src 'self'",
                 "object-src 'none'",
                 "base-uri 'self'",
@@ -155,6 +164,11 @@ class Publisher:
             articles=ARTICLES,
             canonical=self.policy.origins[0] + path,
             grant_social=self._grant_label(lang, "social"),
+            brand=self.brand,
+            logo=self.logo,
+            other_languages=[
+                (code, LANGUAGE_NAMES[code], UI[code]["home"]) for code in LANGUAGES if code != lang
+            ],
             **context,
         )
         headers = {
@@ -197,7 +211,7 @@ class Publisher:
             lang,
             request.url.path,
             slug=slug,
-            title=ARTICLES[slug][0 if lang == "fr" else 1],
+            title=ARTICLES[slug][lang],
         )
 
     def privacy_page(self, request: Request, lang: str) -> HTMLResponse:
@@ -221,8 +235,9 @@ class Publisher:
             retention=audience.retention_months,
         )
 
-    async def english_root(self, request: Request) -> Response:
-        return RedirectResponse(UI["en"]["home"], status_code=308)
+    async def language_root(self, request: Request) -> Response:
+        """`/en` and `/de` lead to `/en/` and `/de/`."""
+        return RedirectResponse(request.url.path + "/", status_code=308)
 
     # -------------------------------------------------------------- first-party endpoints
 
@@ -232,7 +247,8 @@ class Publisher:
         here, not only in the browser (S4)."""
         body = await request.body()
         form = parse_qs(body[:MAX_FORM_BYTES].decode("utf-8", "replace"))
-        lang = "en" if form.get("lang", ["fr"])[0] == "en" else "fr"
+        given = form.get("lang", ["fr"])[0]
+        lang = given if given in LANGUAGES else "fr"
         if not consent_view(request).feature("comments"):
             return self.article_page(request, lang, UI[lang]["comment_refused"], status=403)
         name, text = form.get("name", [""])[0], form.get("text", [""])[0]

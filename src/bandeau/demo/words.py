@@ -1,4 +1,5 @@
-"""The demo site's own words around its articles, in French and English, and its pages' paths.
+"""The demo site's own words around its articles, in French, English and German, and its pages'
+paths.
 
 The articles themselves are in the templates; the privacy page's words are the product's
 (`bandeau.privacy`), not these.
@@ -9,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-__all__ = ["ARTICLES", "LANGUAGES", "UI", "french"]
+__all__ = ["ARTICLES", "LANGUAGES", "LANGUAGE_NAMES", "TITLES", "UI", "french"]
 
 NBSP: Final = "\u00a0"
 _FR_SPACE_BEFORE: Final = re.compile(r" ([:;!?»])")
@@ -28,9 +29,7 @@ UI: Final[dict[str, dict[str, str]]] = {
         "article_path": "/articles/{slug}",
         "privacy": "/confidentialite",
         "measure": "/mesure",
-        "other_lang_url": "/en/",
-        "other_lang": "English",
-        "other_lang_code": "en",
+        "languages_label": "Langues",
         "skip": "Aller au contenu",
         "tagline": "Lyon, la Métropole et la vallée du Rhône",
         "date": "Mardi 12 mai 2026",
@@ -39,7 +38,7 @@ UI: Final[dict[str, dict[str, str]]] = {
         "manage": "Gérer mes cookies",
         "privacy_link": "Politique de confidentialité",
         "measure_link": "Mesure d'audience",
-        "legal": "Le Quotidien du Rhône est un journal fictif, créé pour la démonstration du "
+        "legal": "{title} est un journal fictif, créé pour la démonstration du "
         "logiciel libre bandeau. Toute ressemblance avec un titre existant serait fortuite.",
         "read_also": "Lire aussi",
         "most_read": "Les plus lus",
@@ -77,9 +76,7 @@ UI: Final[dict[str, dict[str, str]]] = {
         "article_path": "/en/articles/{slug}",
         "privacy": "/en/privacy",
         "measure": "/en/audience",
-        "other_lang_url": "/",
-        "other_lang": "Français",
-        "other_lang_code": "fr",
+        "languages_label": "Languages",
         "skip": "Skip to content",
         "tagline": "Lyon, its metropolis and the Rhône valley",
         "date": "Tuesday 12 May 2026",
@@ -88,7 +85,7 @@ UI: Final[dict[str, dict[str, str]]] = {
         "manage": "Manage cookies",
         "privacy_link": "Privacy policy",
         "measure_link": "Audience measurement",
-        "legal": "Le Quotidien du Rhône is a fictional newspaper made to demonstrate the free "
+        "legal": "{title} is a fictional newspaper made to demonstrate the free "
         "software bandeau. Any resemblance to an existing title is coincidental.",
         "read_also": "Read also",
         "most_read": "Most read",
@@ -118,24 +115,88 @@ UI: Final[dict[str, dict[str, str]]] = {
         "back": "Back to the article",
         "measure_title": "Audience measurement",
     },
+    "de": {
+        "home": "/de/",
+        "article_path": "/de/artikel/{slug}",
+        "privacy": "/de/datenschutz",
+        "measure": "/de/reichweite",
+        "languages_label": "Sprachen",
+        "skip": "Zum Inhalt springen",
+        "tagline": "Lyon, die Metropole und das Rhônetal",
+        "date": "Dienstag, 12. Mai 2026",
+        "nav_label": "Rubriken",
+        "nav": "Nachrichten|Lyon|Metropole|Wirtschaft|Kultur|Sport",
+        "manage": "Cookies verwalten",
+        "privacy_link": "Datenschutzerklärung",
+        "measure_link": "Reichweitenmessung",
+        "legal": "{title} ist eine erfundene Zeitung, geschaffen, um die freie "
+        "Software bandeau vorzuführen. Ähnlichkeiten mit bestehenden Titeln sind zufällig.",
+        "read_also": "Lesen Sie auch",
+        "most_read": "Meistgelesen",
+        "telegram_title": "Unser Telegram-Kanal",
+        "telegram_off": "Unser Telegram-Kanal erscheint hier, wenn Sie den Zweck „Soziale "
+        "Netzwerke“ erlauben. Solange Sie das nicht tun, erhält Telegram nichts.",
+        "share_off": "Die Teilen-Schaltflächen werden geladen, wenn Sie „Soziale Netzwerke“ "
+        "erlauben.",
+        "open_settings": "Meine Auswahl ändern",
+        "ad_label": "Anzeige",
+        "house_ad_title": "Le Quotidien, immer bei Ihnen",
+        "house_ad_text": "Erhalten Sie jeden Morgen um 7 Uhr das Wichtigste aus Lyon in Ihrem "
+        "Posteingang.",
+        "house_ad_cta": "Newsletter abonnieren",
+        "comments": "Kommentare",
+        "comments_count": "{n} Kommentare",
+        "comments_off_title": "Die Kommentare sind ausgeschaltet",
+        "comments_off": "Sie kommentieren mit dem Konto Ihres sozialen Netzwerks, daher brauchen "
+        "Kommentare Ihre Einwilligung in den Zweck „Soziale Netzwerke“. Sie haben sie "
+        "abgelehnt oder noch keine Auswahl getroffen. Der Artikel bleibt auch ohne sie "
+        "vollständig lesbar.",
+        "comment_name": "Ihr Name",
+        "comment_text": "Ihr Kommentar",
+        "comment_send": "Veröffentlichen",
+        "comment_rules": "Kommentare werden nach einer automatischen Prüfung veröffentlicht. "
+        "Bleiben Sie höflich.",
+        "comment_refused": "Ihr Kommentar wurde nicht veröffentlicht: Kommentare brauchen Ihre "
+        "Einwilligung in den Zweck „Soziale Netzwerke“.",
+        "comment_invalid": "Ihr Kommentar wurde nicht veröffentlicht: Geben Sie einen Namen und "
+        "einen Text an (höchstens 2.000 Zeichen).",
+        "back": "Zurück zum Artikel",
+        "measure_title": "Reichweitenmessung",
+    },
 }
 UI["fr"] = {k: french(v) for k, v in UI["fr"].items()}
 LANGUAGES: Final = tuple(UI)
+LANGUAGE_NAMES: Final = {"fr": "Français", "en": "English", "de": "Deutsch"}
+"""Each language's name in itself, for the language links of every page."""
 
-# The other (short) articles of the site: slug -> (French title, English title); each has the
-# template article-SLUG.html. "Lire aussi" links to them.
-ARTICLES: Final[dict[str, tuple[str, str]]] = {
-    "marche-croix-rousse": (
-        "Croix-Rousse : le marché du boulevard s'étend jusqu'à la place",
-        "Croix-Rousse: the boulevard market stretches to the square",
+# The group's titles, by site: the name, and the masthead's logo (trusted markup, ours).
+TITLES: Final[dict[str, tuple[str, str]]] = {
+    "lequotidien": (
+        "Le Quotidien du Rhône",
+        '<span class="logo-le">Le</span> Quotidien <span class="logo-du">du</span> Rhône',
     ),
-    "voie-lyonnaise-7": (
-        "Vélo : la Voie lyonnaise n° 7 ouvrira à la rentrée",
-        "Cycling: Voie lyonnaise no. 7 will open in September",
-    ),
-    "jazz-vienne": (
-        "Vienne : le festival de jazz dévoile une affiche très vocale",
-        "Vienne: the jazz festival unveils a line-up of singers",
+    "echo": (
+        "L'Écho de Vienne",
+        '<span class="logo-le">L&#8217;</span>Écho <span class="logo-du">de</span> Vienne',
     ),
 }
-ARTICLES.update({slug: (french(fr), en) for slug, (fr, en) in ARTICLES.items()})
+
+# The other (short) articles of the site: slug -> title in each language; each has the template
+# article-SLUG.html. "Lire aussi" links to them.
+ARTICLES: Final[dict[str, dict[str, str]]] = {
+    "marche-croix-rousse": {
+        "fr": french("Croix-Rousse : le marché du boulevard s'étend jusqu'à la place"),
+        "en": "Croix-Rousse: the boulevard market stretches to the square",
+        "de": "Croix-Rousse: Der Markt am Boulevard reicht bis zum Platz",
+    },
+    "voie-lyonnaise-7": {
+        "fr": french("Vélo : la Voie lyonnaise n° 7 ouvrira à la rentrée"),
+        "en": "Cycling: Voie lyonnaise no. 7 will open in September",
+        "de": "Radverkehr: Die Voie lyonnaise Nr. 7 öffnet im September",
+    },
+    "jazz-vienne": {
+        "fr": french("Vienne : le festival de jazz dévoile une affiche très vocale"),
+        "en": "Vienne: the jazz festival unveils a line-up of singers",
+        "de": "Vienne: Das Jazzfestival stellt ein Programm voller Stimmen vor",
+    },
+}

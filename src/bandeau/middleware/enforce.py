@@ -125,9 +125,9 @@ def _deletes(header: str, now: int) -> bool:
 class Enforcer:
     """The policy's cookies and keys, prepared once; then one `read` per request.
 
-    `public_keys` verify consent tokens (the server's `GET /v1/keys`); a `signing_keys` ring is
-    only needed to refresh the consent cookie (`refresh_cookie=True`). `strict=True` also drops
-    `Set-Cookie` headers of cookies the policy does not declare.
+    `public_keys` verify consent tokens (the site's, `GET /v1/sites/{site}/keys`); a
+    `signing_keys` ring is only needed to refresh the consent cookie (`refresh_cookie=True`).
+    `strict=True` also drops `Set-Cookie` headers of cookies the policy does not declare.
     """
 
     def __init__(
@@ -151,18 +151,20 @@ class Enforcer:
         else:
             raise SettingsError(
                 "public_keys must be a PublicKey or a mapping of key id to PublicKey",
-                hint="PublicKey.from_text(PEM) reads a key printed by `bandeau keys show`",
+                hint="PublicKey.from_text(PEM) reads a key printed by "
+                "`bandeau keys show --site SITE`",
             )
         if not public or not all(isinstance(k, PublicKey) for k in public.values()):
             raise SettingsError(
                 "no public key to verify consent tokens with",
-                hint="pass the server's public key(s), from `GET /v1/keys` or `bandeau keys show`",
+                hint="pass the site's public key(s), from `GET /v1/sites/SITE/keys` or "
+                "`bandeau keys show --site SITE`",
             )
         if refresh_cookie and signing_keys is None:
             raise SettingsError(
                 "refresh_cookie needs signing_keys",
-                hint="pass signing_keys=KeyRing.open(DATA_DIR / 'keys'), the bandeau server's "
-                "ring, or leave refresh_cookie off",
+                hint="pass signing_keys=KeyRing.open(site_folder(DATA_DIR / 'keys', SITE)), the "
+                "site's ring on the bandeau server, or leave refresh_cookie off",
             )
         if signing_keys is not None:
             public = {**signing_keys.public, **public}

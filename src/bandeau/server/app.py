@@ -9,7 +9,7 @@ import copy
 import logging
 import os
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from fastapi import FastAPI
@@ -18,8 +18,8 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import ClientDisconnect
 
 from .. import __version__
-from ..errors import BandeauError
-from ..keys import KeyRing
+from ..errors import BandeauError, SettingsError
+from ..keys import KeyRing, site_folder
 from ..ledger import Ledger
 from ..policy import Policy
 from ..ratelimit import RateLimiter
@@ -42,10 +42,21 @@ PARENT_POLL = 0.5
 
 
 def create_app(
-    settings: Settings, policies: list[Policy], *, keys: KeyRing, store: Store
+    settings: Settings,
+    policies: list[Policy],
+    *,
+    keys: KeyRing,
+    store: Store,
+    site_keys: Mapping[str, KeyRing] | None = None,
 ) -> FastAPI:
-    """The bandeau HTTP API for `policies`, signing with `keys`, recording into `store`."""
+    """The bandeau HTTP API for `policies`, recording into `store`; `keys` sign the log's
+    checkpoints, `site_keys[site]` each site's tokens and receipts.
+
+    A server of one site may leave `site_keys` out: its site signs with `keys`. Several sites
+    each need their own ring (a `SettingsError` otherwise), so that what one site signed never
+    verifies on another."""
     ledger = Ledger(store, keys, published=settings.checkpoint_log)
+    rings = site_rings(policies, keys, site_keys or {})
     app = FastAPI(
         lifespan=lifespan,
         title="bandeau",
@@ -55,7 +66,9 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
-    sites = {p.site: Site(p, f"{settings.base_url}{API}/sites/{p.site}") for p in policies}
+    sites = {
+        p.site: Site(p, f"{settings.base_url}{API}/sites/{p.site}", rings[p.site]) for p in policies
+    }
     for site in sites.values():
         site.archive_notices(store)  # now, so that no request does it (PROOF-02)
     app.state.bandeau = Context(
@@ -76,6 +89,29 @@ def create_app(
     # histories) is gzipped as it is sent; assets and pages arrive already encoded
     app.add_middleware(GZipMiddleware, minimum_size=MIN_SIZE, compresslevel=9)
     return app
+
+
+def site_rings(
+    policies: list[Policy], keys: KeyRing, given: Mapping[str, KeyRing]
+) -> dict[str, KeyRing]:
+    """Each site's ring: as given, or `keys` for the only site of a server given none; a
+    `SettingsError` when a site has none or two sites share one."""
+    if len(policies) == 1 and not given:
+        return {policies[0].site: keys}
+    missing = [p.site for p in policies if p.site not in given]
+    if missing:
+        raise SettingsError(
+            f"no signing keys for site(s) {', '.join(missing)}",
+            hint="each site of a server has its own key ring (keys.site_folder); "
+            "`bandeau serve` makes them",
+        )
+    if len({given[p.site].current.key_id for p in policies}) < len(policies):
+        raise SettingsError(
+            "two sites of this server sign with the same key",
+            hint="give each site a ring of its own (keys.site_folder), so that what one site "
+            "signed never verifies on another",
+        )
+    return {p.site: given[p.site] for p in policies}
 
 
 @contextlib.asynccontextmanager
@@ -139,11 +175,13 @@ def app_from_settings(settings: Settings) -> FastAPI:
     from ..policy import load_policy
     from ..store import open_store
 
+    policies = [load_policy(p) for p in settings.policy]
     return create_app(
         settings,
-        [load_policy(p) for p in settings.policy],
+        policies,
         keys=KeyRing.open(settings.keys_dir),
         store=open_store(settings.database_url),
+        site_keys={p.site: KeyRing.open(site_folder(settings.keys_dir, p.site)) for p in policies},
     )
 
 

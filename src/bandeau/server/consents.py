@@ -78,7 +78,8 @@ async def decide(request: Request) -> Response:
     site = site_of(request)
     origin = allowed_origin(request, site)
     peer = request.client.host if request.client else "-"
-    if not ctx.limiter.allow(peer, request.headers.getlist("x-forwarded-for")):
+    bucket = f"decisions/{site.policy.site}"  # each site counts its own
+    if not ctx.limiter.allow(peer, request.headers.getlist("x-forwarded-for"), bucket=bucket):
         raise RateLimited("too many decisions from this address; try again in a minute")
     decision = parse_decision(await read_json_body(request, ctx.settings.max_body_bytes))
     gpc = decision.gpc or gpc_from_headers(request.headers.getlist("sec-gpc"))
@@ -87,7 +88,7 @@ async def decide(request: Request) -> Response:
     if served is None:  # an older notice than this process archived: ask the archive
         lang, claimed = decision.lang, decision.notice
         served = await run_in_threadpool(site.served_from, ctx.store, lang, claimed)
-    record = build_record(site.policy, decision, ctx.keys, gpc=gpc, ua=ua, served=served)
+    record = build_record(site.policy, decision, site.keys, gpc=gpc, ua=ua, served=served)
     stored, created = await asyncio.wrap_future(ctx.writer.submit(record))
     if not created:
         check_retry(stored, record)
@@ -135,7 +136,7 @@ def signed_answer(request: Request, site: Site, stored: Record) -> dict[str, Any
     policy = site.policy
     issued = stored.occurred_at // 1000
     token = issue_token(
-        context(request).keys,
+        site.keys,
         site=policy.site,
         consent_id=stored.consent_id,
         choices={k: (v, stored.shown[k]) for k, v in stored.choices.items()},
@@ -173,8 +174,9 @@ async def erase(request: Request, consent_id: ConsentId) -> dict[str, Any]:
     leaf hashes stay, so the log still verifies. Allowed to an admin, or to the reader
     with their own consent token as `Authorization: Bearer TOKEN`."""
     ctx = context(request)
-    name = site_of(request).policy.site
-    if not holds_token_of(request, name, consent_id):
+    site = site_of(request)
+    name = site.policy.site
+    if not holds_token_of(request, site, consent_id):
         require_admin(request)
     erased = await run_in_threadpool(ctx.ledger.erase, name, consent_id)
     if erased == 0:
@@ -182,18 +184,18 @@ async def erase(request: Request, consent_id: ConsentId) -> dict[str, Any]:
     return {"site": name, "consent_id": consent_id, "erased": erased}
 
 
-def holds_token_of(request: Request, site: str, consent_id: str) -> bool:
-    """Whether the request's bearer is a genuine, unexpired consent token of this consent id
-    (an expired one proves only that its holder once had it)."""
+def holds_token_of(request: Request, site: Site, consent_id: str) -> bool:
+    """Whether the request's bearer is a genuine, unexpired consent token of this consent id,
+    signed by this site's keys (an expired one proves only that its holder once had it)."""
     given = bearer(request)
     if given.count(".") != 1:
         return False
     try:
-        token = read_token(given, context(request).keys.public)
+        token = read_token(given, site.keys.public)
     except TokenError:
         return False
     current = token.expires_at > time.time()
-    return current and token.site == site and token.consent_id == consent_id
+    return current and token.site == site.policy.site and token.consent_id == consent_id
 
 
 def install(app: FastAPI) -> None:

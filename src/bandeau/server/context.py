@@ -1,6 +1,7 @@
-"""What every handler needs, kept once in the application state: the sites, the keys, the store,
-the ledger, the writer and the settings. Handlers are module-level functions that ask for it
-with `context(request)` (Starlette's and Datasette's style) instead of closing over it."""
+"""What every handler needs, kept once in the application state: the sites (each with its own
+signing keys), the log's keys, the store, the ledger, the writer and the settings. Handlers are
+module-level functions that ask for it with `context(request)` (Starlette's and Datasette's
+style) instead of closing over it."""
 
 from __future__ import annotations
 
@@ -29,10 +30,12 @@ API: Final = "/v1"
 
 @dataclass
 class Site:
-    """A policy, served: its config and its banner bundles, each built once."""
+    """A policy, served: its config and its banner bundles, each built once, and the key ring
+    that signs its tokens and receipts (its own: what it signs verifies on no other site)."""
 
     policy: Policy
     api: str
+    keys: KeyRing
     _bundles: dict[str, Bundle] = field(default_factory=dict, init=False, repr=False)
     _pages: dict[str, bytes] = field(default_factory=dict, init=False, repr=False)
     _notices: dict[str, Notice] = field(default_factory=dict, init=False, repr=False)
@@ -122,7 +125,7 @@ class Context:
 
     settings: Settings
     sites: dict[str, Site]
-    keys: KeyRing
+    keys: KeyRing  # the log's: it signs checkpoints
     store: Store
     ledger: Ledger
     writer: BatchWriter

@@ -1,5 +1,5 @@
 """What the server is: liveness and health (its store, its checkpoints' age), and the public
-keys that verify its tokens and checkpoints."""
+keys that verify its checkpoints (the log's) and each site's tokens and receipts (the site's)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
 from ..errors import StorageError
-from .context import API, context
+from ..keys import KeyRing
+from .context import API, context, site_of
+from .edge import ERROR_RESPONSES
 
 __all__ = ["install"]
 
@@ -46,8 +48,19 @@ async def health(request: Request) -> JSONResponse:
 
 
 async def public_keys(request: Request) -> dict[str, Any]:
-    """Public keys that verify consent tokens, by key id (the current one first)."""
-    keys = context(request).keys
+    """Public keys of the decision log, that verify its checkpoints, by key id (the current one
+    first). A site's tokens and receipts verify with that site's keys instead
+    (`GET /v1/sites/{site}/keys`)."""
+    return ring_json(context(request).keys)
+
+
+async def site_keys(request: Request) -> dict[str, Any]:
+    """Public keys that verify the site's consent tokens and receipts, by key id (the current
+    one first): the site's own, which verify nothing another site signed."""
+    return ring_json(site_of(request).keys)
+
+
+def ring_json(keys: KeyRing) -> dict[str, Any]:
     ordered = [keys.current, *(k for k in keys.public.values() if k is not keys.current)]
     return {
         "current": keys.current.key_id,
@@ -62,3 +75,6 @@ def install(app: FastAPI) -> None:
     """This module's routes."""
     app.add_api_route(f"{API}/health", health, tags=["meta"])
     app.add_api_route(f"{API}/keys", public_keys, tags=["meta"])
+    app.add_api_route(
+        f"{API}/sites/{{site}}/keys", site_keys, tags=["meta"], responses=ERROR_RESPONSES
+    )

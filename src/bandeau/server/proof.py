@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from ..errors import InvalidRequest, NotFound, RateLimited
-from ..ledger import NotCheckpointed, b64, checkpoint_json
+from ..ledger import NotCheckpointed, b64, checkpoint_json, countersigned
 from .context import API, Context, context, site_of
 from .edge import ERROR_RESPONSES, require_admin
 
@@ -30,29 +30,34 @@ RECEIPT_WAIT: Final = 10.0
 """Longest a receipt waits for the next checkpoint; past it, a 409 with Retry-After."""
 
 
-def limit_reads(request: Request) -> None:
+def limit_reads(request: Request, site: str = "") -> None:
     """Count a request that costs work (a receipt, a proof) against its client, in a bucket of
-    its own beside the decisions', with the same client address (`ratelimit.client_address`)."""
+    its own beside the decisions', with the same client address (`ratelimit.client_address`):
+    a site's receipts in the site's own bucket, the log's proofs in the server's."""
     peer = request.client.host if request.client else "-"
     limiter = context(request).limiter
-    if not limiter.allow(peer, request.headers.getlist("x-forwarded-for"), bucket="reads"):
+    bucket = f"reads/{site}" if site else "reads"
+    if not limiter.allow(peer, request.headers.getlist("x-forwarded-for"), bucket=bucket):
         raise RateLimited("too many receipts or proofs from this address; try again in a minute")
 
 
 async def receipt(request: Request, decision_id: str) -> JSONResponse:
-    """A receipt for one decision, verifiable offline (`bandeau verify-receipt`).
+    """A receipt for one decision, verifiable offline (`bandeau verify-receipt`) with the
+    site's public key (`GET /v1/sites/{site}/keys`), and no other site's.
 
     Available once a signed checkpoint covers the decision: when none does yet, the receipt
     asks for one if the latest is older than `checkpoint_interval`, else it waits for the next
     (a 409 `not_checkpointed` with `Retry-After` when that is more than a few seconds away)."""
     ctx = context(request)
-    name = site_of(request).policy.site
-    limit_reads(request)
+    site = site_of(request)
+    name = site.policy.site
+    limit_reads(request, name)
     record = await run_in_threadpool(ctx.store.get, decision_id)
     if record is None or record.site != name:
         raise NotFound(f"no decision {decision_id!r} is recorded for {name!r}")
     await covered(ctx, record.index)
     body = await run_in_threadpool(ctx.ledger.receipt, decision_id)
+    body = countersigned(body, site.keys, ctx.keys.public)
     filename = f"bandeau-receipt-{decision_id}.json"
     return JSONResponse(body, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
