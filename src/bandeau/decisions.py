@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from typing import Annotated, Final, Literal
+from typing import Annotated, Any, Final, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,6 +17,7 @@ from .keys import KeyRing
 from .policy import Policy, Purpose
 from .signals import ua_class
 from .store import Record
+from .tcf.publisher import TcfChoices, TcfSite
 
 __all__ = ["DecisionIn", "DecisionOut", "HistoryOut", "RecordOut", "build_record"]
 
@@ -51,6 +52,7 @@ class DecisionIn(BaseModel):
     build: str = Field(default="", max_length=64)
     choices: Annotated[dict[Annotated[str, Field(max_length=64)], Choice], Field(max_length=64)]
     gpc: bool = False
+    tcf: TcfChoices | None = Field(default=None, description="the TCF choices (TCF mode only)")
     client_time: int | None = Field(default=None, ge=0, le=MAX_CLIENT_TIME)
     secret: str | None = Field(
         default=None,
@@ -86,6 +88,7 @@ class RecordOut(BaseModel):
     choices: dict[str, bool]
     services: dict[str, bool]
     signals: dict[str, bool]
+    tcf: dict[str, Any] = Field(default_factory=dict, description="TCF choices and TC string")
 
 
 class HistoryOut(BaseModel):
@@ -111,7 +114,15 @@ def retry_hash(secret: str | None) -> str:
     return hashlib.sha256(secret.encode()).hexdigest() if secret else ""
 
 
-def build_record(policy: Policy, d: DecisionIn, keys: KeyRing, *, gpc: bool, ua: str) -> Record:
+def build_record(
+    policy: Policy,
+    d: DecisionIn,
+    keys: KeyRing,
+    *,
+    gpc: bool,
+    ua: str,
+    tcf: TcfSite | None = None,
+) -> Record:
     """Check a decision against the policy in force and turn it into a record.
 
     A decision answers every purpose that is not strictly necessary, except `grant` (a
@@ -131,11 +142,14 @@ def build_record(policy: Policy, d: DecisionIn, keys: KeyRing, *, gpc: bool, ua:
     consent_keys = [p.key for p in asked if p.needs_consent]
     granted = _answers(policy, d, previous, consent_keys)
     event = _event(d.action, previous, granted, consent_keys)
+    if tcf is None and d.tcf is not None:
+        raise InvalidRequest("this site does not speak TCF: send no tcf choices", field="tcf")
+    now = int(time.time() * 1000)
     return Record(
         decision_id=str(d.id),
         consent_id=previous.consent_id if previous else new_consent_id(),
         site=policy.site,
-        occurred_at=int(time.time() * 1000),
+        occurred_at=now,
         event=event,
         layer=d.layer,
         control=d.control,
@@ -155,6 +169,7 @@ def build_record(policy: Policy, d: DecisionIn, keys: KeyRing, *, gpc: bool, ua:
         ua_class=ua_class(ua),
         client_time=d.client_time,
         retry_hash=retry_hash(d.secret),
+        tcf=tcf.decision_part(d.tcf, d.action, d.lang, now) if tcf else {},
     )
 
 

@@ -26,7 +26,8 @@ from ..ratelimit import RateLimiter
 from ..settings import Settings
 from ..store import Store
 from ..store.writer import BatchWriter
-from . import assets, consents, meta, pages, proof
+from ..tcf.publisher import tcf_site
+from . import assets, consents, meta, pages, proof, tcf
 from .compression import MIN_SIZE
 from .context import API, Context, Site
 from .edge import install_error_handlers
@@ -57,14 +58,17 @@ def create_app(
     )
     app.state.bandeau = Context(
         settings=settings,
-        sites={p.site: Site(p, f"{settings.base_url}{API}/sites/{p.site}") for p in policies},
+        sites={
+            p.site: Site(p, f"{settings.base_url}{API}/sites/{p.site}", tcf_site(p, settings))
+            for p in policies
+        },
         keys=keys,
         store=store,
         ledger=ledger,
         writer=BatchWriter(ledger),
         limiter=RateLimiter.from_settings(settings),
     )
-    for group in (meta, assets, pages, consents, proof):
+    for group in (meta, assets, pages, consents, proof, tcf):
         group.install(app)
     install_error_handlers(app)
     app.add_exception_handler(ClientDisconnect, client_gone)

@@ -27,6 +27,7 @@ from ..decisions import (
 from ..errors import InvalidRequest, NotFound, OriginNotAllowed, RateLimited, TokenError
 from ..signals import gpc_from_headers
 from ..store import Record
+from ..tcf.publisher import tcf_answer
 from .context import API, Site, context, site_of
 from .edge import (
     ERROR_RESPONSES,
@@ -83,7 +84,7 @@ async def decide(request: Request) -> Response:
     decision = parse_decision(await read_json_body(request, ctx.settings.max_body_bytes))
     gpc = decision.gpc or gpc_from_headers(request.headers.getlist("sec-gpc"))
     ua = request.headers.get("user-agent", "")
-    record = build_record(site.policy, decision, ctx.keys, gpc=gpc, ua=ua)
+    record = build_record(site.policy, decision, ctx.keys, gpc=gpc, ua=ua, tcf=site.tcf)
     stored, created = await asyncio.wrap_future(ctx.writer.submit(record))
     if not created:
         check_retry(stored, record)
@@ -148,6 +149,7 @@ def signed_answer(request: Request, site: Site, stored: Record) -> dict[str, Any
         "max_age": max(0, expires - int(time.time())),
         "expires_at": expires,
         "event": stored.event,
+        **({"tcf": tcf_answer(stored.tcf)} if stored.tcf else {}),
     }
 
 

@@ -20,6 +20,7 @@ from ..ratelimit import RateLimiter
 from ..settings import Settings
 from ..store import Store
 from ..store.writer import BatchWriter
+from ..tcf.publisher import TcfSite
 
 __all__ = ["API", "Context", "Site", "context", "site_of"]
 
@@ -32,8 +33,10 @@ class Site:
 
     policy: Policy
     api: str
+    tcf: TcfSite | None = None  # the TCF mode, when the policy has [tcf] (docs/tcf.md)
     _bundles: dict[str, Bundle] = field(default_factory=dict, init=False, repr=False)
     _pages: dict[str, bytes] = field(default_factory=dict, init=False, repr=False)
+    _tcf_scripts: dict[str, bytes] = field(default_factory=dict, init=False, repr=False)
 
     def config(self, lang: str | None = None) -> dict[str, Any]:
         return site_config(self.policy, self.api, self.language(lang))

@@ -42,6 +42,9 @@ class Record:
     signals: dict[str, bool] = field(default_factory=dict)
     ua_class: str = ""
     client_time: int | None = None
+    # the TCF part (docs/tcf.md): the reader's TCF choices, what writes the TC string again,
+    # and the string; left out of the content when empty, so records without TCF read as before
+    tcf: dict[str, Any] = field(default_factory=dict)
     seq: int | None = None  # position in the log + 1, assigned on append
     # SHA-256 (hex) of the secret the deciding browser sent, so only it can retry the decision
     # (docs/api.md); kept beside the record, never part of its content, receipts or exports.
@@ -50,7 +53,10 @@ class Record:
     def content(self) -> dict[str, Any]:
         """The record's fields as a dict (without `seq`, which is its place, not its content,
         nor `retry_hash`, which is kept beside it)."""
-        return {name: getattr(self, name) for name in _CONTENT_FIELDS}
+        content = {name: getattr(self, name) for name in _CONTENT_FIELDS}
+        if not self.tcf:
+            del content["tcf"]
+        return content
 
     def canonical(self) -> str:
         """The exact text that is hashed into the log: sorted keys, no spaces, UTF-8."""
