@@ -260,9 +260,10 @@
         // a cross-origin ancestor without the frame: keep looking up
       }
     }
-    const add = () => doc.body.append(element('iframe', { name, title: name, hidden: true, tabindex: -1, 'aria-hidden': 'true' }));
-    if (doc.body) add();
-    else doc.addEventListener('DOMContentLoaded', add);
+    // at once, in <head> while there is no <body> yet: iframes of the page may ask already
+    (doc.body || doc.head || doc.documentElement).append(
+      element('iframe', { name, title: name, hidden: true, tabindex: -1, 'aria-hidden': 'true' })
+    );
   }
   win.addEventListener('message', (event) => {
     let data = event.data;

@@ -59,7 +59,13 @@ def policy_text() -> str:
     return resources.files(__package__).joinpath("policy.toml").read_text(encoding="utf-8")
 
 
-def _policy_for(origin: str, port: int) -> Policy:
+def tcf_text(vendor_list: str) -> str:
+    """The demo's TCF mode (`tcf.toml`), over the vendor list at `vendor_list`."""
+    text = resources.files(__package__).joinpath("tcf.toml").read_text(encoding="utf-8")
+    return text.replace("__VENDOR_LIST__", vendor_list.replace("\\", "\\\\"))
+
+
+def _policy_for(origin: str, port: int, tcf: str = "") -> Policy:
     mapping = {
         PACKAGED_ORIGIN: origin,
         PACKAGED_SOCIAL: f"localhost:{port + 1}",
@@ -67,6 +73,8 @@ def _policy_for(origin: str, port: int) -> Policy:
     }
     pattern = re.compile("|".join(re.escape(k) for k in mapping))
     text = pattern.sub(lambda m: mapping[m.group(0)], policy_text())
+    if tcf:  # `bandeau demo --tcf`: the TCF mode over the vendor list `tcf`
+        text += "\n" + tcf_text(tcf)
     return parse_policy(text, "bandeau/demo/policy.toml")
 
 
@@ -92,14 +100,14 @@ class DemoApps:
     ads_origin: str
 
 
-def build_demo(settings: Settings) -> DemoApps:
+def build_demo(settings: Settings, tcf: str = "") -> DemoApps:
     """Build the demo for `settings` (its base URL is the publisher's origin, its port the base
-    of the third parties' ports)."""
+    of the third parties' ports); with `tcf` (a vendor list), in TCF mode."""
     from ..server import create_app
 
     parts = urlsplit(settings.base_url)
     port = parts.port or settings.port
-    policy = _policy_for(settings.base_url, port)
+    policy = _policy_for(settings.base_url, port, tcf)
     keys = KeyRing.open_or_create(settings.keys_dir)
     store = open_store(settings.database_url)
     app = create_app(settings, [policy], keys=keys, store=store)
@@ -148,14 +156,14 @@ def _uvicorn(
     return uvicorn.Server(config)
 
 
-async def serve_demo(host: str, port: int, data_dir: Path) -> None:
+async def serve_demo(host: str, port: int, data_dir: Path, tcf: str = "") -> None:
     """Run the demo until cancelled: publisher on HOST:PORT, social on PORT+1, ads on PORT+2.
 
     The third parties are reached as `localhost`: unless HOST is a wildcard address they
     listen on the loopback addresses (127.0.0.1, and ::1 when it exists).
     """
     settings = Settings(data_dir=data_dir, host=host, port=port)
-    apps = build_demo(settings)
+    apps = build_demo(settings, tcf)
     groups: list[list[socket.socket]] = []
     try:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -241,7 +249,14 @@ class DemoServer:
     ...     page.goto(demo.url)
     """
 
-    def __init__(self, data_dir: Path, *, rate_limit: int = 0, startup_timeout: float = 30.0):
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        rate_limit: int = 0,
+        startup_timeout: float = 30.0,
+        tcf: str = "",
+    ):
         self.data_dir = Path(data_dir)
         self.host = "127.0.0.1"
         self.port, self._sockets = _bind_three(self.host)
@@ -249,7 +264,7 @@ class DemoServer:
             data_dir=self.data_dir, host=self.host, port=self.port, rate_limit=rate_limit
         )
         try:
-            self.apps = build_demo(self.settings)
+            self.apps = build_demo(self.settings, tcf)
         except BaseException:
             self._close_sockets()
             raise

@@ -155,6 +155,7 @@ class Publisher:
             articles=ARTICLES,
             canonical=self.policy.origins[0] + path,
             grant_social=self._grant_label(lang, "social"),
+            tcf=self.policy.tcf is not None or self.policy.consent_mode is not None,
             **context,
         )
         headers = {
