@@ -39,6 +39,15 @@ PROBE = """
 })();
 """
 DEMO_VENDORS = [1, 25, 50, 52, 755]
+SIGNALS = [
+    "ad_storage",
+    "ad_user_data",
+    "ad_personalization",
+    "analytics_storage",
+    "functionality_storage",
+    "personalization_storage",
+    "security_storage",
+]
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +125,11 @@ def test_first_visit_shows_the_tcf_first_layer(reader: Visit) -> None:
         )
         is False
     )  # TCF-12: version 1 is a failure
+    commands = reader.page.evaluate("() => window.dataLayer.map((a) => Array.from(a))")
+    assert commands[:2] == [  # GCM-02, GCM-04: the default first, then the options
+        ["consent", "default", {**{s: "denied" for s in SIGNALS}, "wait_for_update": 500}],
+        ["set", "ads_data_redaction", True],
+    ]
     [default] = consent_commands(reader)
     assert default[1] == "default" and default[2]["ad_storage"] == "denied"
     assert all(default[2][s] == "denied" for s in ("ad_user_data", "ad_personalization"))
@@ -176,13 +190,26 @@ def test_accept_all_and_the_next_page(reader: Visit) -> None:
     assert [e[0] for e in events(reader)] == ["tcloaded"]
     assert events(reader)[0][1] == tc_string
     assert ad_status(reader) == "consent"
+    # reopened and changed: cmpuishown, then useractioncomplete (TCF-14); taking back purpose
+    # 1 sets the ad signals back to denied (GCM-02)
+    reader.page.click("#bandeau-icon")
+    reader.page.wait_for_selector("#bd-tcf-vendors")
+    assert call(reader, "ping")[0]["displayStatus"] == "visible"
+    reader.page.uncheck('input[data-bandeau-tcf="purposeConsents:1"]')
+    changed = reader.decide("#bd-s-save")
+    assert [e[0] for e in events(reader)] == ["tcloaded", "cmpuishown", "useractioncomplete"]
+    assert events(reader)[-1][1] == changed["tcf"]["tcString"] != tc_string
+    assert consent_commands(reader)[-1][2]["ad_storage"] == "denied"
+    assert call(reader, "ping")[0]["displayStatus"] == "hidden"
+    assert ad_status(reader) == "no-consent"
 
 
 def test_a_choice_per_vendor(reader: Visit) -> None:
     """TCF-UI-01: the vendor list shows each vendor's purposes, bases, retention, data and
     storage; consent and objection per purpose and per vendor reach the string."""
     reader.goto("/")
-    reader.page.click("#bd-customise")
+    reader.page.click("#bandeau .bd-tcf a")  # CNIL-05: the first layer's link to the partners
+    assert reader.page.locator("dialog details[data-bandeau-vendor]").count() == len(DEMO_VENDORS)
     vendor = reader.page.locator('details[data-bandeau-vendor="755"]')
     vendor.locator("summary").click()
     text = vendor.inner_text()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from bandeau.policy import parse_policy
 from bandeau.settings import Settings
 from bandeau.tcf import decode, violations
 from bandeau.tcf.gvl import VendorListError
-from bandeau.tcf.publisher import TcfChoices, TcfSite, tc_string_of, tcf_site
+from bandeau.tcf.publisher import TcfChoices, TcfSite, needs_reprompt, tc_string_of, tcf_site
 
 from .conftest import tcf_section, vectors_path
 from .test_reference import reference
@@ -190,3 +191,18 @@ def test_consent_mode_mapping(policy_text: str, vectors: dict[str, Any]) -> None
         )
     with pytest.raises(PolicyError, match="needs a \\[tcf\\] section"):
         parse_policy(policy_text + mapped.replace('["audience"]', '["tcf:8"]'))
+
+
+def test_needs_reprompt(site: TcfSite) -> None:
+    """TCF-08: another TCF policy version in the latest list means asking again from scratch;
+    so does a string older than the re-prompt horizon; a new list version alone does not."""
+    part = site.decision_part(choices(), "refuse_all", "fr", NOW_MS)
+    model = decode(part["tcString"])
+    gvl = site.snapshot().gvl
+    now = model.lastUpdated + timedelta(days=10)
+    assert not needs_reprompt(model, gvl, now, days=183)
+    assert not needs_reprompt(
+        model, gvl.model_copy(update={"vendorListVersion": 121}), now, days=183
+    )
+    assert needs_reprompt(model, gvl.model_copy(update={"tcfPolicyVersion": 5}), now, days=183)
+    assert needs_reprompt(model, gvl, model.lastUpdated + timedelta(days=184), days=183)

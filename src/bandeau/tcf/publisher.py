@@ -33,7 +33,15 @@ from .model import (
 from .rules import validate
 from .section import CONSENT_ONLY, TcfSection
 
-__all__ = ["Snapshot", "TcfChoices", "TcfSite", "tc_string_of", "tcf_answer", "tcf_site"]
+__all__ = [
+    "Snapshot",
+    "TcfChoices",
+    "TcfSite",
+    "needs_reprompt",
+    "tc_string_of",
+    "tcf_answer",
+    "tcf_site",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -299,3 +307,13 @@ def tcf_answer(part: dict[str, Any]) -> dict[str, Any]:
     """What the banner gets back with a decision: the record's TCF part (the TC string, the
     choices it says) and the GPP string carrying it as its EU TCF section (GPP-02)."""
     return {**part, "gppString": GppString({TCF_EU_V2: str(part["tcString"])}).encode()}
+
+
+def needs_reprompt(model: TCModel, latest: VendorList, now: datetime, days: int) -> bool:
+    """Whether a reader's string must be collected again (TCF-08): the latest vendor list has
+    another TCF policy version (no migration: from scratch), or the string is older than
+    `days` (the policy's `reprompt_after_days`: the CNIL's 6 months, the TCF's 13 at most). A
+    mere vendor list version change is the publisher's call, not a reason here."""
+    if model.policyVersion != latest.tcfPolicyVersion:
+        return True
+    return (now - model.lastUpdated).total_seconds() > days * 86400
