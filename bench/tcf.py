@@ -31,10 +31,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -44,6 +41,7 @@ if str(HERE.parent / "src") not in sys.path:
     sys.path.insert(0, str(HERE.parent / "src"))  # a checkout without `pip install -e .`
 
 from bandeau.tcf import TCModel, decode, encode  # noqa: E402
+from banner import serving  # noqa: E402 (bench/banner.py: uvicorn in a thread)
 
 VECTORS = Path(os.environ.get("BANDEAU_TCF_VECTORS", "/work/shared/tcf/vectors.json"))
 CHROMIUM = Path("/usr/bin/chromium")
@@ -169,23 +167,6 @@ def build_app(port: int, data_dir: Path) -> tuple[Any, dict[str, str], bytes]:
 
     script = tcf_script(tcf_config(site.policy, site.tcf, site.api, "fr"))
     return apps.api, pages, script
-
-
-@contextmanager
-def serving(app: Any, port: int) -> Iterator[str]:
-    import uvicorn
-
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def sizes(script: bytes) -> dict[str, int]:

@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import Browser
 
 from bandeau.demo import DemoServer
+from bandeau.tcf.section import SIGNALS
 
 from ..tcf.conftest import shared_vectors, vectors_path
 from ..tcf.test_reference import reference
@@ -39,15 +40,6 @@ PROBE = """
 })();
 """
 DEMO_VENDORS = [1, 25, 50, 52, 755]
-SIGNALS = [
-    "ad_storage",
-    "ad_user_data",
-    "ad_personalization",
-    "analytics_storage",
-    "functionality_storage",
-    "personalization_storage",
-    "security_storage",
-]
 
 
 @pytest.fixture(scope="module")

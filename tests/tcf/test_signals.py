@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -16,30 +16,18 @@ from bandeau.keys import KeyRing
 from bandeau.middleware import BandeauMiddleware, BandeauWSGIMiddleware
 from bandeau.middleware.view import consent_view
 from bandeau.policy import Policy, parse_policy
-from bandeau.tcf import TCModel, encode
+from bandeau.tcf import encode
 from bandeau.tcf.gpp import decode_gpp
 from bandeau.tcf.signals import TcfSignals
 
 from ..middleware.conftest import asgi_serving, wsgi_serving
+from .test_codec import BASE
 
-DAY = datetime(2026, 11, 30, tzinfo=UTC)
 AD_TAG = "https://ads.example/bid?gdpr=${GDPR}&c755=${GDPR_CONSENT_755}&c25=${GDPR_CONSENT_25}"
 
 
 def tc_string(**sets: Any) -> str:
-    model = TCModel(
-        created=DAY,
-        lastUpdated=DAY,
-        cmpId=999,
-        cmpVersion=1,
-        consentScreen=1,
-        consentLanguage="FR",
-        vendorListVersion=120,
-        publisherCountryCode="FR",
-        vendorsDisclosed={1, 25, 755},
-        **sets,
-    )
-    return encode(model)
+    return encode(replace(BASE, vendorsDisclosed=frozenset({1, 25, 755}), **sets))
 
 
 def test_macros_only_for_vendors_with_a_legal_basis() -> None:
