@@ -28,7 +28,12 @@ from pydantic import (
 
 from .errors import PolicyError
 from .languages import language_gaps
-from .tcf.section import ConsentModeSection, TcfSection, mapping_problems
+from .tcf.section import (
+    ConsentModeSection,
+    TcfSection,
+    basic_mode_problems,
+    mapping_problems,
+)
 from .texts import BUILTIN, UI_KEYS
 
 __all__ = ["Controller", "Cookie", "Policy", "Purpose", "PurposeText", "Service", "load_policy"]
@@ -421,6 +426,8 @@ class Policy(_Model):
         if self.consent_mode:
             kinds = {p.key: p.kind for p in self.purposes}
             problems = mapping_problems(self.consent_mode, self.tcf is not None, kinds)
+            hosts = {h: p.kind for p in self.purposes for s in p.services for h in s.hosts}
+            problems += basic_mode_problems(self.consent_mode, hosts)
             if problems:
                 raise ValueError("; ".join(problems))
         return self

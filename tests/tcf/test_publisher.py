@@ -206,3 +206,22 @@ def test_needs_reprompt(site: TcfSite) -> None:
     )
     assert needs_reprompt(model, gvl.model_copy(update={"tcfPolicyVersion": 5}), now, days=183)
     assert needs_reprompt(model, gvl, model.lastUpdated + timedelta(days=184), days=183)
+
+
+def test_basic_mode_keeps_google_tags_behind_consent(policy_text: str) -> None:
+    """GCM-03: in basic mode a Google tag host under a purpose without consent is refused."""
+    mapped = "\n[consent_mode]\n[consent_mode.mapping]\n" + "\n".join(
+        f'{s} = ["advertising"]' for s in ("ad_storage", "ad_user_data", "ad_personalization")
+    )
+    exempt = policy_text.replace('key = "audience"', 'key = "audience"\n# measured by Google\n', 1)
+    google = 'hosts = ["www.googletagmanager.com"]\n'
+    start = exempt.index('key = "audience"')
+    services = exempt.index("[[purposes.services]]", start)
+    name_end = exempt.index("\n", exempt.index("name = ", services)) + 1
+    text = exempt[:name_end] + google + exempt[name_end:]
+    with pytest.raises(PolicyError, match=r"www\.googletagmanager\.com is a Google tag host"):
+        parse_policy(text + mapped)
+    advanced = parse_policy(
+        text + mapped.replace("[consent_mode]\n", '[consent_mode]\nmode = "advanced"\n')
+    )
+    assert advanced.consent_mode is not None and advanced.consent_mode.mode == "advanced"

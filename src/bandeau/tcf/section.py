@@ -186,10 +186,39 @@ def mapping_problems(
                     f"consent_mode.mapping.{signal}: {term!r} is strictly necessary; only "
                     "security_storage may follow it (CNIL-10)"
                 )
-    unmapped = [s for s in SIGNALS[:4] if not consent_mode.signals(tcf)[s]]
+    unmapped = [s for s in SIGNALS[:3] if not consent_mode.signals(tcf)[s]]  # the ad signals
     if unmapped and not tcf:
         problems.append(
             f"consent_mode.mapping: map {', '.join(unmapped)} to the purposes that allow them "
             '(e.g. ad_storage = ["advertising"]), or add a [tcf] section for its defaults'
         )
+    return problems
+
+
+# Where Google's ad and measurement tags load from and send to (GCM-03).
+GOOGLE_HOSTS: Final = (
+    "googletagmanager.com",
+    "google-analytics.com",
+    "doubleclick.net",
+    "googlesyndication.com",
+    "googleadservices.com",
+)
+
+
+def basic_mode_problems(consent_mode: ConsentModeSection, hosts: Mapping[str, str]) -> list[str]:
+    """GCM-03: in basic mode Google's tags wait for consent, so a service that loads from a
+    Google host must be under a purpose that needs consent. `hosts` maps each declared service
+    host to the kind of its purpose."""
+    if consent_mode.mode != "basic":
+        return []
+    problems = []
+    for host, kind in hosts.items():
+        bare = host.removeprefix("*.").split(":")[0]
+        google = any(bare == g or bare.endswith("." + g) for g in GOOGLE_HOSTS)
+        if google and kind != "consent":
+            problems.append(
+                f"consent_mode: {host} is a Google tag host under a purpose that does not need "
+                "consent; in basic mode (GCM-03) Google tags wait for consent: move it under a "
+                'consent purpose, or set mode = "advanced" (a legal choice in France)'
+            )
     return problems
