@@ -265,7 +265,7 @@
       element('iframe', { name, title: name, hidden: true, tabindex: -1, 'aria-hidden': 'true' })
     );
   }
-  win.addEventListener('message', (event) => {
+  const answerFrames = (event) => {
     let data = event.data;
     try {
       if (typeof data === 'string') data = JSON.parse(data);
@@ -280,7 +280,7 @@
     };
     if (data.__tcfapiCall) tcfapi(call.command, call.version, answer, call.parameter);
     else gpp(call.command, answer, call.parameter);
-  });
+  };
 
   if (tcf) {
     // calls queued by an IAB stub the page inlined before this script are answered now
@@ -288,6 +288,7 @@
     const gppQueued = typeof win.__gpp === 'function' && win.__gpp.queue;
     win.__tcfapi = tcfapi;
     win.__gpp = gpp;
+    win.addEventListener('message', answerFrames);
     locate('__tcfapiLocator');
     locate('__gppLocator');
     (Array.isArray(queued) ? queued : []).forEach((args) => tcfapi(...args));
@@ -411,7 +412,10 @@
       if (!tcf || !answer.tcf) return;
       current = answer.tcf;
       storage((s) => s.setItem(STORE_KEY, JSON.stringify(current)));
-      doc.cookie = cookieName + '=' + current.tcString + ';Max-Age=' + answer.max_age + ';Path=/;SameSite=Lax' + (location.protocol === 'https:' ? ';Secure' : '');
+      doc.cookie =
+        cookieName + '=' + current.tcString + ';Max-Age=' + answer.max_age + ';Path=/;SameSite=Lax' +
+        (location.protocol === 'https:' ? ';Secure' : '') +
+        (config.cookieDomain ? ';Domain=' + config.cookieDomain : '');
       setStatus('useractioncomplete');
       updateConsentMode(bandeauState);
     },

@@ -54,6 +54,7 @@ def tcf_config(policy: Policy, site: TcfSite | None, api: str, lang: str) -> dic
     return {
         "api": api,
         "cookie": policy.cookie_name + "_tc",
+        "cookieDomain": policy.cookie_domain,
         "tcf": None if site is None else tcf_part(site, lang),
         "gcm": gcm
         and {
