@@ -201,6 +201,7 @@ def test_a_choice_per_vendor(reader: Visit) -> None:
     storage; consent and objection per purpose and per vendor reach the string."""
     reader.goto("/")
     reader.page.click("#bandeau .bd-tcf a")  # CNIL-05: the first layer's link to the partners
+    reader.page.wait_for_selector("dialog #bd-tcf-vendors")  # the preferences load first
     assert reader.page.locator("dialog details[data-bandeau-vendor]").count() == len(DEMO_VENDORS)
     vendor = reader.page.locator('details[data-bandeau-vendor="755"]')
     vendor.locator("summary").click()
