@@ -4,6 +4,7 @@ answer carries and the record keeps (and writes again), with the GPP string."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,6 +57,8 @@ def test_a_decision_gets_its_tc_string_and_the_record_keeps_it(served: RunningSi
     assert record is not None and record.tcf["tcString"] == given["tcString"]
     assert tc_string_of(record.tcf) == given["tcString"]
     assert record.tcf["vendorList"].startswith("gvl-v120-sha256:")
+    notice = served.store.notice(served.policy.site, record.notice)  # PROOF-02
+    assert notice is not None and json.loads(notice.content)["tcf"]["section"]["cmp_id"] == 999
     history = httpx.get(f"{served.url}{SITE}/consents/{record.consent_id}").json()
     assert history["decisions"][0]["tcf"]["tcString"] == given["tcString"]
 

@@ -404,7 +404,10 @@
       if (!tcf) return;
       const choices = choicesFor(action);
       body.tcf = { vendorListVersion: tcf.vendorListVersion, ...choices };
-      current = { ...current, ...choices };
+      // as the banner does: what is taken back counts now, what is given once recorded (answer)
+      const kept = { ...current };
+      LISTS.forEach((list) => (kept[list] = current[list].filter((id) => choices[list].includes(id))));
+      current = kept;
       controls = null;
       displayStatus = 'hidden';
     },

@@ -27,7 +27,7 @@ from ..settings import Settings
 from ..store import Store
 from ..store.writer import BatchWriter
 from ..tcf.publisher import tcf_site
-from . import assets, consents, meta, pages, proof, tcf
+from . import assets, consents, meta, notices, pages, proof, tcf
 from .compression import MIN_SIZE
 from .context import API, Context, Site
 from .edge import install_error_handlers
@@ -56,19 +56,22 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
+    sites = {
+        p.site: Site(p, f"{settings.base_url}{API}/sites/{p.site}", tcf_site(p, settings))
+        for p in policies
+    }
+    for site in sites.values():
+        site.archive_notices(store)  # now, so that no request does it (PROOF-02)
     app.state.bandeau = Context(
         settings=settings,
-        sites={
-            p.site: Site(p, f"{settings.base_url}{API}/sites/{p.site}", tcf_site(p, settings))
-            for p in policies
-        },
+        sites=sites,
         keys=keys,
         store=store,
         ledger=ledger,
         writer=BatchWriter(ledger),
         limiter=RateLimiter.from_settings(settings),
     )
-    for group in (meta, assets, pages, consents, proof, tcf):
+    for group in (meta, assets, pages, consents, proof, notices, tcf):
         group.install(app)
     install_error_handlers(app)
     app.add_exception_handler(ClientDisconnect, client_gone)

@@ -17,7 +17,7 @@ from .gpp import TCF_EU_V2, GppString
 from .gvl import Entry, Vendor
 from .publisher import Snapshot, TcfChoices, TcfSite
 
-__all__ = ["TCF_TOKEN", "tcf_config", "tcf_script", "tcf_script_hash"]
+__all__ = ["TCF_TOKEN", "tcf_config", "tcf_notice", "tcf_script", "tcf_script_hash"]
 
 TCF_TOKEN = "__BANDEAU_TCF__"  # noqa: S105 (a placeholder, not a secret)
 
@@ -144,3 +144,18 @@ def initial_string(site: TcfSite, snapshot: Snapshot, lang: str) -> str:
     )
     part = site.decision_part(choices, "save", lang, int(time.time() * 1000))
     return str(part["tcString"])
+
+
+def tcf_notice(policy: Policy, lang: str) -> dict[str, Any]:
+    """What the notice archive (`bandeau.notices`) keeps of the TCF mode: the policy's
+    `[tcf]` and `[consent_mode]` sections, the words in `lang` and the script's build. The
+    vendor list changes without the policy: each record names the version it was shown
+    (`tcf.vendorList`, an `ArchivedList.reference` of the server's vendor list archive)."""
+    return {
+        "section": policy.tcf.model_dump(mode="json") if policy.tcf else None,
+        "consent_mode": policy.consent_mode.model_dump(mode="json")
+        if policy.consent_mode
+        else None,
+        "words": tcf_texts(lang),
+        "script": tcf_script_hash(),
+    }
