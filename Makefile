@@ -1,5 +1,6 @@
 # The developer contract: the same commands for people, the README and CI.
 #   make demo   run the demo news site with its banner (SQLite, http://127.0.0.1:8000/)
+#   make demo-tcf  the same in TCF mode (TCF_VENDOR_LIST=the vendor list, docs/tcf.md)
 #   make test   install what the tests need, then lint, type-check and run every test
 #   make check  lint and type-check only
 #   make bench  run the benchmarks under bench/
@@ -9,7 +10,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test check bench install install-dev browser banner
+.PHONY: demo demo-tcf test check bench install install-dev browser banner
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +38,11 @@ browser:
 
 demo: install
 	$(BIN)/bandeau demo
+
+# The demo in TCF mode over the shared test vendor list, read where it is (docs/tcf.md).
+TCF_VENDOR_LIST ?= ../shared/tcf/vectors.json\#gvlFixture
+demo-tcf: install
+	$(BIN)/bandeau demo --tcf --vendor-list "$(TCF_VENDOR_LIST)"
 
 check: install-dev
 	$(BIN)/ruff check src tests bench

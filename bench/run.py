@@ -22,6 +22,7 @@ def main() -> None:
         ("decisions.py", ["--seconds", "2", "--rounds", "1"] if quick else []),
         ("verify.py", ["--records", "50000"] if quick else []),
         ("middleware.py", ["--rounds", "3", "--seconds", "2"] if quick else []),
+        ("tcf.py", ["--seconds", "1", "--runs", "3"] if quick else []),
     ]
     failed = []
     for script, extra in runs:

@@ -1,5 +1,6 @@
 // Builds the shipped banner from its readable sources with the pinned esbuild (package.json,
-// package-lock.json): src/bandeau/banner/{banner,preferences}.{js,css} -> .../dist/.
+// package-lock.json): src/bandeau/banner/{banner,preferences}.{js,css} and tcf.js (the TCF
+// mode, docs/tcf.md) -> .../dist/.
 //
 //   node scripts/build-banner.mjs [OUT_DIR]     (default: src/bandeau/banner/dist)
 //
@@ -22,7 +23,7 @@ const options = {
 };
 
 mkdirSync(out, { recursive: true });
-for (const name of ['banner.js', 'banner.css', 'preferences.js', 'preferences.css']) {
+for (const name of ['banner.js', 'banner.css', 'preferences.js', 'preferences.css', 'tcf.js']) {
   const kind = name.endsWith('.js') ? 'js' : 'css';
   const { code } = transformSync(readFileSync(join(source, name), 'utf8'), options[kind]);
   writeFileSync(join(out, name), code);

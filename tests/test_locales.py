@@ -88,10 +88,10 @@ def test_every_eu_and_eea_language_has_a_file() -> None:
 
 
 @pytest.mark.parametrize("lang", EU_EEA)
-def test_file_is_utf8_toml_with_the_three_tables(lang: str) -> None:
+def test_file_is_utf8_toml_with_the_four_tables(lang: str) -> None:
     raw = (LOCALES_DIR / f"{lang}.toml").read_bytes()
     data = tomllib.loads(raw.decode("utf-8"))  # strict: invalid UTF-8 raises
-    assert set(data) == {"banner", "lifetime", "privacy"}
+    assert set(data) == {"banner", "lifetime", "privacy", "tcf"}
 
 
 @pytest.mark.parametrize("lang", EU_EEA)
@@ -100,6 +100,7 @@ def test_every_key_and_no_other(lang: str) -> None:
     assert sorted(locale.banner) == sorted(UI_KEYS)
     assert sorted(locale.lifetime) == sorted(LIFETIME_KEYS)
     assert sorted(locale.privacy) == sorted(PRIVACY_KEYS)
+    assert sorted(locale.tcf) == sorted(ENGLISH.tcf)  # the TCF mode's words (docs/tcf.md)
 
 
 @pytest.mark.parametrize("lang", EU_EEA)
@@ -108,7 +109,7 @@ def test_no_placeholder_lost_or_added(lang: str) -> None:
     "xahar wieħed", "xahrejn"), so only the form most numbers take (that of 100) must keep
     `{count}`."""
     locale = LOCALES[lang]
-    for section in ("banner", "lifetime", "privacy"):
+    for section in ("banner", "lifetime", "privacy", "tcf"):
         english = getattr(ENGLISH, section)
         for key, value in getattr(locale, section).items():
             expected = _fields(_forms(english[key])[0])
@@ -138,7 +139,7 @@ def test_plural_tables_hold_exactly_the_languages_categories(lang: str) -> None:
 @pytest.mark.parametrize("lang", [x for x in EU_EEA if x != "en"])
 def test_nothing_left_in_english(lang: str) -> None:
     locale = LOCALES[lang]
-    for section in ("banner", "lifetime", "privacy"):
+    for section in ("banner", "lifetime", "privacy", "tcf"):
         english = getattr(ENGLISH, section)
         for key, value in getattr(locale, section).items():
             if key in ("colon", "quote") or (lang, section, key) in SAME_AS_ENGLISH:

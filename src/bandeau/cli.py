@@ -85,10 +85,25 @@ def cli() -> None:
     "site the one after",
 )
 @setting_option("data_dir", "where the demo keeps its database and keys")
-def demo(**given: Any) -> None:
+@click.option(
+    "--tcf", is_flag=True, help="TCF mode: IAB TCF v2.3, Google Consent Mode v2, GPP (docs/tcf.md)"
+)
+@click.option(
+    "--vendor-list",
+    metavar="WHERE",
+    default=None,
+    help="the Global Vendor List of the TCF mode: a file (PATH#key picks a key of a JSON "
+    "file) or a URL, e.g. the test list ../shared/tcf/vectors.json#gvlFixture",
+)
+def demo(tcf: bool, vendor_list: str | None, **given: Any) -> None:
     """Run the demo news group's two sites with their banners on the embedded SQLite store."""
     from .demo import second_host, serve_demo
 
+    if tcf and not vendor_list:
+        raise click.UsageError(
+            "--tcf needs --vendor-list: a Global Vendor List file or URL, e.g. the test list "
+            "../shared/tcf/vectors.json#gvlFixture (docs/tcf.md)"
+        )
     settings = make_settings(given)
     host, port, data_dir = settings.host, settings.port, settings.data_dir
     click.echo(
@@ -102,9 +117,11 @@ def demo(**given: Any) -> None:
     click.echo(
         f"  fake third parties on http://localhost:{port + 1} and http://localhost:{port + 2}"
     )
+    if tcf and vendor_list:
+        click.echo(f"  TCF mode with the fake CMP id 999, vendor list {vendor_list}")
     click.echo(f"  decisions stored in {data_dir / 'bandeau.db'}; press Ctrl+C to stop")
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve_demo(host, port, data_dir))
+        asyncio.run(serve_demo(host, port, data_dir, vendor_list if tcf and vendor_list else ""))
 
 
 @cli.command()

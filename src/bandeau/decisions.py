@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from typing import Annotated, Final, Literal
+from typing import Annotated, Any, Final, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,6 +18,7 @@ from .notices import Served
 from .policy import Policy, Purpose
 from .signals import ua_class
 from .store import Record
+from .tcf.publisher import TcfChoices, TcfSite
 
 __all__ = ["DecisionIn", "DecisionOut", "HistoryOut", "RecordOut", "build_record"]
 
@@ -58,6 +59,7 @@ class DecisionIn(BaseModel):
     )
     choices: Annotated[dict[Annotated[str, Field(max_length=64)], Choice], Field(max_length=64)]
     gpc: bool = False
+    tcf: TcfChoices | None = Field(default=None, description="the TCF choices (TCF mode only)")
     client_time: int | None = Field(default=None, ge=0, le=MAX_CLIENT_TIME)
     secret: str | None = Field(
         default=None,
@@ -95,6 +97,7 @@ class RecordOut(BaseModel):
     choices: dict[str, bool]
     services: dict[str, bool]
     signals: dict[str, bool]
+    tcf: dict[str, Any] = Field(default_factory=dict, description="TCF choices and TC string")
 
 
 class HistoryOut(BaseModel):
@@ -121,7 +124,14 @@ def retry_hash(secret: str | None) -> str:
 
 
 def build_record(
-    policy: Policy, d: DecisionIn, keys: KeyRing, *, gpc: bool, ua: str, served: Served
+    policy: Policy,
+    d: DecisionIn,
+    keys: KeyRing,
+    *,
+    gpc: bool,
+    ua: str,
+    served: Served,
+    tcf: TcfSite | None = None,
 ) -> Record:
     """Check a decision against the policy in force and turn it into a record.
 
@@ -133,24 +143,18 @@ def build_record(
     placeholder's button), which answers only the purposes it grants: the reader's other
     answers stay as they were, and purposes never answered stay to be asked.
     """
-    if d.lang not in policy.languages:
-        raise InvalidRequest(
-            f"language {d.lang!r} is not one of the site's languages {list(policy.languages)}",
-            field="lang",
-        )
-    if (d.action == "grant") != (d.layer == "placeholder"):
-        raise InvalidRequest("action grant comes from a placeholder, and only it", field="layer")
     asked = [p for p in policy.purposes if p.kind != "strictly_necessary"]
-    _check_choices(policy, d, asked)
+    _check_request(policy, d, asked, tcf)
     previous = _previous(d.token, keys, policy)
     consent_keys = [p.key for p in asked if p.needs_consent]
     granted = _answers(policy, d, previous, consent_keys)
     event = _event(d.action, previous, granted, consent_keys)
+    now = int(time.time() * 1000)
     return Record(
         decision_id=str(d.id),
         consent_id=previous.consent_id if previous else new_consent_id(),
         site=policy.site,
-        occurred_at=int(time.time() * 1000),
+        occurred_at=now,
         event=event,
         layer=d.layer,
         control=d.control,
@@ -172,7 +176,25 @@ def build_record(
         ua_class=ua_class(ua),
         client_time=d.client_time,
         retry_hash=retry_hash(d.secret),
+        tcf=tcf.decision_part(d.tcf, d.action, d.lang, now) if tcf else {},
     )
+
+
+def _check_request(
+    policy: Policy, d: DecisionIn, asked: list[Purpose], tcf: TcfSite | None
+) -> None:
+    """Refuse a decision the site cannot have asked for: another language, a grant from
+    anywhere but a placeholder, choices of unknown purposes, TCF choices on a non-TCF site."""
+    if d.lang not in policy.languages:
+        raise InvalidRequest(
+            f"language {d.lang!r} is not one of the site's languages {list(policy.languages)}",
+            field="lang",
+        )
+    if (d.action == "grant") != (d.layer == "placeholder"):
+        raise InvalidRequest("action grant comes from a placeholder, and only it", field="layer")
+    _check_choices(policy, d, asked)
+    if tcf is None and d.tcf is not None:
+        raise InvalidRequest("this site does not speak TCF: send no tcf choices", field="tcf")
 
 
 def _claims(d: DecisionIn, served: Served) -> dict[str, str]:

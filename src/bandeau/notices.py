@@ -25,6 +25,7 @@ from .consent import Signals, defaults
 from .errors import InvalidRequest
 from .policy import Policy
 from .store import Notice
+from .tcf.bundle import tcf_notice
 
 __all__ = ["NOTICE_FORMAT", "Served", "UnknownNotice", "build_of", "canonical", "notice_for"]
 
@@ -78,6 +79,9 @@ def notice_content(policy: Policy, lang: str) -> dict[str, Any]:
             for p in policy.purposes
             for s in p.services
         ],
+        # the TCF mode's declarations and words (docs/tcf.md); the vendor list version each
+        # decision was shown is in its record (`tcf.vendorList`, the list's own archive)
+        **({"tcf": tcf_notice(policy, lang)} if policy.tcf or policy.consent_mode else {}),
     }
 
 

@@ -29,6 +29,12 @@ from pydantic import (
 
 from .errors import PolicyError
 from .languages import language_gaps
+from .tcf.section import (
+    ConsentModeSection,
+    TcfSection,
+    basic_mode_problems,
+    mapping_problems,
+)
 from .texts import BUILTIN, LOCALES, UI_KEYS
 
 __all__ = ["Controller", "Cookie", "Policy", "Purpose", "PurposeText", "Service", "load_policy"]
@@ -329,6 +335,9 @@ class Policy(_Model):
     cookie_domain: str = ""
     ui: dict[str, dict[str, str]] = Field(default_factory=dict)
     purposes: tuple[Purpose, ...] = Field(min_length=1)
+    # ad-tech signals (docs/tcf.md): IAB TCF v2.3 and Google Consent Mode v2, both optional
+    tcf: TcfSection | None = None
+    consent_mode: ConsentModeSection | None = None
 
     @field_validator("origins")
     @classmethod
@@ -421,6 +430,13 @@ class Policy(_Model):
                 )
         for p in self.purposes:
             p._controller = self.controller.name
+        if self.consent_mode:
+            kinds = {p.key: p.kind for p in self.purposes}
+            problems = mapping_problems(self.consent_mode, self.tcf is not None, kinds)
+            hosts = {h: p.kind for p in self.purposes for s in p.services for h in s.hosts}
+            problems += basic_mode_problems(self.consent_mode, hosts)
+            if problems:
+                raise ValueError("; ".join(problems))
         return self
 
     def purpose(self, key: str) -> Purpose:
@@ -482,7 +498,7 @@ def load_policy(path: str | Path) -> Policy:
     text = read_policy_text(path)
     data = _toml(text, str(path))
     if "extends" not in data:
-        return parse_policy(text, str(path))
+        return _anchored(parse_policy(text, str(path)), Path(path).parent)
     base_path = Path(path).parent / str(data["extends"])
     base = _toml(read_policy_text(base_path), str(base_path))
     if "extends" in base:
@@ -491,7 +507,17 @@ def load_policy(path: str | Path) -> Policy:
         )
     site = {k: v for k, v in data.items() if k != "extends"}
     # Line numbers would point into one of two files; the problems name both instead.
-    return _validate(extend_policy(base, site), f"{path} (extends {base_path})", "")
+    policy = _validate(extend_policy(base, site), f"{path} (extends {base_path})", "")
+    return _anchored(policy, Path(path).parent)
+
+
+def _anchored(policy: Policy, folder: Path) -> Policy:
+    """A `[tcf]` vendor list file named relative to the policy file, made absolute."""
+    tcf = policy.tcf
+    if tcf is None or tcf.is_url() or Path(tcf.vendor_list).is_absolute():
+        return policy
+    anchored = tcf.model_copy(update={"vendor_list": str(folder.resolve() / tcf.vendor_list)})
+    return policy.model_copy(update={"tcf": anchored})
 
 
 def extend_policy(base: Mapping[str, Any], site: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,8 @@ Each file (`de.toml`, `fr.toml`…) has three tables a translator fills in:
 - `[banner]`: the banner's controls and the sentences around them (`UI_KEYS`): the first layer,
   the placeholders, the persistent entry, the status messages and the preferences;
 - `[lifetime]`: how a cookie's lifetime reads (`session`, and `day` and `month` as plural tables);
-- `[privacy]`: the sentences of the generated privacy page (`bandeau.privacy`).
+- `[privacy]`: the sentences of the generated privacy page (`bandeau.privacy`);
+- `[tcf]`: the words of the TCF mode (`bandeau.tcf.bundle`, docs/tcf.md).
 
 A value with a count is a plural table keyed by the language's CLDR plural categories
 (`one`, `few`, `many`, `other`…, see `plural_category`), each a template with `{count}`.
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
@@ -182,6 +183,7 @@ class Locale:
     banner: Mapping[str, str]
     lifetime: Mapping[str, str | Plural]
     privacy: Mapping[str, str | Plural]
+    tcf: Mapping[str, str] = field(default_factory=dict)  # the TCF mode's words (docs/tcf.md)
 
     def counted(self, value: str | Plural, count: int) -> str:
         """A text with a count: the plural form `count` takes in this language, filled in."""
@@ -201,6 +203,7 @@ def load_locale(path: Path) -> Locale:
         banner=dict(data["banner"]),
         lifetime=dict(data["lifetime"]),
         privacy=dict(data["privacy"]),
+        tcf=dict(data.get("tcf", {})),
     )
 
 

@@ -42,3 +42,47 @@ def vectors() -> dict[str, Any]:
     if not data:
         pytest.skip(f"no TCF vectors at {vectors_path()} (set BANDEAU_TCF_VECTORS)")
     return data
+
+
+def tcf_section(vendor_list: str, consent_mode: str = "[consent_mode]\n") -> str:
+    """A `[tcf]` section over the shared test list (`vendor_list`, e.g. `PATH#gvlFixture` or a
+    loopback URL) with the obviously fake CMP id 999, and a `[consent_mode]` section."""
+    return f"""
+[tcf]
+cmp_id = 999
+cmp_version = 3
+vendor_list = "{vendor_list}"
+
+[[tcf.vendors]]
+id = 1
+consent_purposes = [1, 3, 4]
+legitimate_interest_purposes = [2, 7, 9, 10]
+
+[[tcf.vendors]]
+id = 25
+consent_purposes = [1, 2, 7]
+
+[[tcf.vendors]]
+id = 50
+
+[[tcf.vendors]]
+id = 52
+consent_purposes = [1, 5, 6, 8]
+legitimate_interest_purposes = [11]
+
+[[tcf.vendors]]
+id = 755
+consent_purposes = [1, 3]
+legitimate_interest_purposes = [2, 7]
+
+[[tcf.vendors]]
+id = 91
+consent_purposes = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
+
+{consent_mode}"""
+
+
+@pytest.fixture
+def tcf_policy_text(policy_text: str, vectors: dict[str, Any]) -> str:
+    """The demo policy in TCF mode, over the shared test vendor list read in place."""
+    return policy_text + tcf_section(f"{vectors_path()}#gvlFixture")

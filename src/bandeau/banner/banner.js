@@ -48,6 +48,10 @@
 
   // ---- small helpers
 
+  // Extensions loaded before this script (the TCF mode: docs/tcf.md) hook into the layers and
+  // the decisions: layer(node), dialog(node), decide(body, action), answer(answer).
+  const extend = (hook, ...args) => (window.bandeauExtensions || []).forEach((x) => x[hook] && x[hook](...args));
+
   // element(tag, attributes, ...children): null and false attributes are left out, true gives
   // an empty attribute; children may be nested arrays, and falsy ones are left out.
   function element(tag, attributes, ...children) {
@@ -325,6 +329,7 @@
         body.choices[purpose.key] = { granted, digest: purpose.digest };
       }
     });
+    extend('decide', body, action);
     pending = isGrant ? pending.filter((key) => !grantKeys.includes(key)) : [];
     decided = !pending.length;
     computeFeatures();
@@ -383,6 +388,7 @@
               consentId = answer.consent_id;
               receiptDecision = answer.decision_id;
               writeConsentCookie(answer);
+              extend('answer', answer);
               applyAnswers(readToken(answer.token));
               computeFeatures();
               if (decided && firstLayer && !firstLayer.hidden && !dialog) closePreferences(true);
@@ -511,6 +517,7 @@
     };
     dialog.onclose = () => closePreferences();
     if (firstLayer) firstLayer.hidden = true;
+    extend('dialog', dialog);
     root.append(dialog);
     dialog.showModal();
     focusQuietly(dialog);
@@ -541,6 +548,7 @@
   function showFirstLayer(takeFocus) {
     firstLayer.hidden = false;
     icon.hidden = true;
+    extend('layer', firstLayer);
     if (takeFocus) {
       focusBeforeFirstLayer = doc.activeElement;
       requestAnimationFrame(() => focusQuietly(firstLayer));

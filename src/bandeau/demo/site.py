@@ -169,6 +169,7 @@ class Publisher:
             other_languages=[
                 (code, LANGUAGE_NAMES[code], UI[code]["home"]) for code in LANGUAGES if code != lang
             ],
+            tcf=self.policy.tcf is not None or self.policy.consent_mode is not None,
             **context,
         )
         headers = {

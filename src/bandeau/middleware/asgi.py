@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Unpack
 
+from ..tcf.signals import TcfSignals
 from .enforce import Reading
 from .options import MiddlewareOptions, Options, Page
 
@@ -57,6 +58,8 @@ class BandeauMiddleware:
         state["bandeau"] = reading.consent
         state["bandeau_gpc"] = reading.gpc
         state["bandeau_features"] = reading.features
+        if self.options.tcf_cookie:  # the TCF mode's signals, decoded only when asked for
+            state["bandeau_tcf"] = TcfSignals(cookies, self.options.tcf_cookie, self.options.gdpr)
         if kind != "http":
             await self.app(scope, receive, send)
             return

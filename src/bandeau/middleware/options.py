@@ -19,7 +19,7 @@ from ..errors import SettingsError
 from ..keys import KeyRing, PublicKey
 from ..policy import Policy
 from .enforce import Enforcer, Reading
-from .rewrite import HostRules, HtmlRewriter, banner_snippet, csp_nonce
+from .rewrite import HostRules, HtmlRewriter, banner_snippet, csp_nonce, tcf_snippet
 
 __all__ = ["MiddlewareOptions", "Options", "Page"]
 
@@ -87,6 +87,9 @@ class Options:
         if not callable(clock):
             raise SettingsError("clock must be a function returning unix seconds")
         self.policy = policy
+        # the TCF mode (docs/tcf.md): its cookie, read into TcfSignals, and its script
+        self.tcf_cookie = policy.cookie_name + "_tc" if policy.tcf else ""
+        self.gdpr = policy.tcf.gdpr_applies if policy.tcf else False
         self.rewrite_html = rewrite_html = options.get("rewrite_html", False)
         self.insert_banner = insert_banner
         self.banner_url = banner_url
@@ -133,9 +136,12 @@ class Options:
         gating = self.rewrite_html and not self._hosted <= allowed
         if not gating and not self.insert_banner:
             return None
-        head = body = b""
+        head = body = early = b""
         if self.insert_banner:
-            head, body = self._snippet(csp_nonce(csp) if csp else "")
+            nonce = csp_nonce(csp) if csp else ""
+            head, body = self._snippet(nonce)
+            if self.policy.tcf or self.policy.consent_mode:
+                early = tcf_snippet(self.banner_url, nonce)
         hosts = self.hosts
 
         def gate(url: str) -> str:
@@ -146,7 +152,7 @@ class Options:
                 return ""
             return " ".join(purposes)
 
-        return Page(HtmlRewriter(gate, head=head, body=body))
+        return Page(HtmlRewriter(gate, head=head, body=body, early=early))
 
 
 def _check_names(options: Mapping[str, object]) -> None:

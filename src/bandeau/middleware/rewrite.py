@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Final
 
-__all__ = ["HostRules", "HtmlRewriter", "banner_snippet", "url_host"]
+__all__ = ["HostRules", "HtmlRewriter", "banner_snippet", "tcf_snippet", "url_host"]
 
 _WS: Final = rb"[\t\n\f\r\x20]"
 _SEP: Final = rb"[\t\n\f\r\x20/]"
@@ -171,6 +171,14 @@ def banner_snippet(base_url: str, version: str, nonce: str = "") -> tuple[bytes,
     return link.encode(), script.encode()
 
 
+def tcf_snippet(base_url: str, nonce: str = "") -> bytes:
+    """The TCF mode's `<script>`, for right after `<head>` (docs/tcf.md): revalidated on each
+    page (no `?v=`), since the vendor list it carries changes without the policy."""
+    base = html.escape(base_url.rstrip("/"), quote=True)
+    attr = f' nonce="{html.escape(nonce, quote=True)}"' if nonce else ""
+    return f'<script{attr} src="{base}/tcf.js"></script>'.encode()
+
+
 def csp_nonce(policy: str) -> str:
     """The first `'nonce-…'` source of a Content-Security-Policy header value, or ''."""
     m = _NONCE_RE.search(policy)
@@ -193,8 +201,12 @@ class HtmlRewriter:
         head: bytes = b"",
         body: bytes = b"",
         max_tag: int = 65536,
+        early: bytes = b"",
     ) -> None:
         self._gate = gate
+        # `early` goes right after <head> (the TCF mode's script: before any ad or Google
+        # tag); without a <head> tag, with `head`
+        self._early = early
         self._head = head
         self._body = body
         self._max_tag = max_tag
@@ -347,15 +359,19 @@ class HtmlRewriter:
         """A tag that matters (head, body, script, iframe, raw text): output it, possibly
         rewritten or with an insertion, and return where it ends."""
         if end_tag:
-            if name == b"head" and self._head:
-                out.append(self._head)
-                self._head = b""
+            if name == b"head" and (self._head or self._early):
+                out.append(self._early + self._head)
+                self._head = self._early = b""
             out.append(m.group(0))
             return m.end()
+        if name == b"head" and self._early:
+            out.append(m.group(0) + self._early)
+            self._early = b""
+            return m.end()
         if name == b"body":
-            if self._head:
-                out.append(self._head)
-                self._head = b""
+            if self._head or self._early:
+                out.append(self._early + self._head)
+                self._head = self._early = b""
             out.append(m.group(0))
             if self._body:
                 out.append(self._body)

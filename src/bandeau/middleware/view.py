@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..consent import Consent
+from ..tcf.signals import NO_TCF, TcfSignals
 
 __all__ = ["ConsentView", "Flags", "consent_view", "context"]
 
@@ -46,13 +47,19 @@ class ConsentView:
 
     `view.allows("social")`, `view.social` or `view["social"]`: whether a purpose is allowed;
     `view.features.comments`: whether a feature is on; `view.gpc`, `view.decided`,
-    `view.consent_id`, `view.consent` (the `bandeau.Consent`).
+    `view.consent_id`, `view.consent` (the `bandeau.Consent`), `view.tcf` (the TCF signals:
+    TC and GPP strings, macro values; `bandeau.tcf.signals.TcfSignals`).
     """
 
     def __init__(
-        self, consent: Consent, gpc: bool = False, features: frozenset[str] = frozenset()
+        self,
+        consent: Consent,
+        gpc: bool = False,
+        features: frozenset[str] = frozenset(),
+        tcf: TcfSignals = NO_TCF,
     ) -> None:
         self.consent = consent
+        self.tcf = tcf
         self.gpc = gpc
         self.features = Flags(features)
         self.purposes = Flags(consent.allowed)
@@ -97,7 +104,10 @@ def consent_view(request: Any) -> ConsentView:
         state = scope.get("state")
         if isinstance(state, Mapping):
             return _view(
-                state.get("bandeau"), state.get("bandeau_gpc"), state.get("bandeau_features")
+                state.get("bandeau"),
+                state.get("bandeau_gpc"),
+                state.get("bandeau_features"),
+                state.get("bandeau_tcf"),
             )
     environ = getattr(request, "environ", None)
     if environ is None:
@@ -109,15 +119,19 @@ def consent_view(request: Any) -> ConsentView:
             environ.get("bandeau.consent"),
             environ.get("bandeau.gpc"),
             environ.get("bandeau.features"),
+            environ.get("bandeau.tcf"),
         )
     return ConsentView(_NOTHING)
 
 
-def _view(consent: object, gpc: object, features: object) -> ConsentView:
+def _view(consent: object, gpc: object, features: object, tcf: object = None) -> ConsentView:
     if not isinstance(consent, Consent):
         return ConsentView(_NOTHING)
     return ConsentView(
-        consent, gpc is True, features if isinstance(features, frozenset) else frozenset()
+        consent,
+        gpc is True,
+        features if isinstance(features, frozenset) else frozenset(),
+        tcf if isinstance(tcf, TcfSignals) else NO_TCF,
     )
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
 from typing import Any, Unpack
 
+from ..tcf.signals import TcfSignals
 from .enforce import Reading
 from .options import MiddlewareOptions, Options, Page
 
@@ -42,6 +43,9 @@ class BandeauWSGIMiddleware:
         environ["bandeau.consent"] = reading.consent
         environ["bandeau.gpc"] = reading.gpc
         environ["bandeau.features"] = reading.features
+        if self.options.tcf_cookie:  # the TCF mode's signals, decoded only when asked for
+            cookies = [str(cookie)] if cookie else []
+            environ["bandeau.tcf"] = TcfSignals(cookies, self.options.tcf_cookie, self.options.gdpr)
         response = _Response(self, reading, start_response, now, environ)
         body = self.app(environ, response.start_response)
         if not self.options.rewriting:

@@ -26,7 +26,8 @@ from ..ratelimit import RateLimiter
 from ..settings import Settings
 from ..store import Store
 from ..store.writer import BatchWriter
-from . import assets, consents, meta, notices, pages, proof
+from ..tcf.publisher import tcf_site
+from . import assets, consents, meta, notices, pages, proof, tcf
 from .compression import MIN_SIZE
 from .context import API, Context, Site
 from .edge import install_error_handlers
@@ -67,7 +68,10 @@ def create_app(
         redoc_url=None,
     )
     sites = {
-        p.site: Site(p, f"{settings.base_url}{API}/sites/{p.site}", rings[p.site]) for p in policies
+        p.site: Site(
+            p, f"{settings.base_url}{API}/sites/{p.site}", rings[p.site], tcf_site(p, settings)
+        )
+        for p in policies
     }
     for site in sites.values():
         site.archive_notices(store)  # now, so that no request does it (PROOF-02)
@@ -80,7 +84,7 @@ def create_app(
         writer=BatchWriter(ledger),
         limiter=RateLimiter.from_settings(settings),
     )
-    for group in (meta, assets, pages, consents, proof, notices):
+    for group in (meta, assets, pages, consents, proof, notices, tcf):
         group.install(app)
     install_error_handlers(app)
     app.add_exception_handler(ClientDisconnect, client_gone)

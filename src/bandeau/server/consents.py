@@ -27,6 +27,7 @@ from ..decisions import (
 from ..errors import InvalidRequest, NotFound, OriginNotAllowed, RateLimited, TokenError
 from ..signals import gpc_from_headers
 from ..store import Record
+from ..tcf.publisher import tcf_answer
 from .context import API, Site, context, site_of
 from .edge import (
     ERROR_RESPONSES,
@@ -88,7 +89,9 @@ async def decide(request: Request) -> Response:
     if served is None:  # an older notice than this process archived: ask the archive
         lang, claimed = decision.lang, decision.notice
         served = await run_in_threadpool(site.served_from, ctx.store, lang, claimed)
-    record = build_record(site.policy, decision, site.keys, gpc=gpc, ua=ua, served=served)
+    record = build_record(
+        site.policy, decision, site.keys, gpc=gpc, ua=ua, served=served, tcf=site.tcf
+    )
     stored, created = await asyncio.wrap_future(ctx.writer.submit(record))
     if not created:
         check_retry(stored, record)
@@ -153,6 +156,7 @@ def signed_answer(request: Request, site: Site, stored: Record) -> dict[str, Any
         "max_age": max(0, expires - int(time.time())),
         "expires_at": expires,
         "event": stored.event,
+        **({"tcf": tcf_answer(stored.tcf)} if stored.tcf else {}),
     }
 
 

@@ -22,6 +22,7 @@ from ..ratelimit import RateLimiter
 from ..settings import Settings
 from ..store import Notice, Store
 from ..store.writer import BatchWriter
+from ..tcf.publisher import TcfSite
 
 __all__ = ["API", "Context", "Site", "context", "site_of"]
 
@@ -36,11 +37,13 @@ class Site:
     policy: Policy
     api: str
     keys: KeyRing
+    tcf: TcfSite | None = None  # the TCF mode, when the policy has [tcf] (docs/tcf.md)
     _bundles: dict[str, Bundle] = field(default_factory=dict, init=False, repr=False)
     _pages: dict[str, bytes] = field(default_factory=dict, init=False, repr=False)
     _notices: dict[str, Notice] = field(default_factory=dict, init=False, repr=False)
     # every notice id known to be archived for this site -> the server's word on it
     _served: dict[tuple[str, str], Served] = field(default_factory=dict, init=False, repr=False)
+    _tcf_scripts: dict[str, bytes] = field(default_factory=dict, init=False, repr=False)
 
     def config(self, lang: str | None = None) -> dict[str, Any]:
         lang = self.language(lang)

@@ -42,6 +42,9 @@ class Record:
     signals: dict[str, bool] = field(default_factory=dict)
     ua_class: str = ""
     client_time: int | None = None
+    # the TCF part (docs/tcf.md): the reader's TCF choices, what writes the TC string again,
+    # and the string; left out of the content when empty, so records without TCF read as before
+    tcf: dict[str, Any] = field(default_factory=dict)
     seq: int | None = None  # position in the log + 1, assigned on append
     # SHA-256 (hex) of the secret the deciding browser sent, so only it can retry the decision
     # (docs/api.md); kept beside the record, never part of its content, receipts or exports.
@@ -78,7 +81,7 @@ class Record:
 
 
 _CONTENT_FIELDS = tuple(f.name for f in fields(Record) if f.name not in ("seq", "retry_hash"))
-LATER_FIELDS = frozenset({"notice", "claims"})
+LATER_FIELDS = frozenset({"notice", "claims", "tcf"})
 
 
 @dataclass(frozen=True)

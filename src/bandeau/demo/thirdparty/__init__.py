@@ -125,5 +125,10 @@ def ads_app(origin: str, log: RequestLog) -> ASGIApp:
         Route("/ad-visual.svg", _file("ads/ad-visual.svg", origin)),
         Route("/px.gif", _file("pixel.gif", origin)),
         Route("/click", _file("social/join.html", origin)),
+        # the TCF demo (`bandeau demo --tcf`): an ad that reads __tcfapi from its iframe, and a
+        # fake Google tag that shows the Consent Mode commands it finds
+        Route("/tcf-ad.html", _file("ads/tcf-ad.html", origin)),
+        Route("/tcf-ad.js", _file("ads/tcf-ad.js", origin)),
+        Route("/gtag.js", _file("ads/gtag.js", origin)),
     ]
     return _Recorder(Starlette(routes=routes), origin, log)
