@@ -16,6 +16,7 @@ import pytest
 
 from bandeau.banner import DETAILS_TOKEN, SHIPPED, TOKEN, build_hash, render, render_preferences
 from bandeau.banner.config import details_for, site_config
+from bandeau.notices import notice_for
 from bandeau.policy import Policy
 from bandeau.server.compression import encoded
 
@@ -72,7 +73,8 @@ def test_render_inlines_the_config_into_the_built_script(policy: Policy) -> None
 def test_first_layer_fits_its_budget_on_the_wire(policy: Policy) -> None:
     """DESIGN 7: the demo site's first layer, as the server sends it to a browser (the encoding
     `negotiated` picks for Chromium's `Accept-Encoding`), is at most 6,144 bytes."""
-    bundle = render(site_config(policy, "http://127.0.0.1:8000/v1/sites/lequotidien", "fr"))
+    config = site_config(policy, "http://127.0.0.1:8000/v1/sites/lequotidien", "fr")
+    bundle = render({**config, "notice": notice_for(policy, "fr").id})  # as the server adds it
     served = [encoded(b).pick(BROWSER_ACCEPTS) for b in (bundle.js, bundle.css)]
     assert {form.encoding for form in served} == {"br"}
     size = sum(len(form.body) for form in served)

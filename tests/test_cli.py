@@ -164,6 +164,7 @@ def test_every_data_dir_flag_is_the_setting() -> None:
         "checkpoint",
         "export",
         "erase",
+        "notices",
         "purge",
         "show",
         "rotate",

@@ -37,7 +37,7 @@ site = "lyon"
 origins = ["{origin}"]
 
 [controller]
-name = "Le Quotidien de Lyon"
+address = "1 rue de la République, 69002 Lyon"
 
 [[purposes]]
 key = "social"
@@ -75,8 +75,10 @@ def test_a_site_extends_the_groups_base(tmp_path: Path, policy_text: str, policy
     lyon_path, vienne_path = group(tmp_path, policy_text)
     lyon, vienne = load_policy(lyon_path), load_policy(vienne_path)
     assert (lyon.site, vienne.site) == ("lyon", "vienne")
-    # tables merge field by field: the site renames the controller, the contact stays the base's
-    assert lyon.controller.name == "Le Quotidien de Lyon"
+    # tables merge field by field: the site gives the controller's address, the rest stays the
+    # base's (the same controller: a new one would re-ask every purpose, LAW-03)
+    assert lyon.controller.address == "1 rue de la République, 69002 Lyon"
+    assert lyon.controller.name == policy.controller.name
     assert lyon.controller.contact == policy.controller.contact
     # purposes merge by key, in the base's order; a site overrides only what it gives
     assert [p.key for p in lyon.purposes] == [p.key for p in policy.purposes]

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from bandeau.banner import build_hash
 from bandeau.banner.config import site_config
 from bandeau.consent import (
     Consent,
@@ -24,6 +25,7 @@ from bandeau.consent import (
 from bandeau.decisions import DecisionIn, build_record
 from bandeau.declarations import cookie_declarations, cookies_to_delete, storage_to_delete
 from bandeau.keys import KeyRing
+from bandeau.notices import Served, notice_for
 from bandeau.policy import Policy
 
 from .vectors import Case, load, make_policy, sign_token
@@ -66,7 +68,8 @@ def server_reads_back(policy: Policy, case: Case, token: str | None, outcome: Ou
             "gpc": case.gpc,
         }
     )
-    record = build_record(policy, decision, KEYS, gpc=case.gpc, ua="")
+    served = Served(notice_for(policy, "fr").id, build_hash())
+    record = build_record(policy, decision, KEYS, gpc=case.gpc, ua="", served=served)
     issued = issue_token(
         KEYS,
         site=policy.site,

@@ -420,16 +420,59 @@ def checkpoint(data_dir: Path | None, database: str | None, checkpoint_log: str 
 @click.argument("site")
 @click.argument("consent_id")
 def export(data_dir: Path | None, database: str | None, site: str, consent_id: str) -> None:
-    """Print every decision of a consent id as JSON (right of access)."""
+    """Print every decision of a consent id as JSON (right of access), with the notices they
+    answered."""
     import json
 
     store = open_existing_store(settings_of(data_dir, database))
     records = store.history(site, consent_id)
-    store.close()
     if not records:
+        store.close()
         raise BandeauError(f"no decision is recorded under consent id {consent_id!r} on {site}")
-    out = {"site": site, "consent_id": consent_id, "decisions": [r.content() for r in records]}
+    named = sorted({r.notice for r in records if r.notice})
+    shown = {n: store.notice(site, n) for n in named}
+    store.close()
+    out = {
+        "site": site,
+        "consent_id": consent_id,
+        "decisions": [r.content() for r in records],
+        # the notices those decisions answered, as archived (PROOF-02)
+        "notices": {n: json.loads(found.content) for n, found in shown.items() if found},
+    }
     click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+
+
+@cli.command()
+@store_options
+@click.argument("site")
+def notices(data_dir: Path | None, database: str | None, site: str) -> None:
+    """List the notices archived for SITE: id, language, first and last decision answered
+    under it, and how many (PROOF-02). `GET /v1/sites/SITE/notices/ID` shows one."""
+    import datetime
+
+    store = open_existing_store(settings_of(data_dir, database))
+    try:
+        found = store.notices(site)
+    finally:
+        store.close()
+    if not found:
+        raise BandeauError(
+            f"no notice is archived for site {site!r}",
+            hint="`bandeau serve` archives a site's notices when it starts",
+        )
+
+    def when(ms: int | None) -> str:
+        if ms is None:
+            return "-"
+        moment = datetime.datetime.fromtimestamp(ms / 1000, datetime.UTC)
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    click.echo(f"{'notice':<64}  lang  {'first used':<20}  {'last used':<20}  decisions")
+    for n in found:
+        click.echo(
+            f"{n.id}  {n.language:<4}  {when(n.first_used):<20}  {when(n.last_used):<20}  "
+            f"{n.decisions}"
+        )
 
 
 @cli.command()

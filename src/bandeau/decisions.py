@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .consent import Consent, TokenPayload, decide, new_consent_id, read_token
 from .errors import Forbidden, InvalidRequest, StalePolicy, TokenError
 from .keys import KeyRing
+from .notices import Served
 from .policy import Policy, Purpose
 from .signals import ua_class
 from .store import Record
@@ -48,7 +49,13 @@ class DecisionIn(BaseModel):
     control: str = Field(max_length=64, pattern=r"^[A-Za-z0-9_.:-]*$")
     lang: str = Field(max_length=8)
     page: str = Field(default="/", max_length=1024)
-    build: str = Field(default="", max_length=64)
+    build: str = Field(default="", max_length=64, description="the build the banner says it is")
+    notice: str | None = Field(
+        default=None,
+        max_length=64,
+        pattern=r"^[0-9a-f]{64}$",
+        description="id of the archived notice the banner showed (its config's `notice`)",
+    )
     choices: Annotated[dict[Annotated[str, Field(max_length=64)], Choice], Field(max_length=64)]
     gpc: bool = False
     client_time: int | None = Field(default=None, ge=0, le=MAX_CLIENT_TIME)
@@ -82,6 +89,8 @@ class RecordOut(BaseModel):
     page: str
     policy_version: str
     build: str
+    notice: str = ""
+    claims: dict[str, str] = {}
     shown: dict[str, str]
     choices: dict[str, bool]
     services: dict[str, bool]
@@ -111,8 +120,14 @@ def retry_hash(secret: str | None) -> str:
     return hashlib.sha256(secret.encode()).hexdigest() if secret else ""
 
 
-def build_record(policy: Policy, d: DecisionIn, keys: KeyRing, *, gpc: bool, ua: str) -> Record:
+def build_record(
+    policy: Policy, d: DecisionIn, keys: KeyRing, *, gpc: bool, ua: str, served: Served
+) -> Record:
     """Check a decision against the policy in force and turn it into a record.
+
+    `served` is the server's word on the notice the decision answered and its banner build
+    (`Site.served`): the record keeps it, and what the banner claimed beside it when that
+    differs (`claims`, PROOF-01).
 
     A decision answers every purpose that is not strictly necessary, except `grant` (a
     placeholder's button), which answers only the purposes it grants: the reader's other
@@ -142,7 +157,9 @@ def build_record(policy: Policy, d: DecisionIn, keys: KeyRing, *, gpc: bool, ua:
         language=d.lang,
         page=_path_only(d.page),
         policy_version=policy.version,
-        build=d.build,
+        build=served.build,
+        notice=served.notice,
+        claims=_claims(d, served),
         shown={p.key: p.digest for p in asked if p.key in granted},
         choices=granted,
         services={
@@ -156,6 +173,15 @@ def build_record(policy: Policy, d: DecisionIn, keys: KeyRing, *, gpc: bool, ua:
         client_time=d.client_time,
         retry_hash=retry_hash(d.secret),
     )
+
+
+def _claims(d: DecisionIn, served: Served) -> dict[str, str]:
+    """What the banner claimed that differs from the server's word: its build, or that it
+    named no notice (a banner older than the notice archive)."""
+    claims = {"build": d.build} if d.build != served.build else {}
+    if d.notice is None:
+        claims["notice"] = ""
+    return claims
 
 
 def _answers(

@@ -21,6 +21,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -28,7 +29,7 @@ from pydantic import (
 
 from .errors import PolicyError
 from .languages import language_gaps
-from .texts import BUILTIN, UI_KEYS
+from .texts import BUILTIN, LOCALES, UI_KEYS
 
 __all__ = ["Controller", "Cookie", "Policy", "Purpose", "PurposeText", "Service", "load_policy"]
 
@@ -289,11 +290,15 @@ class Purpose(_Model):
             return self.legal_basis
         return "consent" if self.kind == "consent" else "legitimate_interest"
 
+    # who asks: the policy's controller, set once the whole policy is valid (`Policy._whole`)
+    _controller: str = PrivateAttr(default="")
+
     @cached_property
     def digest(self) -> str:
-        """Version of this purpose: a digest of everything the reader is shown for it."""
+        """Version of this purpose: a digest of everything the reader is shown for it, and of
+        who asks (the controller's name): a new controller re-asks every purpose (LAW-03)."""
         shown = self.model_dump(mode="json", exclude={"legal_basis", "retention_months"})
-        return _digest(shown)
+        return _digest({**shown, "controller": self._controller} if self._controller else shown)
 
     def all_cookies(self) -> list[Cookie]:
         return [c for s in self.services for c in s.cookies]
@@ -414,6 +419,8 @@ class Policy(_Model):
                 raise ValueError(
                     f"ui.{lang} has unknown keys {unknown}: the keys are {', '.join(UI_KEYS)}"
                 )
+        for p in self.purposes:
+            p._controller = self.controller.name
         return self
 
     def purpose(self, key: str) -> Purpose:
@@ -435,7 +442,13 @@ class Policy(_Model):
                 "controller": self.controller.model_dump(),
                 "privacy": self.privacy_policy_url,
                 "languages": list(self.languages),
-                "ui": self.ui,
+                # every word the banner shows, built-in ones included: a wording change in a
+                # locale gives a new version, so no cache serves the old words (PROOF-02)
+                "ui": {lang: self.ui_texts(lang) for lang in self.languages},
+                "lifetime": {
+                    lang: dict(LOCALES[lang].lifetime) if lang in LOCALES else {}
+                    for lang in self.languages
+                },
                 "reprompt": self.reprompt_after_days,
             }
         )

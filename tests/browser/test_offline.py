@@ -27,7 +27,9 @@ pytestmark = pytest.mark.browser
 
 ARTICLE = """<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Article</title>
 <link rel="stylesheet" href="{api}/banner.css"></head>
-<body><script src="{api}/banner.js"></script><h1>La Saône déborde</h1><p>Texte.</p></body></html>
+<body><script src="{api}/banner.js"></script><h1>La Saône déborde</h1><p>Texte.</p>
+<script type="text/plain" data-bandeau="social">window.socialRan = (window.socialRan || 0) + 1;
+</script></body></html>
 """
 
 

@@ -32,7 +32,7 @@ from bandeau.settings import Settings
 from bandeau.store import open_store
 
 from ..live import free_port, serving
-from ..vectors import Case, load, make_policy, sign_token
+from ..vectors import Case, load, make_policy, sign_token, unsent_cookie
 
 pytestmark = pytest.mark.browser
 
@@ -118,6 +118,10 @@ def test_vector_in_the_shipped_banner(browser: Browser, sites: Sites, case: Case
         cookies = [{"name": n, "value": "1", "url": sites.page_origin} for n in jar]
         if token is not None:
             cookies.append({"name": policy.cookie_name, "value": token, "url": sites.page_origin})
+        unsent = unsent_cookie(case, policy, now)
+        if unsent is not None:  # never a grant (LAW-03): only a recorded choice grants
+            cookies.append({"name": f"{policy.cookie_name}_p", "value": unsent,
+                            "url": sites.page_origin})
         if cookies:
             context.add_cookies(cookies)  # type: ignore[arg-type]
         page = context.new_page()

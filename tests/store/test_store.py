@@ -135,6 +135,7 @@ def test_sqlite_is_wal_and_migrated(tmp_path: Path) -> None:
     assert db.execute("SELECT name FROM migrations ORDER BY name").fetchall() == [
         ("0001_ledger",),
         ("0002_retry_hash",),
+        ("0003_notices",),
     ]
     assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     db.close()

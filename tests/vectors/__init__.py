@@ -3,6 +3,7 @@ they name, and the consent cookie of a case's jar, signed with a real key ring."
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,3 +114,19 @@ def sign_token(case: Case, policy: Policy, keys: KeyRing, now: int) -> str | Non
         lifetime_days=lifetime,
         decision_id="00000000-0000-4000-8000-000000000000",
     )
+
+
+def unsent_cookie(case: Case, policy: Policy, now: int) -> str | None:
+    """The unsigned cookie of a choice the server never acknowledged (`jar.unsent`), written as
+    the banner writes it: base64 of the token's payload shape, without a signature."""
+    spec = case.jar.get("unsent")
+    if spec is None:
+        return None
+    payload = {
+        "s": policy.site,
+        "x": now + policy.reprompt_after_days * DAY,
+        "p": {
+            key: [1 if granted else 0, policy.purpose(key).digest] for key, granted in spec.items()
+        },
+    }
+    return base64.b64encode(json.dumps(payload).encode()).decode()

@@ -110,30 +110,38 @@
   const token = readToken(jar[CONSENT_COOKIE] || '');
   // a choice the server has not acknowledged yet, kept unsigned until its answer replaces it
   const unsent = readToken(jar[UNSENT_COOKIE] || '');
-  const answers = unsent || token;
 
   let consentId = (token && token.i) || null;
   let receiptDecision = token && token.d; // the decision the cookie carries, for its receipt
-  let states = {}; // purpose key -> allowed
+  let states; // purpose key -> allowed
   let features = {}; // feature name -> on
-  let pending = []; // consent purposes never asked in their current version
+  let pending; // consent purposes never asked in their current version
+  let decided;
 
-  // A purpose keeps its answer while the answer's digest is current; otherwise it takes its
-  // default, and a consent purpose is pending unless GPC answers it (a `gpc` purpose counts as
-  // refused under Global Privacy Control, GPC-03).
-  purposes.forEach((purpose) => {
-    const answer = answers && answers.p && answers.p[purpose.key];
-    if (purpose.kind === 'necessary') {
-      states[purpose.key] = true;
-    } else if (answer && answer[1] === purpose.digest) {
-      states[purpose.key] = answer[0] === 1;
-    } else {
-      // the default, from bandeau.consent.defaults: only what needs no consent (LAW-01)
-      states[purpose.key] = !!purpose.default;
-      if (purpose.kind === 'consent' && !(gpc && purpose.gpc)) pending.push(purpose.key);
-    }
-  });
-  let decided = !!answers && !pending.length;
+  // A purpose keeps its signed answer while the answer's digest is current; otherwise it takes
+  // its default, and a consent purpose is pending unless GPC answers it (a `gpc` purpose counts
+  // as refused under Global Privacy Control, GPC-03). An answer the server has not acknowledged
+  // (`unsigned`) only refuses: a grant counts once it is recorded, so an unsigned grant leaves
+  // the purpose as the signed answers have it.
+  function applyAnswers(signed, unsigned) {
+    states = {};
+    pending = [];
+    purposes.forEach((purpose) => {
+      const key = purpose.key;
+      const current = (answers) => answers && answers.p && answers.p[key] && answers.p[key][1] === purpose.digest && answers.p[key];
+      const answer = current(signed);
+      const refusal = current(unsigned) && !current(unsigned)[0];
+      if (purpose.kind === 'necessary') states[key] = true;
+      else if (refusal || answer) states[key] = !refusal && answer[0] === 1;
+      else {
+        // the default, from bandeau.consent.defaults: only what needs no consent (LAW-01)
+        states[key] = !!purpose.default;
+        if (purpose.kind === 'consent' && !(gpc && purpose.gpc)) pending.push(key);
+      }
+    });
+    decided = !!(signed || unsigned) && !pending.length;
+  }
+  applyAnswers(token, unsent);
 
   // A feature is on when every purpose that lists it is allowed.
   function computeFeatures() {
@@ -231,17 +239,19 @@
   }
 
   // A declaration is refused unless every purpose declaring it is allowed.
-  const refused = (declaration) => !!declaration && !declaration[1].every((key) => states[key]);
+  const refused = (declaration, chosen) => !!declaration && !declaration[1].every((key) => chosen[key]);
 
   // After a decision, what it refuses goes (CNIL-03): the cookies governed by a refused
   // declaration (path /; host-only, on the declared domains and on every parent domain of the
   // page's host), then such localStorage and sessionStorage keys. The consent cookie stays.
-  function deleteRefused() {
+  // `chosen`: the states the decision asks for (what it grants is not refused, even before the
+  // server has recorded it).
+  function deleteRefused(chosen) {
     const labels = location.hostname.split('.');
     const parents = labels.map((_, i) => labels.slice(i).join('.'));
     Object.keys(readCookies()).forEach((name) => {
       const declaration = governing(config.cookies, name);
-      if (name === CONSENT_COOKIE || !refused(declaration)) return;
+      if (name === CONSENT_COOKIE || !refused(declaration, chosen)) return;
       ['', ...declaration[2], ...parents].forEach((domain) => {
         doc.cookie = name + '=;Max-Age=0;Path=/' + (domain ? ';Domain=' + domain : '');
       });
@@ -250,7 +260,7 @@
       try {
         const storage = window[area];
         Object.keys(storage).forEach((key) => {
-          if (key !== PENDING_KEY && refused(governing(config.storage, key))) storage.removeItem(key);
+          if (key !== PENDING_KEY && refused(governing(config.storage, key), chosen)) storage.removeItem(key);
         });
       } catch (error) {
         // storage disabled: nothing of it to delete
@@ -299,25 +309,28 @@
       lang,
       page: location.pathname,
       build: config.build,
+      notice: config.notice,
       choices: {},
       gpc,
       client_time: Date.now(),
       secret: newSecret(),
     };
+    // refusals take effect now; a grant once the server has recorded it (`send`)
     states = {};
+    const chosen = {};
     purposes.forEach((purpose) => {
-      states[purpose.key] = !!decidedState(purpose, action, layer, before, grantKeys);
+      const granted = (chosen[purpose.key] = !!decidedState(purpose, action, layer, before, grantKeys));
+      states[purpose.key] = granted && before[purpose.key];
       if (purpose.kind !== 'necessary' && (!isGrant || grantKeys.includes(purpose.key))) {
-        body.choices[purpose.key] = { granted: states[purpose.key], digest: purpose.digest };
+        body.choices[purpose.key] = { granted, digest: purpose.digest };
       }
     });
     pending = isGrant ? pending.filter((key) => !grantKeys.includes(key)) : [];
     decided = !pending.length;
     computeFeatures();
     closePreferences(true);
-    deleteRefused();
+    deleteRefused(chosen);
     enforceAll();
-    announce(ui.saved);
     send(body).then(() => {
       const unrun = purposes.some((p) => neededByActivated[p.key] && before[p.key] && !states[p.key]);
       if (unrun) location.reload();
@@ -336,12 +349,11 @@
       (config.cookie.domain ? ';Domain=' + config.cookie.domain : '');
   }
 
-  // The choice, unsigned, for the pages read until the server answers (same shape as a token).
-  function writeUnsentCookie() {
+  // The choice, unsigned, for the pages read until the server answers (same shape as a token):
+  // there it refuses at once and grants nothing (`applyAnswers`).
+  function writeUnsentCookie(body) {
     const answered = {};
-    purposes.forEach((p) => {
-      if (p.kind !== 'necessary' && !pending.includes(p.key)) answered[p.key] = [states[p.key] ? 1 : 0, p.digest];
-    });
+    for (const key in body.choices) answered[key] = [body.choices[key].granted ? 1 : 0, body.choices[key].digest];
     const days = config.cookie.days;
     const payload = { s: config.site, x: (Date.now() / 1e3 + days * 864e2) | 0, p: answered };
     doc.cookie = UNSENT_COOKIE + '=' + btoa(JSON.stringify(payload)) + ';Path=/;SameSite=Lax;Max-Age=' + days * 86400;
@@ -350,8 +362,10 @@
   // The decision stays in localStorage until the server answers. A network or server error (or
   // 429) keeps it for a retry (same id: the server dedupes) while the page stays open, with a
   // delay that doubles up to a minute, and on the next page; a rejection (other 4xx) drops it.
-  // The banner is the only writer of the consent cookie in the browser: it writes it from the
-  // answer. No credentials go with the request: the server needs none.
+  // Either way the reader is told that the choice is not recorded. The banner is the only
+  // writer of the consent cookie in the browser: it writes it from the answer, and the answer's
+  // signed choices are what the page applies from then on (a grant takes effect here). No
+  // credentials go with the request: the server needs none.
   function send(body) {
     const forget = () => body === latestSent && withStorage((s) => s.removeItem(PENDING_KEY));
     latestSent = body;
@@ -369,10 +383,17 @@
               consentId = answer.consent_id;
               receiptDecision = answer.decision_id;
               writeConsentCookie(answer);
+              applyAnswers(readToken(answer.token));
+              computeFeatures();
+              if (decided && firstLayer && !firstLayer.hidden && !dialog) closePreferences(true);
+              enforceAll();
+              announce(ui.saved);
+              emit('change');
             }
             forget();
           } else if (response.status < 500 && response.status !== 429) {
             forget();
+            announce(ui.offline);
           } else {
             throw new Error(response.status); // kept for a retry
           }
@@ -381,7 +402,7 @@
       .catch(() => {
         announce(ui.offline);
         if (body !== latestSent) return;
-        writeUnsentCookie();
+        writeUnsentCookie(body);
         retryDelay = Math.min(retryDelay * 2, 6e4);
         setTimeout(() => body === latestSent && send(body), retryDelay);
       });

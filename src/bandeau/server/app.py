@@ -26,7 +26,7 @@ from ..ratelimit import RateLimiter
 from ..settings import Settings
 from ..store import Store
 from ..store.writer import BatchWriter
-from . import assets, consents, meta, pages, proof
+from . import assets, consents, meta, notices, pages, proof
 from .compression import MIN_SIZE
 from .context import API, Context, Site
 from .edge import install_error_handlers
@@ -66,19 +66,21 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
+    sites = {
+        p.site: Site(p, f"{settings.base_url}{API}/sites/{p.site}", rings[p.site]) for p in policies
+    }
+    for site in sites.values():
+        site.archive_notices(store)  # now, so that no request does it (PROOF-02)
     app.state.bandeau = Context(
         settings=settings,
-        sites={
-            p.site: Site(p, f"{settings.base_url}{API}/sites/{p.site}", rings[p.site])
-            for p in policies
-        },
+        sites=sites,
         keys=keys,
         store=store,
         ledger=ledger,
         writer=BatchWriter(ledger),
         limiter=RateLimiter.from_settings(settings),
     )
-    for group in (meta, assets, pages, consents, proof):
+    for group in (meta, assets, pages, consents, proof, notices):
         group.install(app)
     install_error_handlers(app)
     app.add_exception_handler(ClientDisconnect, client_gone)

@@ -84,7 +84,11 @@ async def decide(request: Request) -> Response:
     decision = parse_decision(await read_json_body(request, ctx.settings.max_body_bytes))
     gpc = decision.gpc or gpc_from_headers(request.headers.getlist("sec-gpc"))
     ua = request.headers.get("user-agent", "")
-    record = build_record(site.policy, decision, site.keys, gpc=gpc, ua=ua)
+    served = site.served(decision.lang, decision.notice)
+    if served is None:  # an older notice than this process archived: ask the archive
+        lang, claimed = decision.lang, decision.notice
+        served = await run_in_threadpool(site.served_from, ctx.store, lang, claimed)
+    record = build_record(site.policy, decision, site.keys, gpc=gpc, ua=ua, served=served)
     stored, created = await asyncio.wrap_future(ctx.writer.submit(record))
     if not created:
         check_retry(stored, record)

@@ -15,11 +15,12 @@ from ..banner.config import details_for, site_config
 from ..errors import InvalidRequest, UnknownSite
 from ..keys import KeyRing
 from ..ledger import Ledger
+from ..notices import Served, UnknownNotice, build_of, notice_for
 from ..policy import Policy
 from ..privacy import render_privacy_page
 from ..ratelimit import RateLimiter
 from ..settings import Settings
-from ..store import Store
+from ..store import Notice, Store
 from ..store.writer import BatchWriter
 
 __all__ = ["API", "Context", "Site", "context", "site_of"]
@@ -37,9 +38,48 @@ class Site:
     keys: KeyRing
     _bundles: dict[str, Bundle] = field(default_factory=dict, init=False, repr=False)
     _pages: dict[str, bytes] = field(default_factory=dict, init=False, repr=False)
+    _notices: dict[str, Notice] = field(default_factory=dict, init=False, repr=False)
+    # every notice id known to be archived for this site -> the server's word on it
+    _served: dict[tuple[str, str], Served] = field(default_factory=dict, init=False, repr=False)
 
     def config(self, lang: str | None = None) -> dict[str, Any]:
-        return site_config(self.policy, self.api, self.language(lang))
+        lang = self.language(lang)
+        return {**site_config(self.policy, self.api, lang), "notice": self.notice(lang).id}
+
+    def archive_notices(self, store: Store) -> None:
+        """Archive the notice of each of the site's languages (once: an archived id is kept as
+        it is). Done when the server starts, so no request builds or stores a notice."""
+        for lang in self.policy.languages:
+            notice = notice_for(self.policy, lang)
+            store.archive_notice(notice)
+            self._notices[lang] = notice
+            self._served[(lang, notice.id)] = Served(notice.id, build_of(notice))
+
+    def notice(self, lang: str) -> Notice:
+        """The notice the site serves now in `lang` (archived by `archive_notices`)."""
+        if lang not in self._notices:
+            raise RuntimeError(f"the notices of site {self.policy.site!r} are not archived")
+        return self._notices[lang]
+
+    def served(self, lang: str, claimed: str | None) -> Served | None:
+        """The server's word on the notice a decision in `lang` answered: the one the banner
+        names when it is archived for this site and language, the current one when it names
+        none; None when only the archive can tell (`served_from`)."""
+        lang = self.language(lang)
+        return self._served.get((lang, self.notice(lang).id if claimed is None else claimed))
+
+    def served_from(self, store: Store, lang: str, claimed: str | None) -> Served:
+        """`served` for a notice this process did not archive (an older one): read from the
+        archive, then remembered. A 409 `unknown_notice` when the site never served it."""
+        notice = store.notice(self.policy.site, claimed) if claimed else None
+        if notice is None or notice.language != lang:
+            raise UnknownNotice(
+                f"notice {claimed!r} was never served by site {self.policy.site!r} in {lang!r}",
+                field="notice",
+                hint="reload the page to get the current banner",
+            )
+        served = self._served[(lang, notice.id)] = Served(notice.id, build_of(notice))
+        return served
 
     def language(self, lang: str | None) -> str:
         """`lang` when the site speaks it, the site's default when None; else a 422."""

@@ -53,6 +53,7 @@ STATUS: Final[dict[str, int]] = {
     "stale_policy": 409,
     "duplicate_decision": 409,
     "not_checkpointed": 409,
+    "unknown_notice": 409,
     "payload_too_large": 413,
     "unsupported_media_type": 415,
     "invalid_request": 422,

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from ..errors import SettingsError, StorageError
 
-__all__ = ["Checkpoint", "MissingHash", "Record", "Store", "open_store"]
+__all__ = ["Checkpoint", "MissingHash", "Notice", "NoticeUse", "Record", "Store", "open_store"]
 
 
 @dataclass(frozen=True)
@@ -46,11 +46,21 @@ class Record:
     # SHA-256 (hex) of the secret the deciding browser sent, so only it can retry the decision
     # (docs/api.md); kept beside the record, never part of its content, receipts or exports.
     retry_hash: str = field(default="", compare=False, repr=False)
+    # the archived notice the decision answered (`bandeau.notices`, PROOF-02): its id
+    notice: str = ""
+    # what the banner claimed where it differs from the server's word (docs/ledger.md): the
+    # `build` it said it ran, or `notice` "" when it named no notice
+    claims: dict[str, str] = field(default_factory=dict)
 
     def content(self) -> dict[str, Any]:
         """The record's fields as a dict (without `seq`, which is its place, not its content,
-        nor `retry_hash`, which is kept beside it)."""
-        return {name: getattr(self, name) for name in _CONTENT_FIELDS}
+        nor `retry_hash`, which is kept beside it). The fields added after the first release
+        (`LATER_FIELDS`) appear only when set, so a record stored before them hashes as it did."""
+        return {
+            name: getattr(self, name)
+            for name in _CONTENT_FIELDS
+            if name not in LATER_FIELDS or getattr(self, name)
+        }
 
     def canonical(self) -> str:
         """The exact text that is hashed into the log: sorted keys, no spaces, UTF-8."""
@@ -68,6 +78,31 @@ class Record:
 
 
 _CONTENT_FIELDS = tuple(f.name for f in fields(Record) if f.name not in ("seq", "retry_hash"))
+LATER_FIELDS = frozenset({"notice", "claims"})
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One notice as the server served it (PROOF-02): what a reader of a site was shown in one
+    language, as canonical JSON; `id` is the SHA-256 (hex) of `content`. Immutable."""
+
+    id: str
+    site: str
+    language: str
+    content: str  # canonical JSON (`bandeau.notices.canonical`)
+    archived_at: int  # unix milliseconds of its first archiving
+
+
+@dataclass(frozen=True)
+class NoticeUse:
+    """An archived notice and the decisions answered under it (`bandeau notices`)."""
+
+    id: str
+    language: str
+    archived_at: int
+    decisions: int
+    first_used: int | None  # unix ms of the first decision under it, None when unused
+    last_used: int | None
 
 
 @dataclass(frozen=True)
@@ -144,6 +179,19 @@ class Store(Protocol):
     def checkpoints_before(self, before: int | None, limit: int) -> list[Checkpoint]:
         """At most `limit` checkpoints of sizes below `before` (None: all), largest first:
         one page of the list, newest first, `before` being the cursor."""
+        ...
+
+    def archive_notice(self, notice: Notice) -> bool:
+        """Keep `notice` unless a notice of its id is archived already; whether it is new.
+        An archived notice never changes (its id is the digest of its content)."""
+        ...
+
+    def notice(self, site: str, notice_id: str) -> Notice | None:
+        """The archived notice of that id on that site, if any."""
+        ...
+
+    def notices(self, site: str) -> list[NoticeUse]:
+        """Every notice archived for a site with its use, oldest first."""
         ...
 
     def redact(self, site: str, consent_id: str, note: str) -> int:

@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Protocol
 
 from ..errors import StorageError
 from ..merkle import ZERO_LEAF, chained_leaf, node_hash
-from . import Checkpoint, LogRow, MissingHash, Record
+from . import Checkpoint, LogRow, MissingHash, Notice, NoticeUse, Record
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +107,7 @@ class LogWriter(ABC):
                     text,
                     leaf,
                     record.retry_hash,
+                    record.notice,
                 )
             )
             nodes[(0, size)] = leaf
@@ -119,7 +120,8 @@ class LogWriter(ABC):
             cur.executemany(
                 self._sql(
                     "INSERT INTO decisions (seq, decision_id, site, consent_id, occurred_at, "
-                    "content, leaf, retry_hash, redacted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)"
+                    "content, leaf, retry_hash, notice, redacted) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)"
                 ),
                 rows,
             )
@@ -262,6 +264,43 @@ class LogWriter(ABC):
             ).fetchall()
         return [_checkpoint(row) for row in found]
 
+    # ------------------------------------------------------------------ notices
+
+    def archive_notice(self, notice: Notice) -> bool:
+        with self._transaction("archive a notice") as cur:
+            self._q(
+                cur,
+                "INSERT INTO notices (id, site, language, content, archived_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                (notice.id, notice.site, notice.language, notice.content, notice.archived_at),
+            )
+            return int(cur.rowcount) == 1
+
+    def notice(self, site: str, notice_id: str) -> Notice | None:
+        with self._read("read a notice") as cur:
+            row = self._q(
+                cur,
+                "SELECT id, site, language, content, archived_at FROM notices "
+                "WHERE site = ? AND id = ?",
+                (site, notice_id),
+            ).fetchone()
+        return Notice(row[0], row[1], row[2], row[3], int(row[4])) if row else None
+
+    def notices(self, site: str) -> list[NoticeUse]:
+        with self._read("list the notices") as cur:
+            found = self._q(
+                cur,
+                "SELECT n.id, n.language, n.archived_at, count(d.seq), min(d.occurred_at), "
+                "max(d.occurred_at) FROM notices n LEFT JOIN decisions d "
+                "ON d.notice = n.id AND d.site = n.site WHERE n.site = ? "
+                "GROUP BY n.id, n.language, n.archived_at ORDER BY n.archived_at, n.id",
+                (site,),
+            ).fetchall()
+        return [
+            NoticeUse(str(id_), str(lang), int(at), int(n), _ms(first), _ms(last))
+            for id_, lang, at, n, first, last in found
+        ]
+
     # ------------------------------------------------------------------ privacy
 
     def redact(self, site: str, consent_id: str, note: str) -> int:
@@ -279,6 +318,27 @@ class LogWriter(ABC):
                 (note, *params),
             )
             return int(cur.rowcount)
+
+
+def notices_schema(integer: str) -> str:
+    """The tables of migration 0003_notices that both back-ends share (`integer`: the type of a
+    unix-milliseconds column); each adds its own immutability triggers."""
+    return f"""
+        CREATE TABLE notices (
+            id TEXT PRIMARY KEY,
+            site TEXT NOT NULL,
+            language TEXT NOT NULL,
+            content TEXT NOT NULL,
+            archived_at {integer} NOT NULL
+        );
+        CREATE INDEX notices_by_site ON notices (site, archived_at);
+        ALTER TABLE decisions ADD COLUMN notice TEXT NOT NULL DEFAULT '';
+        CREATE INDEX decisions_by_notice ON decisions (notice, occurred_at);
+        """
+
+
+def _ms(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def _checkpoint(row: Sequence[Any]) -> Checkpoint:

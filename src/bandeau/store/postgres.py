@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..errors import SettingsError, StorageError
 from . import LogRow
-from .base import Cursor, LogWriter
+from .base import Cursor, LogWriter, notices_schema
 
 try:
     import psycopg
@@ -82,6 +82,27 @@ MIGRATIONS: Final[tuple[tuple[str, str], ...]] = (
         # the hash of the deciding browser's retry secret, beside the record (docs/api.md)
         "0002_retry_hash",
         "ALTER TABLE decisions ADD COLUMN retry_hash TEXT NOT NULL DEFAULT '';",
+    ),
+    (
+        # the notices readers were shown, archived once each (docs/ledger.md, PROOF-02), and
+        # the notice each decision answered; redaction keeps a record's notice
+        "0003_notices",
+        notices_schema("BIGINT")
+        + """
+        CREATE TRIGGER notices_immutable BEFORE UPDATE OR DELETE ON notices
+            FOR EACH ROW EXECUTE FUNCTION bandeau_immutable();
+        CREATE OR REPLACE FUNCTION bandeau_only_redaction() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'UPDATE' AND OLD.redacted = 0 AND NEW.redacted = 1
+               AND NEW.seq = OLD.seq AND NEW.leaf = OLD.leaf
+               AND NEW.decision_id = OLD.decision_id AND NEW.site = OLD.site
+               AND NEW.occurred_at = OLD.occurred_at AND NEW.notice = OLD.notice
+               AND NEW.consent_id = '' THEN
+                RETURN NEW;
+            END IF;
+            RAISE EXCEPTION 'decisions are immutable; only redaction is allowed';
+        END $$;
+        """,
     ),
 )
 

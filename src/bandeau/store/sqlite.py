@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Final
 
 from ..errors import StorageError
-from .base import Cursor, LogWriter
+from .base import Cursor, LogWriter, notices_schema
 
 MIGRATIONS: Final[tuple[tuple[str, str], ...]] = (
     (
@@ -71,6 +71,25 @@ MIGRATIONS: Final[tuple[tuple[str, str], ...]] = (
         # the hash of the deciding browser's retry secret, beside the record (docs/api.md)
         "0002_retry_hash",
         "ALTER TABLE decisions ADD COLUMN retry_hash TEXT NOT NULL DEFAULT '';",
+    ),
+    (
+        # the notices readers were shown, archived once each (docs/ledger.md, PROOF-02), and
+        # the notice each decision answered; redaction keeps a record's notice
+        "0003_notices",
+        notices_schema("INTEGER")
+        + """
+        CREATE TRIGGER notices_no_update BEFORE UPDATE ON notices
+            BEGIN SELECT RAISE(ABORT, 'notices are immutable'); END;
+        CREATE TRIGGER notices_no_delete BEFORE DELETE ON notices
+            BEGIN SELECT RAISE(ABORT, 'notices are immutable'); END;
+        DROP TRIGGER decisions_only_redaction;
+        CREATE TRIGGER decisions_only_redaction BEFORE UPDATE ON decisions
+            WHEN NOT (OLD.redacted = 0 AND NEW.redacted = 1 AND NEW.seq = OLD.seq
+                      AND NEW.leaf = OLD.leaf AND NEW.decision_id = OLD.decision_id
+                      AND NEW.site = OLD.site AND NEW.occurred_at = OLD.occurred_at
+                      AND NEW.notice = OLD.notice AND NEW.consent_id = '')
+            BEGIN SELECT RAISE(ABORT, 'decisions are immutable; only redaction is allowed'); END;
+        """,
     ),
 )
 MEMORY: Final = ":memory:"
