@@ -165,7 +165,8 @@ def test_verify_receipt_command(tmp_path: Path, policy_text: str) -> None:
             body = served.body("refuse_all")
             assert http.post("/v1/sites/lequotidien/decisions", json=body).status_code == 201
             receipt = http.get(f"/v1/sites/lequotidien/decisions/{body['id']}/receipt").json()
-            pem = http.get("/v1/keys").json()["keys"][0]["pem"]
+            # a receipt verifies with its site's key (docs/ledger.md, "Keys and sites")
+            pem = http.get("/v1/sites/lequotidien/keys").json()["keys"][0]["pem"]
     finally:
         served.stop()
     (tmp_path / "key.pem").write_text(pem)

@@ -199,7 +199,7 @@ EVIL = "http://evil.example"
 def test_cors_only_for_listed_origins_on_the_decision_route(server: Server) -> None:
     """An error answers a listed origin on the route that needs CORS (the banner reads it), and
     never echoes any other Origin, on any route; nothing allows credentials."""
-    listed = server.decide(decision_body(server.policy, lang="de"))
+    listed = server.decide(decision_body(server.policy, lang="it"))
     error_of(listed, 422, "invalid_request")
     assert listed.headers["access-control-allow-origin"] == server.origin
     unlisted = server.decide(decision_body(server.policy), headers={"Origin": EVIL})
@@ -325,7 +325,7 @@ def test_openapi_states_media_types_and_constraints(server: Server) -> None:
             if "site" in parameters:
                 assert parameters["site"]["schema"]["enum"] == ["lequotidien"]
             if "lang" in parameters:
-                assert parameters["lang"]["schema"]["enum"] == ["en", "fr"]
+                assert parameters["lang"]["schema"]["enum"] == ["de", "en", "fr"]
             if "consent_id" in parameters:
                 schema = parameters["consent_id"]["schema"]
                 assert (schema["minLength"], schema["maxLength"]) == (8, 64)
