@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bandeau.consent import Signals, evaluate, read_token
+from bandeau.consent import Signals, evaluate, issue_token, read_token
 from bandeau.errors import PolicyError
 from bandeau.keys import KeyRing
 from bandeau.policy import Policy, load_policy
@@ -74,7 +74,10 @@ def test_a_site_extends_the_groups_base(tmp_path: Path, policy_text: str, policy
     assert social.text["en"] == policy.purpose("social").text["en"]
     assert social.services == policy.purpose("social").services
     assert social.digest != policy.purpose("social").digest  # the reader saw other words
-    assert lyon.purpose("advertising").digest == policy.purpose("advertising").digest
+    advertising = lyon.purpose("advertising")
+    assert advertising.model_dump() == policy.purpose("advertising").model_dump()
+    # the same purpose, but another controller asks for it: its readers are asked again (LAW-03)
+    assert advertising.digest != policy.purpose("advertising").digest
     # a site drops a base purpose and replaces a plain value
     assert [p.key for p in vienne.purposes] == ["necessary", "audience", "advertising"]
     assert (vienne.reprompt_after_days, lyon.reprompt_after_days) == (120, 183)
@@ -129,10 +132,18 @@ def test_a_token_of_one_site_never_counts_on_another(
     assert token.site == "lyon"
     now = token.issued_at + 1
     on_lyon = evaluate(lyon, token, Signals(), now)
-    on_vienne = evaluate(vienne, token, Signals(), now)
     assert on_lyon.decided and on_lyon.states["advertising"]
-    # the same purpose at the same version on Vienne: still not answered there
-    assert vienne.purpose("advertising").digest == lyon.purpose("advertising").digest
+    # Lyon's own controller makes its digests differ from Vienne's (LAW-03); even a token of
+    # Lyon that answers Vienne's very versions leaves them unanswered on Vienne
+    same_versions = issue_token(
+        keys,
+        site="lyon",
+        consent_id=token.consent_id,
+        choices={p.key: (True, p.digest) for p in vienne.purposes},
+        issued_at=token.issued_at,
+        lifetime_days=30,
+    )
+    on_vienne = evaluate(vienne, read_token(same_versions, keys.public), Signals(), now)
     assert not on_vienne.decided and "advertising" in on_vienne.pending
     assert on_vienne.states["advertising"] is False
     with httpx.Client(base_url=url) as http:
