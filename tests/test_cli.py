@@ -163,6 +163,7 @@ def test_every_data_dir_flag_is_the_setting() -> None:
         "verify",
         "checkpoint",
         "export",
+        "notices",
         "erase",
         "notices",
         "purge",
