@@ -156,9 +156,7 @@ def build_record(
     consent_keys = [p.key for p in asked if p.needs_consent]
     granted = _answers(policy, d, previous, consent_keys)
     event = _event(d.action, previous, granted, consent_keys)
-    if tcf is None and d.tcf is not None:
-        raise InvalidRequest("this site does not speak TCF: send no tcf choices", field="tcf")
-    now = int(time.time() * 1000)
+    now, tcf_part = _tcf_part(tcf, d)
     return Record(
         decision_id=str(d.id),
         consent_id=previous.consent_id if previous else new_consent_id(),
@@ -175,18 +173,31 @@ def build_record(
         claims=_claims(d, served),
         shown={p.key: p.digest for p in asked if p.key in granted},
         choices=granted,
-        services={
-            f"{p.key}/{s.name}": granted[p.key]
-            for p in asked
-            if p.key in granted
-            for s in p.services
-        },
+        services=_services(asked, granted),
         signals={"gpc": gpc},
         ua_class=ua_class(ua),
         client_time=d.client_time,
         retry_hash=retry_hash(d.secret),
-        tcf=tcf.decision_part(d.tcf, d.action, d.lang, now) if tcf else {},
+        tcf=tcf_part,
     )
+
+
+def _services(asked: list[Purpose], granted: dict[str, bool]) -> dict[str, bool]:
+    """`purpose/service` -> granted, for each service of each purpose the decision answers."""
+    return {
+        f"{p.key}/{s.name}": granted[p.key] for p in asked if p.key in granted for s in p.services
+    }
+
+
+def _tcf_part(tcf: TcfSite | None, d: DecisionIn) -> tuple[int, dict[str, Any]]:
+    """The decision's time (unix ms) and its record's TCF part (docs/tcf.md): a TCF site's
+    decision carries its TCF choices, another site's none."""
+    now = int(time.time() * 1000)
+    if tcf is None:
+        if d.tcf is not None:
+            raise InvalidRequest("this site does not speak TCF: send no tcf choices", field="tcf")
+        return now, {}
+    return now, tcf.decision_part(d.tcf, d.action, d.lang, now)
 
 
 def _claims(d: DecisionIn, served: Served) -> dict[str, str]:
