@@ -143,13 +143,20 @@ def build_record(
     placeholder's button), which answers only the purposes it grants: the reader's other
     answers stay as they were, and purposes never answered stay to be asked.
     """
+    if d.lang not in policy.languages:
+        raise InvalidRequest(
+            f"language {d.lang!r} is not one of the site's languages {list(policy.languages)}",
+            field="lang",
+        )
+    if (d.action == "grant") != (d.layer == "placeholder"):
+        raise InvalidRequest("action grant comes from a placeholder, and only it", field="layer")
     asked = [p for p in policy.purposes if p.kind != "strictly_necessary"]
-    _check_request(policy, d, asked, tcf)
+    _check_choices(policy, d, asked)
     previous = _previous(d.token, keys, policy)
     consent_keys = [p.key for p in asked if p.needs_consent]
     granted = _answers(policy, d, previous, consent_keys)
     event = _event(d.action, previous, granted, consent_keys)
-    now = int(time.time() * 1000)
+    now, tcf_part = _tcf_part(tcf, d)
     return Record(
         decision_id=str(d.id),
         consent_id=previous.consent_id if previous else new_consent_id(),
@@ -166,35 +173,31 @@ def build_record(
         claims=_claims(d, served),
         shown={p.key: p.digest for p in asked if p.key in granted},
         choices=granted,
-        services={
-            f"{p.key}/{s.name}": granted[p.key]
-            for p in asked
-            if p.key in granted
-            for s in p.services
-        },
+        services=_services(asked, granted),
         signals={"gpc": gpc},
         ua_class=ua_class(ua),
         client_time=d.client_time,
         retry_hash=retry_hash(d.secret),
-        tcf=tcf.decision_part(d.tcf, d.action, d.lang, now) if tcf else {},
+        tcf=tcf_part,
     )
 
 
-def _check_request(
-    policy: Policy, d: DecisionIn, asked: list[Purpose], tcf: TcfSite | None
-) -> None:
-    """Refuse a decision the site cannot have asked for: another language, a grant from
-    anywhere but a placeholder, choices of unknown purposes, TCF choices on a non-TCF site."""
-    if d.lang not in policy.languages:
-        raise InvalidRequest(
-            f"language {d.lang!r} is not one of the site's languages {list(policy.languages)}",
-            field="lang",
-        )
-    if (d.action == "grant") != (d.layer == "placeholder"):
-        raise InvalidRequest("action grant comes from a placeholder, and only it", field="layer")
-    _check_choices(policy, d, asked)
-    if tcf is None and d.tcf is not None:
-        raise InvalidRequest("this site does not speak TCF: send no tcf choices", field="tcf")
+def _services(asked: list[Purpose], granted: dict[str, bool]) -> dict[str, bool]:
+    """`purpose/service` -> granted, for each service of each purpose the decision answers."""
+    return {
+        f"{p.key}/{s.name}": granted[p.key] for p in asked if p.key in granted for s in p.services
+    }
+
+
+def _tcf_part(tcf: TcfSite | None, d: DecisionIn) -> tuple[int, dict[str, Any]]:
+    """The decision's time (unix ms) and its record's TCF part (docs/tcf.md): a TCF site's
+    decision carries its TCF choices, another site's none."""
+    now = int(time.time() * 1000)
+    if tcf is None:
+        if d.tcf is not None:
+            raise InvalidRequest("this site does not speak TCF: send no tcf choices", field="tcf")
+        return now, {}
+    return now, tcf.decision_part(d.tcf, d.action, d.lang, now)
 
 
 def _claims(d: DecisionIn, served: Served) -> dict[str, str]:
