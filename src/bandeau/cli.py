@@ -13,7 +13,7 @@ import click
 from pydantic import ValidationError
 
 from . import __version__
-from .errors import BandeauError
+from .errors import BandeauError, PolicyError
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -533,6 +533,110 @@ def tcf_validate(tc_string: str) -> None:
     if found:
         sys.exit(1)
     click.echo("valid: no TCF rule broken")
+
+
+@cli.command()
+@click.argument("urls", nargs=-1, required=True, metavar="URL [URL...]")
+@click.option("--json", "json_file", type=click.Path(path_type=Path), help="write the JSON report")
+@click.option("--html", "html_file", type=click.Path(path_type=Path), help="write the HTML report")
+@click.option(
+    "--fail-on",
+    type=click.Choice(["high", "medium", "low"]),
+    default="high",
+    show_default=True,
+    help="exit 1 when a finding is this severe or more",
+)
+@click.option(
+    "--max-pages",
+    type=click.IntRange(1, 500),
+    default=1,
+    show_default=True,
+    help="pages per URL: the URL, then same-site links found on it",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 16),
+    default=2,
+    show_default=True,
+    help="browsers at once (each phase has its own)",
+)
+@click.option(
+    "--cookie-db",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="a copy of the Open Cookie Database (CSV) to classify cookies",
+)
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(path_type=Path, exists=True),
+    help="the site's bandeau policy (else read from a bandeau site's /config)",
+)
+@click.option(
+    "--draft-policy",
+    type=click.Path(path_type=Path),
+    help="write a starting bandeau policy from what was found",
+)
+@click.option("--necessary-only", is_flag=True, help="also refuse through the settings layer")
+@click.option(
+    "--chromium",
+    type=click.Path(path_type=Path),
+    default="/usr/bin/chromium",
+    show_default=True,
+    help="the Chromium to drive",
+)
+def scan(
+    urls: tuple[str, ...],
+    json_file: Path | None,
+    html_file: Path | None,
+    fail_on: str,
+    max_pages: int,
+    concurrency: int,
+    cookie_db: Path | None,
+    policy_file: Path | None,
+    draft_policy: Path | None,
+    necessary_only: bool,
+    chromium: Path,
+) -> None:
+    """Audit pages in Chromium: before a choice, after refusal, after acceptance (docs/scanner.md).
+    Exit 0 when no finding reaches --fail-on, 1 when one does, 2 on a usage or browser error."""
+    for url in urls:
+        if not url.startswith(("http://", "https://")):
+            raise click.UsageError(f"{url!r} is not an http(s) URL: give the full address")
+    try:
+        from .scanner import report
+        from .scanner.browser import BrowserOptions
+        from .scanner.crawl import ScanOptions
+        from .scanner.progress import run_with_progress
+    except ImportError as e:
+        click.echo(
+            f"bandeau: error: the scanner needs its extra ({e.name} is missing): "
+            "pip install 'bandeau[scanner]'",
+            err=True,
+        )
+        sys.exit(2)
+    from .scanner.errors import ScanError
+
+    options = ScanOptions(
+        max_pages,
+        concurrency,
+        cookie_db,
+        policy_file,
+        necessary_only,
+        BrowserOptions(executable=chromium),
+    )
+    try:
+        pages = run_with_progress(list(urls), options)
+    except (ScanError, PolicyError) as e:
+        click.echo(f"bandeau: error: {e}", err=True)
+        sys.exit(2)
+    if json_file:
+        report.write_json(pages, json_file)
+    if html_file:
+        report.write_html(pages, html_file)
+    if draft_policy:
+        draft_policy.write_text(report.draft_policy(pages))
+    report.print_summary(pages)
+    sys.exit(1 if report.worst(pages) >= report.severity_rank(fail_on) else 0)
 
 
 def main(argv: list[str] | None = None) -> None:
