@@ -188,6 +188,17 @@ def _best(candidates: list[dict[str, Any]]) -> dict[str, Any] | None:
     return max(good, key=lambda c: (c["modal"], c["z"], c["order"]))
 
 
+async def gone(page: Page, tries: int = 6) -> bool:
+    """Whether the banner has left the screen (it may fade out: a few looks, 250 ms apart)."""
+    import asyncio
+
+    for _ in range(tries):
+        if await find(page) is None:
+            return True
+        await asyncio.sleep(0.25)
+    return False
+
+
 async def _frame_shown(frame: Frame) -> bool:
     try:
         element = await frame.frame_element()
@@ -227,7 +238,15 @@ async def answer(page: Page, action: str, settle: Any) -> Choice:
             choice.clicks += 1
             choice.path.append(target.label.strip())
             await settle()
-            choice.done = await find(page) is None
+            choice.done = await gone(page)
+            after = await find(page) if not choice.done and layer > 1 else None
+            closer = after and (after.first("close") or after.first("save"))
+            if after and closer:  # a settings panel that stays open after the choice
+                await click(after, closer)
+                choice.clicks += 1
+                choice.path.append(closer.label.strip())
+                await settle()
+                choice.done = await gone(page)
             if not choice.done:
                 choice.note = "the banner stayed on screen after the click"
             return choice
@@ -270,7 +289,7 @@ async def answer_through_settings(page: Page, settle: Any) -> Choice:
     choice.clicks += 1
     choice.path.append(target.label.strip())
     await settle()
-    choice.done = await find(page) is None
+    choice.done = await gone(page)
     return choice
 
 
