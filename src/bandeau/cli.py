@@ -558,7 +558,7 @@ def tcf_validate(tc_string: str) -> None:
     type=click.IntRange(1, 16),
     default=2,
     show_default=True,
-    help="browsers at once (each phase has its own)",
+    help="phases at once, each in a profile of its own",
 )
 @click.option(
     "--cookie-db",

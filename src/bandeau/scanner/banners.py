@@ -188,6 +188,19 @@ def _best(candidates: list[dict[str, Any]]) -> dict[str, Any] | None:
     return max(good, key=lambda c: (c["modal"], c["z"], c["order"]))
 
 
+async def appear(page: Page, tries: int = 6) -> Found | None:
+    """The banner, looking a few times 250 ms apart: CMPs often show it a moment after load,
+    and a banner in a frame needs the frame painted."""
+    import asyncio
+
+    for attempt in range(tries):
+        found = await find(page)
+        if found is not None or attempt == tries - 1:
+            return found
+        await asyncio.sleep(0.25)
+    return None
+
+
 async def gone(page: Page, tries: int = 6) -> bool:
     """Whether the banner has left the screen (it may fade out: a few looks, 250 ms apart)."""
     import asyncio
@@ -220,7 +233,7 @@ async def answer(page: Page, action: str, settle: Any) -> Choice:
     choice = Choice(action)
     opened_settings = False
     for layer in range(1, 4):
-        found = await find(page)
+        found = await appear(page)
         if found is None:
             choice.note = "no banner on screen" if layer == 1 else "the banner went away"
             return choice
@@ -267,7 +280,7 @@ async def answer_through_settings(page: Page, settle: Any) -> Choice:
     """Necessary only: open the settings, untick every optional switch, save (or refuse there
     when the layer has no save control)."""
     choice = Choice("necessary")
-    found = await find(page)
+    found = await appear(page)
     more = found.first("settings") if found else None
     if found is None or more is None:
         choice.note = "no settings control on the first layer"

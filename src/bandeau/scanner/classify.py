@@ -2,8 +2,9 @@
 
 1. the site's bandeau policy (its declarations, resolved as the banner resolves them);
 2. the Open Cookie Database, when the user passes a copy (`--cookie-db FILE`): an exact or
-   wildcard name first, else a model learned from the database's names;
-3. a classifier of our own from the cookie's features (name, domain, lifetime, value shape);
+   wildcard name first, else a model learned from the database's names (naive Bayes);
+3. without a database, a classifier of our own from the cookie's features (name, domain,
+   lifetime, value shape); a CMP's consent record is recognised by name in every case;
 4. else `unknown`: treated as not exempt, and reported at a lower severity.
 
 Purposes: `necessary`, `preferences`, `consent` (a CMP's own consent record) are exempt;
@@ -371,17 +372,19 @@ class Classifier:
                 return found
         if name.lower() in CMP_RECORDS:
             return Verdict("consent", "cmp", True)
+        purpose = by_features(
+            name, third_party=third_party, lifetime_days=lifetime_days, value=value
+        )
+        if purpose == "consent":
+            return _verdict(purpose, "features")
         if self.db is not None:
             entry = self.db.lookup(name)
             if entry is not None:
                 return _verdict(entry.purpose, "cookie-db")
-        purpose = by_features(
-            name, third_party=third_party, lifetime_days=lifetime_days, value=value
-        )
+            # measured better than our fragments on names the database lacks (bench/scanner.py)
+            return _verdict(self.db.model.predict(name), "cookie-db-model")
         if purpose != "unknown":
             return _verdict(purpose, "features")
-        if self.db is not None:
-            return _verdict(self.db.model.predict(name), "cookie-db-model")
         return Verdict("unknown", "unknown", False)
 
     def host(self, host: str) -> str | None:

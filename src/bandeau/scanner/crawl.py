@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
-from .browser import BrowserOptions, browser_version
+from .browser import BrowserOptions, Chromium
 from .classify import Classifier, CookieDb, SitePolicy, read_cookie_db
 from .errors import ScanError
 from .findings import Evidence, Finding, evaluate, site_host
@@ -63,10 +63,9 @@ async def scan(
 
     db = CookieDb(read_cookie_db(options.cookie_db)) if options.cookie_db else None
     policy = _policy_file(options.policy) if options.policy else None
-    async with async_playwright() as pw:
-        version = await browser_version(pw, options.browser)
+    async with async_playwright() as pw, Chromium(pw, options.browser) as chromium:
         gate = asyncio.Semaphore(max(1, options.concurrency))
-        scanner = _Scanner(pw, options, version, gate, db, policy, progress)
+        scanner = _Scanner(pw, chromium, options, gate, db, policy, progress)
         results = await asyncio.gather(*(scanner.site(u) for u in urls))
     return [page for site in results for page in site]
 
@@ -74,8 +73,8 @@ async def scan(
 @dataclass
 class _Scanner:
     pw: Playwright
+    chromium: Chromium
     options: ScanOptions
-    version: str
     gate: asyncio.Semaphore
     db: CookieDb | None
     policy: SitePolicy | None
@@ -108,7 +107,7 @@ class _Scanner:
 
     async def phase(self, url: str, name: str) -> PhaseResult:
         async with self.gate:
-            result = await run_phase(self.pw, url, name, self.options.browser, self.version)
+            result = await run_phase(self.chromium, url, name)
         self.progress(url, f"phase:{name}")
         return result
 

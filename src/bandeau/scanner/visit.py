@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from . import banners
-from .browser import BrowserOptions, fresh_profile
+from .browser import Chromium
 from .instrument import Recorder, Recording
 
 if TYPE_CHECKING:
-    from playwright.async_api import Page, Playwright
+    from playwright.async_api import Page
 
 log = logging.getLogger("bandeau.scanner")
 
@@ -62,14 +62,13 @@ def same_site_links(base: str, hrefs: list[str]) -> list[str]:
     return seen
 
 
-async def run_phase(
-    pw: Playwright, url: str, name: str, options: BrowserOptions, version: str | None
-) -> PhaseResult:
+async def run_phase(chromium: Chromium, url: str, name: str) -> PhaseResult:
     """One phase of the protocol in a profile of its own."""
     from playwright.async_api import Error as PlaywrightError
 
     result = PhaseResult(name, url)
-    async with fresh_profile(pw, options, version) as context:
+    options = chromium.options
+    async with chromium.fresh_profile() as context:
         page = context.pages[0] if context.pages else await context.new_page()
         recorder = Recorder(context, page)
         await recorder.attach()
@@ -101,7 +100,7 @@ async def _arrive(page: Page, url: str, settle: Any) -> None:
 async def _look(page: Page, result: PhaseResult) -> None:
     result.cmp = await banners.cmp_name(page)
     result.bandeau = await banners.bandeau_state(page)
-    found = await banners.find(page)
+    found = await banners.appear(page)
     if result.bandeau is not None:
         result.banner_found = bool(result.bandeau["pending"]) or found is not None
     else:
