@@ -584,6 +584,11 @@ def tcf_validate(tc_string: str) -> None:
     show_default=True,
     help="the Chromium to drive",
 )
+@click.option(
+    "--autoconsent",
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    help="the @duckduckgo/autoconsent package folder: its rules as a second banner source",
+)
 def scan(
     urls: tuple[str, ...],
     json_file: Path | None,
@@ -596,6 +601,7 @@ def scan(
     draft_policy: Path | None,
     necessary_only: bool,
     chromium: Path,
+    autoconsent: Path | None,
 ) -> None:
     """Audit pages in Chromium: before a choice, after refusal, after acceptance (docs/scanner.md).
     Exit 0 when no finding reaches --fail-on, 1 when one does, 2 on a usage or browser error."""
@@ -617,12 +623,13 @@ def scan(
     from .scanner.errors import ScanError
 
     options = ScanOptions(
-        max_pages,
-        concurrency,
-        cookie_db,
-        policy_file,
-        necessary_only,
-        BrowserOptions(executable=chromium),
+        max_pages=max_pages,
+        concurrency=concurrency,
+        cookie_db=cookie_db,
+        policy=policy_file,
+        necessary_only=necessary_only,
+        autoconsent=autoconsent,
+        browser=BrowserOptions(executable=chromium),
     )
     try:
         pages = run_with_progress(list(urls), options)

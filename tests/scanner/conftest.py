@@ -15,6 +15,7 @@ from bandeau.scanner.crawl import PageResult, ScanOptions, scan
 from .corpus import FIXTURES, Corpus, serving_corpus
 
 CHROMIUM = Path("/usr/bin/chromium")
+AUTOCONSENT = Path(__file__).parents[2] / "node_modules" / "@duckduckgo" / "autoconsent"
 
 
 @pytest.fixture(scope="session")
@@ -30,5 +31,5 @@ def scanned(corpus: Corpus, tmp_path_factory: pytest.TempPathFactory) -> dict[st
         pytest.fail("Chromium is missing at /usr/bin/chromium: apt-get install -y chromium")
     with DemoServer(tmp_path_factory.mktemp("demo")) as demo:
         urls = {f: corpus.url(f) for f in FIXTURES} | {"demo": demo.url + "/"}
-        pages = asyncio.run(scan(list(urls.values()), ScanOptions(concurrency=3)))
+        pages = asyncio.run(scan(list(urls.values()), ScanOptions(concurrency=3, autoconsent=AUTOCONSENT)))
     return dict(zip(urls, pages, strict=True))

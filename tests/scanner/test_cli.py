@@ -36,14 +36,20 @@ def test_missing_browser_exits_2(tmp_path: Path) -> None:
 @pytest.mark.browser
 def test_tracker_site_fails_ci_with_reports(corpus: Corpus, tmp_path: Path) -> None:
     """LAW-01/CNIL-02: a site that places trackers with no banner exits 1; the reports and a
-    starting policy that `bandeau check` accepts are written."""
+    starting policy that `bandeau check` accepts are written; --max-pages crawls the site."""
     out = tmp_path / "report.json"
     html = tmp_path / "report.html"
     draft = tmp_path / "policy.toml"
     url = corpus.url("no-banner-tracker")
-    done = bandeau(url, "--json", str(out), "--html", str(html), "--draft-policy", str(draft))
+    done = bandeau(
+        url,
+        *("--json", str(out), "--html", str(html), "--draft-policy", str(draft)),
+        *("--max-pages", "2"),
+    )
     assert done.returncode == 1, done.stderr
     report = json.loads(out.read_text())
+    # the same-site crawl: the page, then the link found on it
+    assert [p["url"] for p in report["pages"]] == [url, url + "page2"]
     assert {f["rule"] for f in report["pages"][0]["findings"]} == {"CNIL-02", "LAW-01"}
     shots = report["pages"][0]["phases"]["before"]["screenshots"]
     assert shots and (tmp_path / shots[0]["file"]).stat().st_size > 1000

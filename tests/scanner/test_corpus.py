@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bandeau.scanner.autoconsent import Detection
 from bandeau.scanner.crawl import PageResult
 from bandeau.scanner.report import banner_json, to_json
 
@@ -97,3 +98,19 @@ def test_json_report_has_the_contract_shape(scanned: dict[str, PageResult]) -> N
         assert set(f) == {"rule", "severity", "title", "evidence"}
         assert f["severity"] in ("high", "medium", "low") and f["evidence"]
     json.dumps(report)
+
+
+def test_autoconsent_names_the_real_cmps_and_only_detects(scanned: dict[str, PageResult]) -> None:
+    """autoconsent's rules, a second source: they recognise the popups of the CMPs installed
+    from npm, nothing on a homemade banner; they run in the `before` phase only, detecting
+    (no click, no self-test), so the phase shows no choice."""
+    popups = {
+        name: (scanned[name].phases["before"].autoconsent or Detection()).popups
+        for name in ("cc-compliant", "klaro-compliant", "tac-compliant", "homemade")
+    }
+    assert popups["cc-compliant"] == ["cookieconsent3"]
+    assert popups["klaro-compliant"] == ["Klaro"]
+    assert popups["tac-compliant"] and all("tarteaucitron" in p for p in popups["tac-compliant"])
+    assert popups["homemade"] == []
+    assert all(scanned[n].phases["before"].choice is None for n in popups)
+    assert scanned["cc-compliant"].phases["refuse"].autoconsent is None

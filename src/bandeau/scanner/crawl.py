@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
+from .autoconsent import Autoconsent
 from .browser import BrowserOptions, Chromium
 from .classify import Classifier, CookieDb, SitePolicy, read_cookie_db
 from .errors import ScanError
@@ -30,6 +31,8 @@ class ScanOptions:
     cookie_db: Path | None = None
     policy: Path | None = None
     necessary_only: bool = False
+    autoconsent: Path | None = None
+    """the @duckduckgo/autoconsent package folder, to use its rules as a second source"""
     browser: BrowserOptions = field(default_factory=BrowserOptions)
 
 
@@ -44,7 +47,14 @@ class PageResult:
 
     @property
     def banner_found(self) -> bool:
-        return any(p.banner_found for p in self.phases.values())
+        """bandeau's API or our detector saw a banner, or autoconsent found a CMP's popup."""
+        seen = any(p.banner_found for p in self.phases.values())
+        return seen or bool(self.autoconsent_popups)
+
+    @property
+    def autoconsent_popups(self) -> list[str]:
+        before = self.phases.get("before")
+        return before.autoconsent.popups if before and before.autoconsent else []
 
 
 Progress = Callable[[str, str], None]
@@ -63,9 +73,10 @@ async def scan(
 
     db = CookieDb(read_cookie_db(options.cookie_db)) if options.cookie_db else None
     policy = _policy_file(options.policy) if options.policy else None
+    ac = Autoconsent.load(options.autoconsent) if options.autoconsent else None
     async with async_playwright() as pw, Chromium(pw, options.browser) as chromium:
         gate = asyncio.Semaphore(max(1, options.concurrency))
-        scanner = _Scanner(pw, chromium, options, gate, db, policy, progress)
+        scanner = _Scanner(pw, chromium, options, gate, db, policy, progress, ac)
         results = await asyncio.gather(*(scanner.site(u) for u in urls))
     return [page for site in results for page in site]
 
@@ -79,6 +90,7 @@ class _Scanner:
     db: CookieDb | None
     policy: SitePolicy | None
     progress: Progress
+    autoconsent: Autoconsent | None
 
     async def site(self, url: str) -> list[PageResult]:
         first = await self.page(url)
@@ -102,12 +114,15 @@ class _Scanner:
         evidence = Evidence(site_host(url), classifier)
         found = evaluate(phases, evidence, declared=policy is not None)
         cmp = next((p.cmp for p in results if p.cmp), None)
+        ac = phases["before"].autoconsent
+        if cmp is None and ac is not None and ac.popups:
+            cmp = ac.popups[0]  # named by autoconsent's rule when no global names it
         self.progress(url, "done")
         return PageResult(url, phases, found, cmp, source, evidence)
 
     async def phase(self, url: str, name: str) -> PhaseResult:
         async with self.gate:
-            result = await run_phase(self.chromium, url, name)
+            result = await run_phase(self.chromium, url, name, self.autoconsent)
         self.progress(url, f"phase:{name}")
         return result
 

@@ -41,6 +41,7 @@ def phase_json(page: PageResult, phase: PhaseResult, shots: dict[str, str]) -> d
         "choice": phase.choice.to_json() if phase.choice else None,
         "banner_after_reload": phase.banner_after_reload,
         "next_page": phase.next_page,
+        "autoconsent": phase.autoconsent.to_json() if phase.autoconsent else None,
         "requests": [
             {**request_evidence(phase.name, r), "tracker": r.url in third} for r in rec.requests
         ],

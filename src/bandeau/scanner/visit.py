@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from . import banners
+from . import autoconsent, banners
+from .autoconsent import Autoconsent
 from .browser import Chromium
 from .instrument import Recorder, Recording
 
@@ -46,6 +47,7 @@ class PhaseResult:
     next_page: str | None = None
     links: list[str] = field(default_factory=list)
     error: str | None = None
+    autoconsent: autoconsent.Detection | None = None
 
 
 def same_site_links(base: str, hrefs: list[str]) -> list[str]:
@@ -62,7 +64,9 @@ def same_site_links(base: str, hrefs: list[str]) -> list[str]:
     return seen
 
 
-async def run_phase(chromium: Chromium, url: str, name: str) -> PhaseResult:
+async def run_phase(
+    chromium: Chromium, url: str, name: str, ac: Autoconsent | None = None
+) -> PhaseResult:
     """One phase of the protocol in a profile of its own."""
     from playwright.async_api import Error as PlaywrightError
 
@@ -73,6 +77,8 @@ async def run_phase(chromium: Chromium, url: str, name: str) -> PhaseResult:
         recorder = Recorder(context, page)
         await recorder.attach()
         result.recording = recorder.recording
+        if ac is not None and name == "before":
+            result.autoconsent = await autoconsent.attach(context, ac)
 
         async def settle() -> None:
             await recorder.quiet(options.settle_ms)
