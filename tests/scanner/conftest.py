@@ -31,5 +31,6 @@ def scanned(corpus: Corpus, tmp_path_factory: pytest.TempPathFactory) -> dict[st
         pytest.fail("Chromium is missing at /usr/bin/chromium: apt-get install -y chromium")
     with DemoServer(tmp_path_factory.mktemp("demo")) as demo:
         urls = {f: corpus.url(f) for f in FIXTURES} | {"demo": demo.url + "/"}
-        pages = asyncio.run(scan(list(urls.values()), ScanOptions(concurrency=3, autoconsent=AUTOCONSENT)))
+        options = ScanOptions(concurrency=3, autoconsent=AUTOCONSENT)
+        pages = asyncio.run(scan(list(urls.values()), options))
     return dict(zip(urls, pages, strict=True))
