@@ -13,7 +13,7 @@ import click
 from pydantic import ValidationError
 
 from . import __version__
-from .errors import BandeauError, PolicyError
+from .errors import BandeauError
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -535,6 +535,8 @@ def tcf_validate(tc_string: str) -> None:
     click.echo("valid: no TCF rule broken")
 
 
+# long: one click option per flag of the documented command (docs/scanner.md); the work is in
+# bandeau.scanner.command
 @cli.command()
 @click.argument("urls", nargs=-1, required=True, metavar="URL [URL...]")
 @click.option("--json", "json_file", type=click.Path(path_type=Path), help="write the JSON report")
@@ -608,42 +610,24 @@ def scan(
     for url in urls:
         if not url.startswith(("http://", "https://")):
             raise click.UsageError(f"{url!r} is not an http(s) URL: give the full address")
-    try:
-        from .scanner import report
-        from .scanner.browser import BrowserOptions
-        from .scanner.crawl import ScanOptions
-        from .scanner.progress import run_with_progress
-    except ImportError as e:
-        click.echo(
-            f"bandeau: error: the scanner needs its extra ({e.name} is missing): "
-            "pip install 'bandeau[scanner]'",
-            err=True,
-        )
-        sys.exit(2)
-    from .scanner.errors import ScanError
+    from .scanner.command import run_scan
 
-    options = ScanOptions(
-        max_pages=max_pages,
-        concurrency=concurrency,
-        cookie_db=cookie_db,
-        policy=policy_file,
-        necessary_only=necessary_only,
-        autoconsent=autoconsent,
-        browser=BrowserOptions(executable=chromium),
+    sys.exit(
+        run_scan(
+            list(urls),
+            dict(
+                max_pages=max_pages,
+                concurrency=concurrency,
+                cookie_db=cookie_db,
+                policy=policy_file,
+                necessary_only=necessary_only,
+                autoconsent=autoconsent,
+            ),
+            chromium=chromium,
+            reports=(json_file, html_file, draft_policy),
+            fail_on=fail_on,
+        )
     )
-    try:
-        pages = run_with_progress(list(urls), options)
-    except (ScanError, PolicyError) as e:
-        click.echo(f"bandeau: error: {e}", err=True)
-        sys.exit(2)
-    if json_file:
-        report.write_json(pages, json_file)
-    if html_file:
-        report.write_html(pages, html_file)
-    if draft_policy:
-        draft_policy.write_text(report.draft_policy(pages))
-    report.print_summary(pages)
-    sys.exit(1 if report.worst(pages) >= report.severity_rank(fail_on) else 0)
 
 
 def main(argv: list[str] | None = None) -> None:
