@@ -231,40 +231,33 @@ class Recorder:
         self._add_header_cookies(url, value, blocked)
 
     def _add_header_cookies(self, url: str, header: str, blocked: list[str]) -> None:
-        now = time.time()
         for line in header.split("\n"):
-            if "=" not in line:
-                continue
-            name, domain, value = parse_cookie(line, host_of(url))
-            self.recording.cookie_writes.append(
-                CookieWrite(
-                    name=name,
-                    domain=domain,
-                    value_sample=value,
-                    lifetime_days=lifetime_days(line, now),
-                    via="header",
-                    set_by=url,
-                    stage=self.stage,
-                    raw=line,
-                    blocked=[b for b in blocked if b.startswith(line)],
-                )
+            if "=" in line:
+                mine = [b for b in blocked if b.startswith(line)]
+                self._cookie(line, host_of(url), "header", url, mine)
+
+    def _cookie(
+        self, text: str, default_domain: str, via: str, by: str, blocked: list[str]
+    ) -> None:
+        """One cookie write, from a `Set-Cookie` line or a `document.cookie` string."""
+        name, domain, value = parse_cookie(text, default_domain)
+        self.recording.cookie_writes.append(
+            CookieWrite(
+                name=name,
+                domain=domain,
+                value_sample=value,
+                lifetime_days=lifetime_days(text, time.time()),
+                via=via,
+                set_by=by,
+                stage=self.stage,
+                raw=text[:300],
+                blocked=blocked,
             )
+        )
 
     def _on_write(self, source: Any, kind: str, area: str, text: str, by: str, origin: str) -> None:
         if kind == "cookie":
-            name, domain, value = parse_cookie(text, host_of(origin))
-            self.recording.cookie_writes.append(
-                CookieWrite(
-                    name=name,
-                    domain=domain,
-                    value_sample=value,
-                    lifetime_days=lifetime_days(text, time.time()),
-                    via="script",
-                    set_by=by,
-                    stage=self.stage,
-                    raw=text[:300],
-                )
-            )
+            self._cookie(text, host_of(origin), "script", by, [])
         else:
             self.recording.storage_writes.append(
                 StorageWrite(origin=origin, area=area, key=text, set_by=by, stage=self.stage)
