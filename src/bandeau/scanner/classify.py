@@ -238,6 +238,18 @@ class DbEntry:
     platform: str
     wildcard: bool
 
+    @property
+    def site_domain(self) -> str:
+        """The third-party domain the database gives (`example.com (3rd party)`), else ''."""
+        domain = self.domain.split(" ")[0].lstrip(".")
+        return domain if domain and "(" not in domain else ""
+
+
+def model_text(name: str, third_party_domain: str = "") -> str:
+    """What the name model reads: the name, and the domain of a third-party cookie (the
+    database gives domains for those; a first-party cookie's domain is the site's own)."""
+    return f"{name} @{third_party_domain}" if third_party_domain else name
+
 
 def read_cookie_db(path: Path) -> list[DbEntry]:
     """The Open Cookie Database's CSV (columns: Platform, Category, Cookie / Data Key name,
@@ -272,8 +284,9 @@ def read_cookie_db(path: Path) -> list[DbEntry]:
 
 
 class NameModel:
-    """Multinomial naive Bayes over the character 2- to 4-grams of a cookie's name (lower
-    case, bounded by ^ and $), with add-one smoothing: learns how names of each purpose look."""
+    """Multinomial naive Bayes over the character 2- to 4-grams of a cookie's name (and its
+    third-party domain, `model_text`), lower case, bounded by ^ and $, with add-one smoothing:
+    learns how the names of each purpose look."""
 
     def __init__(self, examples: Iterable[tuple[str, str]]) -> None:
         self.counts: dict[str, Counter[str]] = defaultdict(Counter)
@@ -307,12 +320,11 @@ class CookieDb:
         self.prefixes = sorted(
             (e for e in entries if e.wildcard), key=lambda e: len(e.name), reverse=True
         )
-        self.model = NameModel((e.name, e.purpose) for e in entries)
         self.domains: dict[str, str] = {}
         for e in entries:
-            domain = e.domain.split(" ")[0].lstrip(".")
-            if domain and "(" not in domain:
-                self.domains.setdefault(domain, e.purpose)
+            if e.site_domain:
+                self.domains.setdefault(e.site_domain, e.purpose)
+        self.model = NameModel((model_text(e.name, e.site_domain), e.purpose) for e in entries)
 
     def lookup(self, name: str) -> DbEntry | None:
         low = name.lower()
@@ -365,7 +377,9 @@ class Classifier:
         lifetime_days: float | None = None,
         value: str = "",
         storage: bool = False,
+        domain: str = "",
     ) -> Verdict:
+        """`domain`: the cookie's domain when another site set it (else empty)."""
         if self.policy is not None:
             found = self.policy.verdict(name, storage)
             if found is not None:
@@ -382,7 +396,8 @@ class Classifier:
             if entry is not None:
                 return _verdict(entry.purpose, "cookie-db")
             # measured better than our fragments on names the database lacks (bench/scanner.py)
-            return _verdict(self.db.model.predict(name), "cookie-db-model")
+            text = model_text(name, domain if third_party else "")
+            return _verdict(self.db.model.predict(text), "cookie-db-model")
         if purpose != "unknown":
             return _verdict(purpose, "features")
         return Verdict("unknown", "unknown", False)

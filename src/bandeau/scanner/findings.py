@@ -77,7 +77,11 @@ class Evidence:
     def cookie(self, w: CookieWrite) -> Verdict:
         third = not same_site(host_of(w.set_by), self.site) or not same_site(w.domain, self.site)
         return self.classifier.cookie(
-            w.name, third_party=third, lifetime_days=w.lifetime_days, value=w.value_sample
+            w.name,
+            third_party=third,
+            lifetime_days=w.lifetime_days,
+            value=w.value_sample,
+            domain=w.domain,
         )
 
     def storage(self, w: StorageWrite) -> Verdict:
