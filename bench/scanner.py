@@ -125,6 +125,9 @@ def corpus_figures() -> None:
     print(f"  banner found  {found / k:.0%} (goal >= 99 %; BannerClick 99 %)")
     print(f"  refuse works  {refused / k:.0%} (goal >= 92 %; BannerClick 87 %)")
     print(f"  accept works  {accepted / k:.0%} (goal >= 97 %; BannerClick 97 %)")
+    without = [n for n in names if not golden[n]["banner"]["found"]]
+    false = sum(by_name[n].banner_found for n in without)
+    print(f"  banners seen on the {len(without)} pages without one: {false}")
 
 
 def _done(page: object, phase: str) -> bool:
