@@ -44,7 +44,7 @@ def test_tracker_site_fails_ci_with_reports(corpus: Corpus, tmp_path: Path) -> N
     done = bandeau(
         url,
         *("--json", str(out), "--html", str(html), "--draft-policy", str(draft)),
-        *("--max-pages", "2"),
+        *("--max-pages", "2", "--concurrency", "3"),
     )
     assert done.returncode == 1, done.stderr
     report = json.loads(out.read_text())

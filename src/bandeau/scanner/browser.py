@@ -89,6 +89,16 @@ def user_agent(version: str) -> str:
     )
 
 
+def require(executable: Path) -> None:
+    """A clear error when the browser is not where we were told."""
+    if not executable.exists():
+        raise ScanError(
+            f"Chromium is missing at {executable}",
+            hint="install it (`apt-get install chromium`, or `playwright install chromium` "
+            "and pass its path with --chromium)",
+        )
+
+
 def seed_profile(folder: Path) -> None:
     """A new profile that allows third-party cookies, as a default desktop Chrome does."""
     default = folder / "Default"
@@ -113,12 +123,7 @@ class Chromium:
         self.agent = ""
 
     async def __aenter__(self) -> Chromium:
-        if not self.options.executable.exists():
-            raise ScanError(
-                f"Chromium is missing at {self.options.executable}",
-                hint="install it (`apt-get install chromium`, or `playwright install chromium` "
-                "and pass its path with --chromium)",
-            )
+        require(self.options.executable)
         seed_profile(self.folder)
         command = [
             str(self.options.executable),

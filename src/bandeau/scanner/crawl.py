@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from .autoconsent import Autoconsent
-from .browser import BrowserOptions, Chromium
+from .browser import BrowserOptions, Chromium, require
 from .classify import Classifier, CookieDb, SitePolicy, read_cookie_db
 from .errors import ScanError
 from .findings import Evidence, Finding, evaluate, site_host
@@ -71,6 +71,7 @@ async def scan(
     """Scan each URL (and up to `max_pages` same-site pages from each) in a real browser."""
     from playwright.async_api import async_playwright
 
+    require(options.browser.executable)  # before Playwright's driver starts
     db = CookieDb(read_cookie_db(options.cookie_db)) if options.cookie_db else None
     policy = _policy_file(options.policy) if options.policy else None
     ac = Autoconsent.load(options.autoconsent) if options.autoconsent else None
