@@ -223,7 +223,16 @@ async def _frame_shown(frame: Frame) -> bool:
 
 
 async def click(found: Found, control: Control) -> None:
-    await found.frame.locator(f'[data-bdscan="{control.id}"]').first.click(timeout=5_000)
+    """Click as a reader would; when the control never becomes clickable for Playwright (still
+    moving, covered by a transparent layer, a loaded machine), activate it as a script would."""
+    from playwright.async_api import Error as PlaywrightError
+
+    target = found.frame.locator(f'[data-bdscan="{control.id}"]').first
+    try:
+        await target.click(timeout=5_000)
+    except PlaywrightError as e:
+        log.info("click on %r fell back to a script click: %s", control.label, str(e)[:80])
+        await target.evaluate("(el) => el.click()", timeout=5_000)
 
 
 async def answer(page: Page, action: str, settle: Any) -> Choice:
@@ -373,7 +382,7 @@ async def answer_bandeau(page: Page, action: str, settle: Any) -> Choice:
     choice.first_layer_roles = ["accept", "refuse", "settings"]
     control = "refuse_all" if action == "refuse" else "accept_all"
     button = page.locator(f'#bandeau .bd-l1 [data-bandeau-action="{control}"]')
-    await button.click(timeout=5_000)
+    await button.click(timeout=10_000)
     choice.clicks = 1
     choice.path.append(control)
     await settle()
