@@ -129,6 +129,9 @@ def write_html(pages: list[PageResult], path: Path) -> None:
             f"clicks to accept: "
             f"{b['accept_clicks'] if b['accept_clicks'] is not None else 'could not accept'}.</p>"
         )
+        for name, phase in page.phases.items():
+            if phase.error:
+                parts.append(f"<p class='high'>The {e(name)} phase failed: {e(phase.error)}</p>")
         if page.findings:
             parts.append(
                 "<table><tr><th>rule</th><th>severity</th><th>finding</th><th>evidence</th></tr>"
@@ -249,6 +252,9 @@ def print_summary(pages: list[PageResult]) -> None:
             f"{page.url}: {banner}, refuse {b['refuse_clicks']} click(s), "
             f"accept {b['accept_clicks']} click(s), {len(page.findings)} finding(s)"
         )
+        for name, phase in page.phases.items():
+            if phase.error:
+                click.echo(f"  the {name} phase failed: {phase.error}")
         for f in page.findings:
             click.echo(f"  {f.severity:<6} {f.rule:<8} {f.title}")
 
