@@ -104,3 +104,9 @@ def test_tracker_declared_necessary_is_cnil_06() -> None:
     policy = SitePolicy({"necessary": "necessary"}, (Declaration("_fbp", ("necessary",)),), ())
     before = phase("before", write("_fbp", "load"))
     assert rules({"before": before}, Classifier(policy)) == {("CNIL-06", "high")}
+
+
+def test_writes_after_necessary_only_are_cnil_03() -> None:
+    """The optional phase that refuses through the settings is held to the same rule."""
+    necessary = phase("necessary", write("_ga", "reload"), choice=done("necessary", 2))
+    assert rules({"necessary": necessary}) == {("CNIL-03", "high")}

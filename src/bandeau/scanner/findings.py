@@ -173,19 +173,22 @@ def evaluate(phases: dict[str, PhaseResult], ev: Evidence, declared: bool = Fals
                     + [{"kind": "host", "host": h} for h in sorted(ev.trackers)],
                 )
             )
-    if refuse is not None and refuse.choice is not None and refuse.choice.done:
-        after = {"choice", "reload", "next_page"}
-        found += _writes(refuse, ev, "CNIL-03", "after refusal", lambda stage: stage in after)
-        found += _kept(refuse, ev)
-        if refuse.banner_after_reload:
-            found.append(
-                Finding(
-                    "CNIL-07",
-                    "medium",
-                    "the banner asks again on the next page view after a refusal",
-                    [{"kind": "screenshot", "phase": "refuse", "label": "after_choice"}],
-                )
+    for refused in (refuse, phases.get("necessary")):
+        if refused is None or refused.choice is None or not refused.choice.done:
+            continue
+        what = "after refusal" if refused is refuse else "after necessary only"
+        found += _writes(refused, ev, "CNIL-03", what, _after_choice)
+        found += _kept(refused, ev)
+    refused_once = refuse is not None and refuse.choice is not None and refuse.choice.done
+    if refused_once and refuse is not None and refuse.banner_after_reload:
+        found.append(
+            Finding(
+                "CNIL-07",
+                "medium",
+                "the banner asks again on the next page view after a refusal",
+                [{"kind": "screenshot", "phase": "refuse", "label": "after_choice"}],
             )
+        )
     found += _effort(phases)
     found += _lifetimes(phases, ev)
     if declared:
@@ -230,6 +233,10 @@ def _writes(phase: PhaseResult, ev: Evidence, rule: str, when: str, stage_ok: An
                 )
             )
     return out
+
+
+def _after_choice(stage: str) -> bool:
+    return stage in ("choice", "reload", "next_page")
 
 
 def _kept(refuse: PhaseResult, ev: Evidence) -> list[Finding]:
