@@ -165,7 +165,6 @@ def test_every_data_dir_flag_is_the_setting() -> None:
         "export",
         "notices",
         "erase",
-        "notices",
         "purge",
         "show",
         "rotate",

@@ -626,6 +626,101 @@ def tcf_validate(tc_string: str) -> None:
     click.echo("valid: no TCF rule broken")
 
 
+# long: one click option per flag of the documented command (docs/scanner.md); the work is in
+# bandeau.scanner.command
+@cli.command()
+@click.argument("urls", nargs=-1, required=True, metavar="URL [URL...]")
+@click.option("--json", "json_file", type=click.Path(path_type=Path), help="write the JSON report")
+@click.option("--html", "html_file", type=click.Path(path_type=Path), help="write the HTML report")
+@click.option(
+    "--fail-on",
+    type=click.Choice(["high", "medium", "low"]),
+    default="high",
+    show_default=True,
+    help="exit 1 when a finding is this severe or more",
+)
+@click.option(
+    "--max-pages",
+    type=click.IntRange(1, 500),
+    default=1,
+    show_default=True,
+    help="pages per URL: the URL, then same-site links found on it",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 16),
+    default=2,
+    show_default=True,
+    help="phases at once, each in a profile of its own",
+)
+@click.option(
+    "--cookie-db",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="a copy of the Open Cookie Database (CSV) to classify cookies",
+)
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(path_type=Path, exists=True),
+    help="the site's bandeau policy (else read from a bandeau site's /config)",
+)
+@click.option(
+    "--draft-policy",
+    type=click.Path(path_type=Path),
+    help="write a starting bandeau policy from what was found",
+)
+@click.option("--necessary-only", is_flag=True, help="also refuse through the settings layer")
+@click.option(
+    "--chromium",
+    type=click.Path(path_type=Path),
+    default="/usr/bin/chromium",
+    show_default=True,
+    help="the Chromium to drive",
+)
+@click.option(
+    "--autoconsent",
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    help="the @duckduckgo/autoconsent package folder: its rules as a second banner source",
+)
+def scan(
+    urls: tuple[str, ...],
+    json_file: Path | None,
+    html_file: Path | None,
+    fail_on: str,
+    max_pages: int,
+    concurrency: int,
+    cookie_db: Path | None,
+    policy_file: Path | None,
+    draft_policy: Path | None,
+    necessary_only: bool,
+    chromium: Path,
+    autoconsent: Path | None,
+) -> None:
+    """Audit pages in Chromium: before a choice, after refusal, after acceptance (docs/scanner.md).
+    Exit 0 when no finding reaches --fail-on, 1 when one does, 2 on a usage or browser error."""
+    for url in urls:
+        if not url.startswith(("http://", "https://")):
+            raise click.UsageError(f"{url!r} is not an http(s) URL: give the full address")
+    from .scanner.command import run_scan
+
+    sys.exit(
+        run_scan(
+            list(urls),
+            dict(
+                max_pages=max_pages,
+                concurrency=concurrency,
+                cookie_db=cookie_db,
+                policy=policy_file,
+                necessary_only=necessary_only,
+                autoconsent=autoconsent,
+            ),
+            chromium=chromium,
+            reports=(json_file, html_file, draft_policy),
+            fail_on=fail_on,
+        )
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="bandeau", standalone_mode=False)

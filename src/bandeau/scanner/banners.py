@@ -1,0 +1,393 @@
+"""Finding a consent banner and answering it, by the shortest path a reader has.
+
+Two sources: bandeau's own banner, through its JavaScript API and its documented controls
+(docs/banner.md); any other banner, through a detector of our own. The detector looks, in every
+frame and inside open shadow roots, for a visible container that is fixed, sticky, a dialog or
+stacked high (z-index), whose text speaks of cookies or consent, and whose buttons are named
+like accept / refuse / settings in one of the EU languages (`words`). The reader's effort is
+counted on the detector's path: each click is one, each layer opened is one more.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .words import role_of, speaks_of_consent
+
+if TYPE_CHECKING:
+    from playwright.async_api import Frame, Page
+
+log = logging.getLogger("bandeau.scanner")
+
+# Lists candidate containers of the frame (deep through open shadow roots) and their
+# clickable controls; tags each control with data-bdscan so that Playwright can click it.
+CANDIDATES = """(args) => {
+  const [inFrame, round] = args;
+  const out = [];
+  const visible = (el) => {
+    const r = el.getBoundingClientRect();
+    if (r.width < 2 || r.height < 2) return false;
+    const s = getComputedStyle(el);
+    return s.visibility !== "hidden" && s.display !== "none" && parseFloat(s.opacity || "1") > 0.05;
+  };
+  const all = [];
+  const walk = (root) => {
+    for (const el of root.querySelectorAll("*")) {
+      all.push(el);
+      if (el.shadowRoot) walk(el.shadowRoot);
+    }
+  };
+  walk(document);
+  const deepText = (el) => {
+    let t = el.innerText || "";
+    const inner = [];
+    const dig = (root) => {
+      for (const e of root.querySelectorAll("*")) if (e.shadowRoot) {
+        const parts = Array.from(e.shadowRoot.children, (c) => c.innerText || c.textContent || "");
+        inner.push(parts.join(" "));
+        dig(e.shadowRoot);
+      }
+    };
+    if (el.shadowRoot) dig({querySelectorAll: () => [el]});
+    dig(el);
+    return (t + " " + inner.join(" ")).slice(0, 4000);
+  };
+  const controls = (el) => {
+    const found = [];
+    const seen = new Set();
+    const look = (root) => {
+      const clickable = "button, a, [role=button], input[type=button], input[type=submit], "
+        + "[onclick], [tabindex]";
+      for (const c of root.querySelectorAll(clickable)) {
+        if (seen.has(c) || !visible(c)) continue;
+        seen.add(c);
+        const label = ((c.innerText || c.value || "") + "").trim()
+          || c.getAttribute("aria-label") || c.getAttribute("title") || "";
+        if (!label || label.length > 80) continue;
+        const id = "r" + round + "-" + out.length + "-" + found.length;
+        c.setAttribute("data-bdscan", id);
+        found.push({id, label, tag: c.tagName.toLowerCase()});
+      }
+      for (const e of root.querySelectorAll("*")) if (e.shadowRoot) look(e.shadowRoot);
+    };
+    if (el.shadowRoot) look(el.shadowRoot);
+    look(el);
+    return found;
+  };
+  let order = 0;
+  for (const el of all) {
+    order++;
+    const s = getComputedStyle(el);
+    const z = parseInt(s.zIndex, 10) || 0;
+    const modal = (el.tagName === "DIALOG" && el.open) || el.getAttribute("aria-modal") === "true";
+    const role = el.getAttribute("role");
+    const dialog = modal || role === "dialog" || role === "alertdialog";
+    const placed = s.position === "fixed" || s.position === "sticky"
+      || (z >= 100 && s.position !== "static");
+    if (!(placed || dialog) || !visible(el)) continue;
+    const text = deepText(el);
+    if (text.trim().length < 15) continue;
+    out.push({text, z, modal, order, buttons: controls(el)});
+  }
+  if (inFrame && document.body && visible(document.body)) {
+    const body = document.body;
+    out.push({text: deepText(body), z: 0, modal: false, order: 0, buttons: controls(body)});
+  }
+  return out;
+}"""
+
+
+@dataclass
+class Control:
+    id: str
+    label: str
+    role: str | None
+
+
+@dataclass
+class Found:
+    """A banner on screen: the frame it lives in and its controls by role."""
+
+    frame: Frame
+    text: str
+    controls: list[Control]
+    in_frame: bool
+    shadow: bool = False
+
+    def first(self, role: str) -> Control | None:
+        return next((c for c in self.controls if c.role == role), None)
+
+    def roles(self) -> set[str]:
+        return {c.role for c in self.controls if c.role}
+
+
+@dataclass
+class Choice:
+    """How answering the banner went."""
+
+    action: str  # "refuse" | "accept"
+    clicks: int = 0
+    layers: int = 0
+    done: bool = False
+    """the control was found and clicked, and the banner went away"""
+    path: list[str] = field(default_factory=list)
+    """the labels clicked, in order"""
+    first_layer_roles: list[str] = field(default_factory=list)
+    note: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "action": self.action,
+            "clicks": self.clicks if self.done else None,
+            "layers": self.layers,
+            "done": self.done,
+            "path": self.path,
+            "first_layer_roles": self.first_layer_roles,
+            "note": self.note,
+        }
+
+
+_round = 0
+
+
+async def find(page: Page) -> Found | None:
+    """The consent banner on screen now, in the page or any frame; None when there is none."""
+    global _round
+    for frame in page.frames:
+        in_frame = frame != page.main_frame
+        if in_frame and not await _frame_shown(frame):
+            continue
+        _round += 1
+        try:
+            candidates: list[dict[str, Any]] = await frame.evaluate(CANDIDATES, [in_frame, _round])
+        except Exception as e:  # a frame that navigates away while we look
+            log.info("frame %s not searched: %s", frame.url, str(e).splitlines()[0])
+            continue
+        best = _best(candidates)
+        if best is not None:
+            controls = [Control(b["id"], b["label"], role_of(b["label"])) for b in best["buttons"]]
+            return Found(frame, best["text"], controls, in_frame)
+    return None
+
+
+def _best(candidates: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The banner among the candidates: speaks of consent and offers a choice; a modal layer
+    first, then the one stacked highest, then the last in the document."""
+    good = []
+    for c in candidates:
+        roles = {role_of(b["label"]) for b in c["buttons"]}
+        if not speaks_of_consent(c["text"]):
+            continue
+        if not roles & {"accept", "refuse", "settings", "acknowledge", "save"}:
+            continue
+        good.append(c)
+    if not good:
+        return None
+    return max(good, key=lambda c: (c["modal"], c["z"], c["order"]))
+
+
+async def appear(page: Page, tries: int = 6) -> Found | None:
+    """The banner, looking a few times 250 ms apart: CMPs often show it a moment after load,
+    and a banner in a frame needs the frame painted."""
+    import asyncio
+
+    for attempt in range(tries):
+        found = await find(page)
+        if found is not None or attempt == tries - 1:
+            return found
+        await asyncio.sleep(0.25)
+    return None
+
+
+async def gone(page: Page, tries: int = 6) -> bool:
+    """Whether the banner has left the screen (it may fade out: a few looks, 250 ms apart)."""
+    import asyncio
+
+    for _ in range(tries):
+        if await find(page) is None:
+            return True
+        await asyncio.sleep(0.25)
+    return False
+
+
+async def _frame_shown(frame: Frame) -> bool:
+    try:
+        element = await frame.frame_element()
+        box = await element.bounding_box()
+    except Exception as e:
+        log.info("frame %s not measured: %s", frame.url, str(e).splitlines()[0])
+        return False
+    return bool(box and box["width"] > 10 and box["height"] > 10)
+
+
+async def click(found: Found, control: Control) -> None:
+    """Click as a reader would; when the control never becomes clickable for Playwright (still
+    moving, covered by a transparent layer, a loaded machine), activate it as a script would."""
+    from playwright.async_api import Error as PlaywrightError
+
+    target = found.frame.locator(f'[data-bdscan="{control.id}"]').first
+    try:
+        await target.click(timeout=5_000)
+    except PlaywrightError as e:
+        log.info("click on %r fell back to a script click: %s", control.label, str(e)[:80])
+        await target.evaluate("(el) => el.click()", timeout=5_000)
+
+
+async def answer(page: Page, action: str, settle: Any) -> Choice:
+    """Refuse or accept by the shortest path the banner offers: the control on the first
+    layer; else open the settings and use the control there (refuse: `refuse`, else `save` with
+    every optional switch off). Up to three layers."""
+    choice = Choice(action)
+    opened_settings = False
+    for layer in range(1, 4):
+        found = await appear(page)
+        if found is None:
+            choice.note = "no banner on screen" if layer == 1 else "the banner went away"
+            return choice
+        if layer == 1:
+            choice.first_layer_roles = sorted(found.roles())
+        choice.layers = layer
+        target = found.first(action)
+        if target is None and action == "accept" and layer == 1:
+            target = found.first("acknowledge")
+        if target is None and layer > 1 and action == "refuse" and found.first("save"):
+            await _switches_off(found)
+            target = found.first("save")
+        if target is not None:
+            await click(found, target)
+            choice.clicks += 1
+            choice.path.append(target.label.strip())
+            await settle()
+            choice.done = await gone(page)
+            after = await find(page) if not choice.done and layer > 1 else None
+            closer = after and (after.first("close") or after.first("save"))
+            if after and closer:  # a settings panel that stays open after the choice
+                await click(after, closer)
+                choice.clicks += 1
+                choice.path.append(closer.label.strip())
+                await settle()
+                choice.done = await gone(page)
+            if not choice.done:
+                choice.note = "the banner stayed on screen after the click"
+            return choice
+        more = found.first("settings")
+        if more is None or (opened_settings and layer > 2):
+            choice.note = f"no {action} control on layer {layer}"
+            return choice
+        await click(found, more)
+        opened_settings = True
+        choice.clicks += 1
+        choice.path.append(more.label.strip())
+        await settle()
+    choice.note = f"no {action} control within three layers"
+    return choice
+
+
+async def answer_through_settings(page: Page, settle: Any) -> Choice:
+    """Necessary only: open the settings, untick every optional switch, save (or refuse there
+    when the layer has no save control)."""
+    choice = Choice("necessary")
+    found = await appear(page)
+    more = found.first("settings") if found else None
+    if found is None or more is None:
+        choice.note = "no settings control on the first layer"
+        return choice
+    await click(found, more)
+    choice.clicks, choice.layers = 1, 2
+    choice.path.append(more.label.strip())
+    await settle()
+    layer2 = await find(page)
+    if layer2 is None:
+        choice.note = "the settings layer was not found"
+        return choice
+    await _switches_off(layer2)
+    target = layer2.first("save") or layer2.first("refuse")
+    if target is None:
+        choice.note = "no save or refuse control on the settings layer"
+        return choice
+    await click(layer2, target)
+    choice.clicks += 1
+    choice.path.append(target.label.strip())
+    await settle()
+    choice.done = await gone(page)
+    return choice
+
+
+async def _switches_off(found: Found) -> None:
+    """Untick every optional switch of a settings layer (a pre-ticked one would otherwise be
+    saved as consent)."""
+    await found.frame.evaluate(
+        """() => {
+          const walk = (root) => {
+            for (const el of root.querySelectorAll('input[type=checkbox]')) {
+              if (el.checked && !el.disabled) el.click();
+            }
+            for (const e of root.querySelectorAll('*')) if (e.shadowRoot) walk(e.shadowRoot);
+          };
+          walk(document);
+        }"""
+    )
+
+
+# ---------------------------------------------------------------------- bandeau's own banner
+
+BANDEAU_STATE = """() => {
+  if (!window.bandeau) return null;
+  const c = window.bandeau.consent();
+  return {decided: c.decided, pending: c.pending, purposes: c.purposes,
+          script: (document.querySelector('script[src*="/banner.js"]') || {}).src || null};
+}"""
+
+# Other CMPs known by the global they define (facts of their public APIs).
+CMP_GLOBALS = """() => {
+  const known = [["bandeau", "bandeau"], ["CookieConsent", "vanilla-cookieconsent"],
+    ["klaro", "klaro"], ["tarteaucitron", "tarteaucitron"], ["Didomi", "didomi"],
+    ["OneTrust", "onetrust"], ["Cookiebot", "cookiebot"], ["axeptioSDK", "axeptio"],
+    ["__tcfapi", "tcf"]];
+  for (const [name, cmp] of known) if (window[name] !== undefined) return cmp;
+  return null;
+}"""
+
+
+async def cmp_name(page: Page) -> str | None:
+    """The CMP the page runs, by the global it defines; None for a homemade banner."""
+    try:
+        found: str | None = await page.evaluate(CMP_GLOBALS)
+    except Exception as e:
+        log.info("CMP globals not read: %s", str(e).splitlines()[0])
+        return None
+    return found
+
+
+async def bandeau_state(page: Page) -> dict[str, Any] | None:
+    """bandeau's `consent()` and its script URL when the page runs bandeau, else None."""
+    try:
+        state: dict[str, Any] | None = await page.evaluate(BANDEAU_STATE)
+    except Exception as e:
+        log.info("bandeau API not read: %s", str(e).splitlines()[0])
+        return None
+    return state
+
+
+async def answer_bandeau(page: Page, action: str, settle: Any) -> Choice:
+    """Answer bandeau's banner with its documented first-layer control (`refuse_all` or
+    `accept_all`), then check through `bandeau.consent()` that the decision took."""
+    choice = Choice(action, layers=1)
+    state = await bandeau_state(page)
+    if state is None or not state["pending"]:
+        choice.note = "bandeau asks nothing on this page"
+        return choice
+    choice.first_layer_roles = ["accept", "refuse", "settings"]
+    control = "refuse_all" if action == "refuse" else "accept_all"
+    button = page.locator(f'#bandeau .bd-l1 [data-bandeau-action="{control}"]')
+    await button.click(timeout=10_000)
+    choice.clicks = 1
+    choice.path.append(control)
+    await settle()
+    after = await bandeau_state(page)
+    choice.done = bool(after and after["decided"])
+    if not choice.done:
+        choice.note = "bandeau.consent() shows no decision after the click"
+    return choice

@@ -1,0 +1,418 @@
+"""The purpose of each cookie, storage key and third-party host, from the best source there is:
+
+1. the site's bandeau policy (its declarations, resolved as the banner resolves them);
+2. the Open Cookie Database, when the user passes a copy (`--cookie-db FILE`): an exact or
+   wildcard name first, else a model learned from the database's names (naive Bayes);
+3. without a database, a classifier of our own from the cookie's features (name, domain,
+   lifetime, value shape); a CMP's consent record is recognised by name in every case;
+4. else `unknown`: treated as not exempt, and reported at a lower severity.
+
+Purposes: `necessary`, `preferences`, `consent` (a CMP's own consent record) are exempt;
+`analytics` is exempt only when the site's bandeau policy declares it as exempt audience
+measurement (AM-*); `advertising` and `unknown` never are.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..declarations import Declaration, resolve
+from .errors import ScanError
+
+EXEMPT = {"necessary", "preferences", "consent"}
+PURPOSES = ("necessary", "preferences", "consent", "analytics", "advertising", "unknown")
+
+# Consent records of CMPs, by cookie or storage name (public facts of each product).
+CMP_RECORDS = {
+    "bandeau",
+    "bandeau_p",
+    "bandeau.pending",
+    "cc_cookie",
+    "klaro",
+    "tarteaucitron",
+    "cookieconsent",
+    "cookieconsent_status",
+    "cookielawinfo-checkbox-necessary",
+    "optanonconsent",
+    "optanonalertboxclosed",
+    "euconsent-v2",
+    "euconsent",
+    "didomi_token",
+    "axeptio_cookies",
+    "axeptio_authorized_vendors",
+    "cookieyes-consent",
+    "borlabs-cookie",
+    "cmplz_banner-status",
+    "usprivacy",
+    "__cmpconsentx",
+    "consentuuid",
+}
+
+_CONSENT_WORDS = ("consent", "gdpr", "rgpd", "cmp", "cookie_choice", "cookies_ok", "choix")
+
+# Fragments of names, by purpose (our own reading of common naming, not a list of products).
+_FRAGMENTS: list[tuple[str, tuple[str, ...]]] = [
+    (
+        "necessary",
+        (
+            "sess",
+            "csrf",
+            "xsrf",
+            "token",
+            "auth",
+            "login",
+            "cart",
+            "basket",
+            "balanc",
+            "__host-",
+            "__secure-",
+            "captcha",
+            "secure",
+            "cf_",
+            "awsalb",
+            "route",
+            "jsession",
+            "phpsess",
+            "asp.net",
+            "wp-settings",
+            "test",
+        ),
+    ),
+    (
+        "preferences",
+        (
+            "lang",
+            "locale",
+            "theme",
+            "currency",
+            "font",
+            "pref",
+            "timezone",
+            "region",
+            "country",
+            "dark",
+            "viewed",
+            "recent",
+        ),
+    ),
+    (
+        "analytics",
+        (
+            "_ga",
+            "_gid",
+            "_gat",
+            "_pk_",
+            "_hj",
+            "analytic",
+            "stat",
+            "mesure",
+            "audience",
+            "visit",
+            "matomo",
+            "_cl",
+            "amplitude",
+            "mixpanel",
+            "segment",
+            "heap",
+            "optimizely",
+            "ab_",
+            "experiment",
+            "perf",
+            "_dc_",
+            "utm",
+            "hotjar",
+            "clarity",
+            "piwik",
+            "_sp_",
+            "metric",
+        ),
+    ),
+    (
+        "advertising",
+        (
+            "ad_",
+            "_ad",
+            "ads",
+            "adv",
+            "_fbp",
+            "_fbc",
+            "track",
+            "trk",
+            "pixel",
+            "uid",
+            "ide",
+            "doubleclick",
+            "campaign",
+            "marketing",
+            "retarget",
+            "_gcl",
+            "criteo",
+            "taboola",
+            "outbrain",
+            "ciblage",
+            "tuuid",
+            "bid",
+            "dsp",
+            "sync",
+            "partner",
+            "aff",
+            "lead",
+            "conversion",
+            "_tt_",
+            "_scid",
+            "pin",
+            "li_",
+            "personaliz",
+            "social",
+            "share",
+            "_tg",
+            "widget",
+        ),
+    ),
+]
+
+_ID_LIKE = re.compile(r"^[A-Za-z0-9_\-.%]{16,}$")
+
+
+def _words(name: str) -> str:
+    return name.lower()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    purpose: str
+    source: str  # "policy" | "cookie-db" | "cookie-db-model" | "features" | "cmp" | "unknown"
+    exempt: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {"purpose": self.purpose, "classified_by": self.source, "exempt": self.exempt}
+
+
+def by_features(
+    name: str, *, third_party: bool = False, lifetime_days: float | None = None, value: str = ""
+) -> str:
+    """Our own classifier: fragments of the name first, then lifetime and value shape."""
+    low = _words(name)
+    if low in CMP_RECORDS or any(w in low for w in _CONSENT_WORDS):
+        return "consent"
+    scores: Counter[str] = Counter()
+    for purpose, fragments in _FRAGMENTS:
+        for f in fragments:
+            if f in low:
+                scores[purpose] += len(f)
+    if scores and third_party:
+        scores["advertising"] += 3  # written by another site: rarely the site's own needs
+    if scores:
+        return scores.most_common(1)[0][0]
+    if third_party:
+        return "advertising"
+    if lifetime_days is not None and lifetime_days > 30 and _ID_LIKE.match(value or ""):
+        return "analytics"
+    return "unknown"
+
+
+# ---------------------------------------------------------------------- Open Cookie Database
+
+_OCD_PURPOSE = {
+    "functional": "necessary",
+    "security": "necessary",
+    "necessary": "necessary",
+    "personalization": "preferences",
+    "analytics": "analytics",
+    "marketing": "advertising",
+}
+
+
+@dataclass(frozen=True)
+class DbEntry:
+    name: str
+    domain: str
+    purpose: str
+    platform: str
+    wildcard: bool
+
+    @property
+    def site_domain(self) -> str:
+        """The third-party domain the database gives (`example.com (3rd party)`), else ''."""
+        domain = self.domain.split(" ")[0].lstrip(".")
+        return domain if domain and "(" not in domain else ""
+
+
+def model_text(name: str, third_party_domain: str = "") -> str:
+    """What the name model reads: the name, and the domain of a third-party cookie (the
+    database gives domains for those; a first-party cookie's domain is the site's own)."""
+    return f"{name} @{third_party_domain}" if third_party_domain else name
+
+
+def read_cookie_db(path: Path) -> list[DbEntry]:
+    """The Open Cookie Database's CSV (columns: Platform, Category, Cookie / Data Key name,
+    Domain, ..., Wildcard match). Errors name the file and the row."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ScanError(f"cannot read the cookie database {path}: {e.strerror}") from e
+    rows = list(csv.DictReader(text.splitlines()))
+    needed = {"Category", "Cookie / Data Key name", "Domain", "Wildcard match", "Platform"}
+    if not rows or not needed <= set(rows[0]):
+        raise ScanError(
+            f"{path} is not an Open Cookie Database CSV",
+            hint=f"its header must have the columns {', '.join(sorted(needed))}",
+        )
+    entries = []
+    for number, row in enumerate(rows, start=2):
+        purpose = _OCD_PURPOSE.get(row["Category"].strip().lower())
+        name = row["Cookie / Data Key name"].strip()
+        if purpose is None or not name:
+            raise ScanError(f"{path}, line {number}: unknown category {row['Category']!r}")
+        entries.append(
+            DbEntry(
+                name=name,
+                domain=row["Domain"].strip().lower(),
+                purpose=purpose,
+                platform=row["Platform"].strip(),
+                wildcard=row["Wildcard match"].strip() == "1",
+            )
+        )
+    return entries
+
+
+class NameModel:
+    """Multinomial naive Bayes over the character 2- to 4-grams of a cookie's name (and its
+    third-party domain, `model_text`), lower case, bounded by ^ and $, with add-one smoothing:
+    learns how the names of each purpose look."""
+
+    def __init__(self, examples: Iterable[tuple[str, str]]) -> None:
+        self.counts: dict[str, Counter[str]] = defaultdict(Counter)
+        self.docs: Counter[str] = Counter()
+        for name, purpose in examples:
+            self.docs[purpose] += 1
+            self.counts[purpose].update(self.grams(name))
+        self.totals = {p: sum(c.values()) for p, c in self.counts.items()}
+        self.vocabulary = len({g for c in self.counts.values() for g in c})
+
+    @staticmethod
+    def grams(name: str) -> list[str]:
+        text = "^" + re.sub(r"\d+", "0", name.lower()) + "$"
+        return [text[i : i + n] for n in (2, 3, 4) for i in range(len(text) - n + 1)]
+
+    def predict(self, name: str) -> str:
+        n = sum(self.docs.values())
+        grams = self.grams(name)
+        best, best_score = "unknown", -math.inf
+        for purpose, docs in self.docs.items():
+            counts, total = self.counts[purpose], self.totals[purpose] + self.vocabulary
+            score = math.log(docs / n) + sum(math.log((counts[g] + 1) / total) for g in grams)
+            if score > best_score:
+                best, best_score = purpose, score
+        return best
+
+
+class CookieDb:
+    def __init__(self, entries: list[DbEntry]) -> None:
+        self.exact = {e.name.lower(): e for e in entries if not e.wildcard}
+        self.prefixes = sorted(
+            (e for e in entries if e.wildcard), key=lambda e: len(e.name), reverse=True
+        )
+        self.domains: dict[str, str] = {}
+        for e in entries:
+            if e.site_domain:
+                self.domains.setdefault(e.site_domain, e.purpose)
+        self.model = NameModel((model_text(e.name, e.site_domain), e.purpose) for e in entries)
+
+    def lookup(self, name: str) -> DbEntry | None:
+        low = name.lower()
+        if low in self.exact:
+            return self.exact[low]
+        return next((e for e in self.prefixes if low.startswith(e.name.lower())), None)
+
+
+# ---------------------------------------------------------------------- the site's policy
+
+
+@dataclass
+class SitePolicy:
+    """What a bandeau site declares: from its `/config` (or a policy file given with
+    `--policy`): purposes with their kind, cookie and storage declarations."""
+
+    kinds: dict[str, str]  # purpose key -> "necessary" | "exempt" | "consent"
+    cookies: tuple[Declaration, ...]
+    storage: tuple[Declaration, ...]
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> SitePolicy:
+        kinds = {p["key"]: p["kind"] for p in config["purposes"]}
+        cookies = tuple(Declaration(c[0], tuple(c[1]), tuple(c[2])) for c in config["cookies"])
+        storage = tuple(Declaration(s[0], tuple(s[1])) for s in config["storage"])
+        return cls(kinds, cookies, storage)
+
+    def verdict(self, name: str, storage: bool = False) -> Verdict | None:
+        found = resolve(self.storage if storage else self.cookies, name)
+        if found is None:
+            return None
+        kinds = {self.kinds.get(p, "consent") for p in found.purposes}
+        if kinds == {"necessary"}:
+            return Verdict("necessary", "policy", True)
+        if kinds <= {"necessary", "exempt"}:
+            return Verdict("analytics", "policy", True)
+        return Verdict("+".join(found.purposes), "policy", False)
+
+
+class Classifier:
+    def __init__(self, policy: SitePolicy | None = None, db: CookieDb | None = None) -> None:
+        self.policy = policy
+        self.db = db
+
+    def cookie(
+        self,
+        name: str,
+        *,
+        third_party: bool = False,
+        lifetime_days: float | None = None,
+        value: str = "",
+        storage: bool = False,
+        domain: str = "",
+    ) -> Verdict:
+        """`domain`: the cookie's domain when another site set it (else empty)."""
+        if self.policy is not None:
+            found = self.policy.verdict(name, storage)
+            if found is not None:
+                return found
+        if name.lower() in CMP_RECORDS:
+            return Verdict("consent", "cmp", True)
+        purpose = by_features(
+            name, third_party=third_party, lifetime_days=lifetime_days, value=value
+        )
+        if purpose == "consent":
+            return _verdict(purpose, "features")
+        if self.db is not None:
+            entry = self.db.lookup(name)
+            if entry is not None:
+                return _verdict(entry.purpose, "cookie-db")
+            # measured better than our fragments on names the database lacks (bench/scanner.py)
+            text = model_text(name, domain if third_party else "")
+            return _verdict(self.db.model.predict(text), "cookie-db-model")
+        if purpose != "unknown":
+            return _verdict(purpose, "features")
+        return Verdict("unknown", "unknown", False)
+
+    def host(self, host: str) -> str | None:
+        """The purpose of a third-party host when the database knows its domain."""
+        if self.db is None:
+            return None
+        parts = host.split(".")
+        for i in range(len(parts) - 1):
+            found = self.db.domains.get(".".join(parts[i:]))
+            if found:
+                return found
+        return None
+
+
+def _verdict(purpose: str, source: str) -> Verdict:
+    return Verdict(purpose, source, purpose in EXEMPT)

@@ -1,0 +1,153 @@
+"""The protocol of one phase, each in a fresh profile (issue 12, item 1):
+
+- `before`: load, let the network settle (or hit the cap), scroll a little; no click;
+- `refuse`: the same, then refuse by the shortest path, then reload and follow one internal link
+  (trackers that ignore a refusal often show only on the next page view);
+- `accept`: the same with accept;
+- `necessary`: refuse through the settings layer (optional; `--necessary-only`).
+
+Screenshots: on arrival, and after the choice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+from . import autoconsent, banners
+from .autoconsent import Autoconsent
+from .browser import Chromium
+from .instrument import Recorder, Recording
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
+
+log = logging.getLogger("bandeau.scanner")
+
+PHASES = ("before", "refuse", "accept")
+
+LINKS = """() => Array.from(document.querySelectorAll('a[href]'), (a) => a.href)"""
+
+
+@dataclass
+class PhaseResult:
+    name: str
+    url: str
+    recording: Recording = field(default_factory=Recording)
+    screenshots: dict[str, bytes] = field(default_factory=dict)
+    banner_found: bool = False
+    banner_text: str = ""
+    banner_in_frame: bool = False
+    cmp: str | None = None
+    bandeau: dict[str, Any] | None = None
+    choice: banners.Choice | None = None
+    banner_after_reload: bool | None = None
+    next_page: str | None = None
+    links: list[str] = field(default_factory=list)
+    error: str | None = None
+    autoconsent: autoconsent.Detection | None = None
+
+
+def same_site_links(base: str, hrefs: list[str]) -> list[str]:
+    """Links of the page to other pages of the same host, without fragments, in page order."""
+    host = urlsplit(base).netloc
+    seen: list[str] = []
+    for href in hrefs:
+        url = urldefrag(urljoin(base, href))[0]
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or parts.netloc != host:
+            continue
+        if url != urldefrag(base)[0] and url not in seen:
+            seen.append(url)
+    return seen
+
+
+async def run_phase(
+    chromium: Chromium, url: str, name: str, ac: Autoconsent | None = None
+) -> PhaseResult:
+    """One phase of the protocol in a profile of its own."""
+    from playwright.async_api import Error as PlaywrightError
+
+    result = PhaseResult(name, url)
+    options = chromium.options
+    async with chromium.fresh_profile() as context:
+        page = context.pages[0] if context.pages else await context.new_page()
+        recorder = Recorder(context, page)
+        await recorder.attach()
+        result.recording = recorder.recording
+        if ac is not None and name == "before":
+            result.autoconsent = await autoconsent.attach(context, ac)
+
+        async def settle() -> None:
+            await recorder.quiet(options.settle_ms)
+
+        try:
+            await _arrive(page, url, settle)
+            await _look(page, result)
+            result.screenshots["arrival"] = await _shot(page)
+            await recorder.snapshot()
+            if name != "before":
+                await _choose(page, recorder, result, settle)
+        except PlaywrightError as e:  # the page failed or hung: reported, the scan goes on
+            result.error = str(e).splitlines()[0]
+            log.warning("%s phase of %s: %s", name, url, result.error)
+    return result
+
+
+async def _arrive(page: Page, url: str, settle: Any) -> None:
+    await page.goto(url, wait_until="load")
+    await settle()
+    await page.mouse.wheel(0, 600)
+    await settle()
+
+
+async def _look(page: Page, result: PhaseResult) -> None:
+    result.cmp = await banners.cmp_name(page)
+    result.bandeau = await banners.bandeau_state(page)
+    found = await banners.appear(page)
+    if result.bandeau is not None:
+        result.banner_found = bool(result.bandeau["pending"]) or found is not None
+    else:
+        result.banner_found = found is not None
+    if found is not None:
+        result.banner_text = found.text[:500]
+        result.banner_in_frame = found.in_frame
+    result.links = same_site_links(page.url, await page.evaluate(LINKS))
+
+
+async def _choose(page: Page, recorder: Recorder, result: PhaseResult, settle: Any) -> None:
+    """Refuse or accept, then reload, then follow one internal link."""
+    action = "refuse" if result.name in ("refuse", "necessary") else "accept"
+    recorder.stage = "choice"
+    if result.bandeau is not None:
+        result.choice = await banners.answer_bandeau(page, action, settle)
+    elif result.name == "necessary":
+        result.choice = await banners.answer_through_settings(page, settle)
+    else:
+        result.choice = await banners.answer(page, action, settle)
+    result.screenshots["after_choice"] = await _shot(page)
+    await recorder.snapshot()
+    recorder.stage = "reload"
+    await page.reload(wait_until="load")
+    await settle()
+    result.banner_after_reload = await _banner_shown(page)
+    await recorder.snapshot()
+    if result.links:
+        recorder.stage = "next_page"
+        result.next_page = result.links[0]
+        await page.goto(result.links[0], wait_until="load")
+        await settle()
+        await recorder.snapshot()
+
+
+async def _banner_shown(page: Page) -> bool:
+    state = await banners.bandeau_state(page)
+    if state is not None:
+        return bool(state["pending"])
+    return await banners.find(page) is not None
+
+
+async def _shot(page: Page) -> bytes:
+    return await page.screenshot(type="jpeg", quality=60)

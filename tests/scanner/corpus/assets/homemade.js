@@ -1,0 +1,52 @@
+// A homemade banner: <script src="/assets/homemade.js" data-tracker="URL" data-mode="plain|shadow">.
+// It stores the reader's choice in the "consentement" cookie (6 months) and loads the tracker
+// only after acceptance.
+(function () {
+  var me = document.currentScript;
+  var tracker = me.getAttribute("data-tracker");
+  var mode = me.getAttribute("data-mode") || "plain";
+  function choice() {
+    var m = document.cookie.match(/(?:^|; )consentement=(\w+)/);
+    return m ? m[1] : null;
+  }
+  function load() {
+    if (!tracker) return;
+    var s = document.createElement("script");
+    s.src = tracker;
+    document.head.appendChild(s);
+  }
+  function decide(value, root) {
+    document.cookie = "consentement=" + value + "; max-age=" + 182 * 86400 + "; path=/";
+    root.remove();
+    if (value === "oui") load();
+  }
+  if (choice() === "oui") { load(); return; }
+  if (choice() === "non") return;
+  function build(container, host) {
+    var box = document.createElement("div");
+    box.className = "bn";
+    box.innerHTML =
+      "<p>Nous utilisons des cookies pour mesurer l'audience, avec votre consentement. " +
+      "Vous pouvez changer d'avis à tout moment.</p>" +
+      "<button type='button' data-v='oui'>Tout accepter</button> " +
+      "<button type='button' data-v='non'>Tout refuser</button>";
+    box.addEventListener("click", function (e) {
+      var v = e.target.getAttribute && e.target.getAttribute("data-v");
+      if (v) decide(v, host);
+    });
+    container.appendChild(box);
+  }
+  function show() {
+    var host = document.createElement("div");
+    host.setAttribute("style", "position:fixed;bottom:0;left:0;right:0;z-index:9999;" +
+      "background:#fff;border-top:2px solid #333;padding:1em;font:16px sans-serif");
+    if (mode === "shadow") {
+      var root = host.attachShadow({ mode: "open" });
+      build(root, host);
+    } else {
+      build(host, host);
+    }
+    document.body.appendChild(host);
+  }
+  if (document.body) show(); else document.addEventListener("DOMContentLoaded", show);
+})();

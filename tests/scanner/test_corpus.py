@@ -1,0 +1,116 @@
+"""Each page of the corpus gets its golden verdict: the banner (found, CMP, clicks to refuse
+and to accept) and the findings as (rule, severity) pairs (issue 12, item 7)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bandeau.scanner.autoconsent import Detection
+from bandeau.scanner.crawl import PageResult
+from bandeau.scanner.report import banner_json, to_json
+
+from .corpus import FIXTURES
+
+GOLDEN = json.loads((Path(__file__).parent / "golden.json").read_text())
+
+pytestmark = pytest.mark.browser
+
+
+def test_every_fixture_has_a_golden_verdict() -> None:
+    assert set(GOLDEN) == {*FIXTURES, "demo"}
+
+
+@pytest.mark.parametrize("fixture", sorted(GOLDEN))
+def test_verdict_matches_the_golden_one(fixture: str, scanned: dict[str, PageResult]) -> None:
+    """CNIL-01/02/03, LAW-01, EDPB-A, AM-05: the scanner's verdict on each fixture."""
+    page = scanned[fixture]
+    expected = GOLDEN[fixture]
+    assert banner_json(page) == expected["banner"]
+    found = sorted({(f.rule, f.severity) for f in page.findings})
+    assert found == sorted(tuple(x) for x in expected["findings"]), [
+        (f.rule, f.title) for f in page.findings
+    ]
+
+
+def test_tracker_before_consent_evidence_names_the_cookie_and_its_script(
+    scanned: dict[str, PageResult],
+) -> None:
+    """CNIL-02: the evidence of a tracker placed on arrival is the cookie, the script that wrote
+    it (on the third party) and its real lifetime."""
+    page = scanned["no-banner-tracker"]
+    cookies = [
+        e
+        for f in page.findings
+        if f.rule == "CNIL-02"
+        for e in f.evidence
+        if e["kind"] == "cookie" and e["name"] == "_trk_uid"
+    ]
+    assert cookies and cookies[0]["set_by"].endswith("/assets/tracker.js")
+    assert cookies[0]["via"] == "script" and round(cookies[0]["lifetime_days"]) == 390
+
+
+def test_third_party_cookie_lifetime_comes_from_the_raw_header(
+    scanned: dict[str, PageResult],
+) -> None:
+    """The pixel's Set-Cookie header is recorded as sent, with its lifetime and its URL."""
+    writes = scanned["no-banner-tracker"].phases["before"].recording.cookie_writes
+    pixel = [w for w in writes if w.name == "trk_id"]
+    assert pixel and pixel[0].via == "header" and pixel[0].lifetime_days == 365
+    assert pixel[0].domain == "127.0.0.2" and "Max-Age=31536000" in pixel[0].raw
+
+
+def test_refusal_ignored_shows_on_the_next_page_view(scanned: dict[str, PageResult]) -> None:
+    """CNIL-03: the tracker that ignores a refusal loads on the page followed after reload."""
+    page = scanned["klaro-ignores-refusal"]
+    stages = {
+        e["stage"] for f in page.findings if f.rule == "CNIL-03" for e in f.evidence if "stage" in e
+    }
+    assert "next_page" in stages
+    assert page.phases["refuse"].next_page is not None
+
+
+def test_banner_in_a_frame_and_in_shadow_dom_are_found(scanned: dict[str, PageResult]) -> None:
+    assert scanned["iframe-banner"].phases["refuse"].banner_in_frame
+    assert scanned["shadow-banner"].phases["refuse"].choice is not None
+    assert scanned["shadow-banner"].phases["refuse"].choice.done
+
+
+def test_demo_policy_comes_from_its_config(scanned: dict[str, PageResult]) -> None:
+    """bandeau's own site: the policy is read from its /config, so the exempt audience cookie
+    is exempt by the policy and every cookie is declared (EDPB-G)."""
+    page = scanned["demo"]
+    assert page.policy_source == "config"
+    verdict = page.evidence.classifier.cookie("_lq_mesure")
+    assert (verdict.source, verdict.exempt) == ("policy", True)
+
+
+def test_json_report_has_the_contract_shape(scanned: dict[str, PageResult]) -> None:
+    report = to_json([scanned["cc-tracker-before"]])
+    assert set(report) == {"pages"}
+    page = report["pages"][0]
+    assert set(page) == {"url", "banner", "phases", "findings"}
+    assert set(page["banner"]) == {"found", "cmp", "refuse_clicks", "accept_clicks"}
+    assert set(page["phases"]) == {"before", "refuse", "accept"}
+    for f in page["findings"]:
+        assert set(f) == {"rule", "severity", "title", "evidence"}
+        assert f["severity"] in ("high", "medium", "low") and f["evidence"]
+    json.dumps(report)
+
+
+def test_autoconsent_names_the_real_cmps_and_only_detects(scanned: dict[str, PageResult]) -> None:
+    """autoconsent's rules, a second source: they recognise the popups of the CMPs installed
+    from npm, nothing on a homemade banner; they run in the `before` phase only, detecting
+    (no click, no self-test), so the phase shows no choice."""
+    popups = {
+        name: (scanned[name].phases["before"].autoconsent or Detection()).popups
+        for name in ("cc-compliant", "klaro-compliant", "tac-compliant", "homemade")
+    }
+    assert popups["cc-compliant"] == ["cookieconsent3"]
+    assert popups["klaro-compliant"] == ["Klaro"]
+    assert popups["tac-compliant"] and all("tarteaucitron" in p for p in popups["tac-compliant"])
+    assert popups["homemade"] == []
+    assert all(scanned[n].phases["before"].choice is None for n in popups)
+    assert scanned["cc-compliant"].phases["refuse"].autoconsent is None

@@ -1,0 +1,98 @@
+"""The detector's words and the classifier, without a browser."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bandeau.scanner.classify import Classifier, CookieDb, NameModel, by_features, read_cookie_db
+from bandeau.scanner.errors import ScanError
+from bandeau.scanner.instrument import lifetime_days, parse_cookie
+from bandeau.scanner.words import role_of, speaks_of_consent
+
+# ../shared beside the repository (CI's clone), else the machine's copy; read in place
+OCD = next(
+    (
+        p / "data" / "open-cookie-database.csv"
+        for p in (Path(__file__).parents[3] / "shared", Path("/work/shared"))
+        if (p / "data" / "open-cookie-database.csv").exists()
+    ),
+    Path("/work/shared/data/open-cookie-database.csv"),
+)
+
+
+@pytest.mark.parametrize(
+    ("label", "role"),
+    [
+        ("Tout refuser", "refuse"),
+        ("Continuer sans accepter", "refuse"),
+        ("Alle ablehnen", "refuse"),
+        ("Rifiuta tutti", "refuse"),
+        ("Odrzuć wszystkie", "refuse"),
+        ("Tout accepter", "accept"),
+        ("Alle akzeptieren", "accept"),
+        ("Aceptar todo", "accept"),
+        ("Hyväksy kaikki", "accept"),
+        ("Paramétrer vos choix", "settings"),
+        ("Einstellungen", "settings"),
+        ("Enregistrer mes choix", "save"),
+        ("OK", "acknowledge"),
+        ("Fermer", "close"),
+        ("Lire la suite de l'article", None),
+    ],
+)
+def test_button_roles_in_eu_languages(label: str, role: str | None) -> None:
+    """CNIL-01: refusal is recognised before acceptance ("sans accepter" is a refusal)."""
+    assert role_of(label) == role
+
+
+def test_consent_wording() -> None:
+    assert speaks_of_consent("Nous utilisons des traceurs")
+    assert speaks_of_consent("Wir verwenden Cookies")
+    assert not speaks_of_consent("Le conseil municipal a voté le budget")
+
+
+def test_lifetime_from_max_age_and_expires() -> None:
+    now = 1_700_000_000.0
+    assert lifetime_days("a=1; Max-Age=86400; Expires=Thu, 01 Jan 2099 00:00:00 GMT", now) == 1
+    assert lifetime_days("a=1; Path=/", now) is None
+    assert round(lifetime_days("a=1; expires=Wed, 15 Nov 2023 22:13:20 GMT", now) or 0) == 1
+    assert parse_cookie("_x=abc; Domain=.example.org; Path=/", "www.example.org") == (
+        "_x",
+        "example.org",
+        "abc",
+    )
+
+
+def test_features_classifier() -> None:
+    assert by_features("PHPSESSID") == "necessary"
+    assert by_features("_ga") == "analytics"
+    assert by_features("_ad_id") == "advertising"
+    assert by_features("cc_cookie") == "consent"
+    assert by_features("x1", third_party=True) == "advertising"
+    assert by_features("x1") == "unknown"
+
+
+def test_unknown_is_not_exempt() -> None:
+    verdict = Classifier().cookie("zz")
+    assert (verdict.purpose, verdict.exempt) == ("unknown", False)
+
+
+def test_cookie_database_read_in_place() -> None:
+    """The Open Cookie Database, read from ../shared (never copied into the project)."""
+    db = CookieDb(read_cookie_db(OCD))
+    assert Classifier(db=db).cookie("_ga").source == "cookie-db"
+    assert Classifier(db=db).cookie("_ga").purpose == "analytics"
+
+
+def test_bad_cookie_database_names_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "db.csv"
+    bad.write_text("a,b\n1,2\n")
+    with pytest.raises(ScanError, match="not an Open Cookie Database"):
+        read_cookie_db(bad)
+
+
+def test_name_model_learns_from_examples() -> None:
+    model = NameModel([("_pk_id", "analytics"), ("_pk_ses", "analytics"), ("sessid", "necessary")])
+    assert model.predict("_pk_ref") == "analytics"
