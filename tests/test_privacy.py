@@ -40,6 +40,10 @@ name = "Evil & Co {HOSTILE}"
 contact = "javascript:alert(1)"
 address = "1 rue \\"<b>\\", Paris"
 
+[label_justifications.tr]
+accept_all = "Turkish has no built-in words yet: our translator wrote this label."
+refuse_all = "Turkish has no built-in words yet: our translator wrote this label."
+
 [ui.tr]
 title = "t"
 intro = "i"
