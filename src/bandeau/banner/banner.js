@@ -165,27 +165,33 @@
   const placeholders = new WeakMap(); // gated embed -> its placeholder
   const neededByActivated = {}; // purpose keys that something activated on this page needed
 
-  // One element: features, gated scripts, embeds, any other gated element. Scripts wait for the
-  // parsed DOM (their text is complete then) and go in document order.
+  // One element: features, gated scripts, embeds, any other gated element. Scripts (external or
+  // inline, type="text/plain") wait for the parsed DOM (their text is complete then) and go in
+  // document order. What an element loads waits in data-bandeau-src (its src, a <link>'s href, an <object>'s data),
+  // data-bandeau-srcset and data-bandeau-poster; what shows content gets a placeholder.
   function enforce(node) {
     const data = node.dataset || {};
     const expression = data.bandeau;
+    const tag = node.tagName;
     if (data.bandeauFeature != null) node.hidden = features[data.bandeauFeature] !== true;
     if (data.bandeauFeatureOff != null) node.hidden = features[data.bandeauFeatureOff] === true;
     if (expression == null || activated.has(node)) return;
     const on = allowed(expression);
-    if (node.tagName === 'SCRIPT') {
+    if (tag === 'SCRIPT') {
       if (on && node.type === 'text/plain' && doc.readyState !== 'loading') runScript(node, expression);
     } else if (!data.bandeauSrc) {
       node.hidden = !on;
     } else if (on) {
       markActivated(node, expression);
-      node.src = data.bandeauSrc;
+      if (data.bandeauSrcset) node.srcset = data.bandeauSrcset;
+      if (data.bandeauPoster) node.poster = data.bandeauPoster;
+      node.setAttribute(tag === 'LINK' ? 'href' : tag === 'OBJECT' ? 'data' : 'src', data.bandeauSrc);
+      if (tag === 'SOURCE' && node.parentNode.load) node.parentNode.load();
       node.hidden = false;
       if (placeholders.has(node)) placeholders.get(node).remove();
     } else {
       node.hidden = true;
-      if (!placeholders.has(node)) addPlaceholder(node, expression);
+      if (!placeholders.has(node) && !/^(IMG|LINK|SOURCE|TRACK)$/.test(tag)) addPlaceholder(node, expression);
     }
   }
 

@@ -130,6 +130,7 @@ class Publisher:
                 f"style-src 'self' {social}",
                 f"img-src 'self' data: {social} {ads}",
                 f"frame-src {ads} {social}",
+                f"media-src {social}",
                 "connect-src 'self'",
                 "font-src 'self'",
                 "object-src 'none'",

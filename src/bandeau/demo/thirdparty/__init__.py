@@ -37,6 +37,7 @@ MEDIA_TYPES: Final = {
     ".html": "text/html; charset=utf-8",
     ".svg": "image/svg+xml",
     ".gif": "image/gif",
+    ".webm": "video/webm",
 }
 # Served to any page, as widgets' assets are.
 _OPEN: Final = {
@@ -89,7 +90,7 @@ def _file(name: str, origin: str) -> Callable[[Request], Response]:
     """An endpoint serving the file `name` (relative to this package) as `origin` serves it."""
     path = HERE / name
     data = path.read_bytes()
-    if path.suffix != ".gif":
+    if path.suffix not in (".gif", ".webm"):
         data = data.replace(b"__ORIGIN__", origin.encode())
     media_type = MEDIA_TYPES[path.suffix]
 
@@ -108,6 +109,7 @@ def social_app(origin: str, log: RequestLog) -> ASGIApp:
         Route("/share.js", _file("social/share.js", origin)),
         Route("/widgets.css", _file("social/widgets.css", origin)),
         Route("/avatar.svg", _file("social/avatar.svg", origin)),
+        Route("/clip.webm", _file("social/clip.webm", origin)),
         Route("/tg/pixel.gif", pixel),
         Route("/share/pixel.gif", pixel),
         Route("/join/{name}", join),
