@@ -55,6 +55,10 @@ DETAIL_KEYS: Final = (
     "lifetime",
     "refusal_label",
     "receipt",
+    "object",
+    "exempt_state",
+    "objected",
+    "provider_policy",
 )
 
 # Words of the first layer, the placeholders, the persistent entry and the status messages.
@@ -72,6 +76,9 @@ FIRST_LAYER_KEYS: Final = (
     "saved",
     "controller",
     "offline",
+    "exempt",
+    "partners",
+    "gpc_notice",
 )
 
 UI_KEYS: Final = FIRST_LAYER_KEYS + DETAIL_KEYS

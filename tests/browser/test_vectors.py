@@ -93,7 +93,10 @@ def act(page: Page, case: Case) -> Request:
             page.evaluate("() => bandeau.open()")
             expect(page.locator("#bandeau .bd-l2")).to_be_visible()
             for key, on in action.get("switches", {}).items():
-                page.locator(f"#bd-c-{key}").set_checked(on)
+                # an exempt purpose's switch is an objection: ticked means not allowed
+                switch = page.locator(f"#bd-c-{key}")
+                objection = switch.evaluate("e => !!e.closest('.bd-o')")
+                switch.set_checked(on != objection)
             page.click(PREFERENCES_CONTROL[action["do"]])
     request = sent.value
     response = request.response()

@@ -117,6 +117,7 @@
   let states = {}; // purpose key -> allowed
   let features = {}; // feature name -> on
   let pending = []; // consent purposes never asked in their current version
+  const gpcApplied = []; // purposes GPC answers now, never answered in their current version
 
   // A purpose keeps its answer while the answer's digest is current; otherwise it takes its
   // default, and a consent purpose is pending unless GPC answers it (a `gpc` purpose counts as
@@ -130,7 +131,7 @@
     } else {
       // the default, from bandeau.consent.defaults: only what needs no consent (LAW-01)
       states[purpose.key] = !!purpose.default;
-      if (purpose.kind === 'consent' && !(gpc && purpose.gpc)) pending.push(purpose.key);
+      if (purpose.kind === 'consent') (gpc && purpose.gpc ? gpcApplied : pending).push(purpose.key);
     }
   });
   let decided = !!answers && !pending.length;
@@ -293,23 +294,26 @@
   // answers only the purposes it grants, and those never asked stay pending. A script that ran
   // cannot be unrun: when a purpose something activated needed is now refused, the page reloads
   // once the server has answered.
+  // What every decision sends; `choices` is filled by the caller.
+  const decisionBody = (action, layer, control) => ({
+    id: crypto.randomUUID(),
+    token: readCookies()[CONSENT_COOKIE] || null,
+    action,
+    layer,
+    control,
+    lang,
+    page: location.pathname,
+    build: config.build,
+    choices: {},
+    gpc,
+    client_time: Date.now(),
+    secret: newSecret(),
+  });
+
   function decide(action, layer, control, grantKeys) {
     const before = states;
     const isGrant = action === 'grant';
-    const body = {
-      id: crypto.randomUUID(),
-      token: readCookies()[CONSENT_COOKIE] || null,
-      action,
-      layer,
-      control,
-      lang,
-      page: location.pathname,
-      build: config.build,
-      choices: {},
-      gpc,
-      client_time: Date.now(),
-      secret: newSecret(),
-    };
+    const body = decisionBody(action, layer, control);
     states = {};
     purposes.forEach((purpose) => {
       states[purpose.key] = !!decidedState(purpose, action, layer, before, grantKeys);
@@ -405,6 +409,7 @@
   let switches; // preferences switches by purpose key (filled by preferences.js)
   let spacer; // room at the end of the page for the first layer
   let loadingPreferences = false;
+  let openAt; // the part of the preferences to show first (data-bandeau-open="partners")
 
   // the buttons of a layer, labelled from `labels` (the preferences bring words of their own)
   const actionBar = (idPrefix, actions, labels = ui) =>
@@ -424,18 +429,29 @@
   const announce = (text) =>
     liveRegion && (liveRegion.textContent = liveRegion.textContent === text ? text + '\u00a0' : text);
 
+  // The purposes of one kind, each with its one-line summary.
+  const purposeList = (kind) =>
+    element(
+      'ul',
+      null,
+      purposes
+        .filter((p) => p.kind === kind)
+        .map((p) => element('li', null, [element('b', null, purposeName(p.key)), ' \u2014 ', (purposeTexts[p.key] || {}).short]))
+    );
+  const gpcRefused = purposes.filter((p) => gpc && p.gpc && !states[p.key]).map((p) => purposeName(p.key));
+
+  // What needs consent, then the exempt measurement the reader can object to (CNIL-05, EDPB-F),
+  // why GPC-covered purposes are not asked (GPC-03), and the partners' list (LAW-06).
   const buildFirstLayer = () =>
     element('div', { class: 'bd-l1', role: 'dialog', 'aria-labelledby': 'bd-t', 'aria-describedby': 'bd-d', tabindex: -1 }, [
       element('div', { class: 'bd-sc' }, [
         element('h2', { id: 'bd-t' }, ui.title),
         element('p', { id: 'bd-d' }, ui.intro),
-        element(
-          'ul',
-          null,
-          purposes
-            .filter((p) => p.kind !== 'necessary')
-            .map((p) => element('li', null, [element('b', null, purposeName(p.key)), ' \u2014 ', (purposeTexts[p.key] || {}).short]))
-        ),
+        purposeList('consent'),
+        purposes.some((p) => p.kind === 'exempt') && [element('p', null, ui.exempt), purposeList('exempt')],
+        gpcRefused.length > 0 && element('p', null, fill(ui.gpc_notice, gpcRefused.join(', '))),
+        config.partners > 0 &&
+          element('p', null, element('a', { href: '#bd-partners', 'data-bandeau-open': 'partners' }, fill(ui.partners, config.partners))),
         element('p', null, ui.withdraw),
         element('p', { class: 'bd-m' }, [
           fill(ui.controller, texts.controller),
@@ -498,7 +514,10 @@
     if (firstLayer) firstLayer.hidden = true;
     root.append(dialog);
     dialog.showModal();
-    focusQuietly(dialog);
+    const at = openAt && doc.getElementById('bd-' + openAt);
+    openAt = '';
+    if (at) at.focus();
+    else focusQuietly(dialog);
   }
 
   // afterDecision: a decision was just made. Undecided: back to the first layer. Focus returns
@@ -562,6 +581,7 @@
       const grant = control.dataset.bandeauGrant;
       if (!action) {
         event.preventDefault();
+        openAt = control.dataset.bandeauOpen;
         openPreferences();
       } else if (grant) {
         decide('grant', 'placeholder', 'bd-grant-' + words(grant).join('-'), words(grant));
@@ -623,10 +643,17 @@
 
   // A decision the server never acknowledged is sent again (same id) once the page is loaded
   // and idle (reading localStorage can block), unless the reader decided on this page already.
+  // A GPC signal that answers purposes for the first time is recorded once (event gpc_applied,
+  // GPC-03): the answer's cookie then carries those refusals, so later pages send nothing.
   function retryUnsent() {
     (window.requestIdleCallback || setTimeout)(() => {
       const unsentBody = withStorage((s) => JSON.parse(s.getItem(PENDING_KEY)));
       if (unsentBody && unsentBody.id && !latestSent) send(unsentBody);
+      if (gpcApplied.length && !latestSent) {
+        const body = decisionBody('gpc', 'signal', 'gpc');
+        purposes.forEach((p) => gpcApplied.includes(p.key) && (body.choices[p.key] = { granted: false, digest: p.digest }));
+        send(body);
+      }
     });
   }
 
