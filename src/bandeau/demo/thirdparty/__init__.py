@@ -113,6 +113,7 @@ def social_app(origin: str, log: RequestLog) -> ASGIApp:
         Route("/tg/pixel.gif", pixel),
         Route("/share/pixel.gif", pixel),
         Route("/join/{name}", join),
+        Route("/privacy", _file("privacy.html", origin)),
         Route("/share/{network}", join),
     ]
     return _Recorder(Starlette(routes=routes), origin, log)
@@ -127,5 +128,6 @@ def ads_app(origin: str, log: RequestLog) -> ASGIApp:
         Route("/ad-visual.svg", _file("ads/ad-visual.svg", origin)),
         Route("/px.gif", _file("pixel.gif", origin)),
         Route("/click", _file("social/join.html", origin)),
+        Route("/privacy", _file("privacy.html", origin)),
     ]
     return _Recorder(Starlette(routes=routes), origin, log)
