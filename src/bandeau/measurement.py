@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
-    from .policy import Policy, Purpose
+    from .policy import Policy, Purpose, Service
 
 __all__ = [
     "MAX_COOKIE_DAYS",
@@ -159,17 +159,11 @@ def _shared(policy: Policy, purpose: Purpose, at: tuple[str | int, ...]) -> list
         if other.key == purpose.key:
             continue
         for s in other.services:
-            marks = [f"service {s.name}", *(f"host {h}" for h in s.hosts)]
-            marks += [f"cookie {c.name}" for c in s.cookies]
-            marks += [f"storage key {k}" for k in s.storage]
-            for mark in marks:
+            for mark in _marks(s):
                 others.setdefault(mark, other.key)
     found: list[Problem] = []
     for j, s in enumerate(purpose.services):
-        mine = [f"service {s.name}", *(f"host {h}" for h in s.hosts)]
-        mine += [f"cookie {c.name}" for c in s.cookies]
-        mine += [f"storage key {k}" for k in s.storage]
-        for mark in mine:
+        for mark in _marks(s):
             if mark in others:
                 found.append(
                     (
@@ -181,6 +175,13 @@ def _shared(policy: Policy, purpose: Purpose, at: tuple[str | int, ...]) -> list
                     )
                 )
     return found
+
+
+def _marks(service: Service) -> list[str]:
+    """What identifies a service's data: its name, hosts, cookies and storage keys."""
+    marks = [f"service {service.name}", *(f"host {h}" for h in service.hosts)]
+    marks += [f"cookie {c.name}" for c in service.cookies]
+    return marks + [f"storage key {k}" for k in service.storage]
 
 
 def self_assessment(policy: Policy, source: str) -> str:
