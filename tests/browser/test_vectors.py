@@ -125,6 +125,14 @@ def test_vector_in_the_shipped_banner(browser: Browser, sites: Sites, case: Case
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(sites.page_url(case), wait_until="load")
+        if case.gpc:
+            # a GPC browser's page records the signal once it is idle (event gpc_applied), when
+            # it answers purposes for the first time; the decision then carries that token
+            page.wait_for_load_state("networkidle")
+            page.wait_for_function("() => localStorage.getItem('bandeau.pending') === null")
+            token = {c["name"]: c["value"] for c in context.cookies(sites.page_origin)}.get(
+                policy.cookie_name, token
+            )
         storage = list(case.jar.get("storage", []))
         page.evaluate("keys => keys.forEach(k => localStorage.setItem(k, '1'))", storage)
 

@@ -168,8 +168,9 @@
 
   // One element: features, gated scripts, embeds, any other gated element. Scripts (external or
   // inline, type="text/plain") wait for the parsed DOM (their text is complete then) and go in
-  // document order. What an element loads waits in data-bandeau-src (its src, a <link>'s href, an <object>'s data),
-  // data-bandeau-srcset and data-bandeau-poster; what shows content gets a placeholder.
+  // document order. What an element loads waits in data-bandeau-src (its src, a <link>'s href,
+  // an <object>'s data), data-bandeau-srcset and data-bandeau-poster; what shows content (not
+  // a pixel, a link or a media source) gets a placeholder.
   function enforce(node) {
     const data = node.dataset || {};
     const expression = data.bandeau;
@@ -289,11 +290,6 @@
       .replace(/\+/g, '-')
       .replace(/\//g, '_');
 
-  // action: accept_all | refuse_all | save | grant; layer: first | settings | placeholder (the
-  // wire names); control: the id of the control; grantKeys: what a placeholder grants. A grant
-  // answers only the purposes it grants, and those never asked stay pending. A script that ran
-  // cannot be unrun: when a purpose something activated needed is now refused, the page reloads
-  // once the server has answered.
   // What every decision sends; `choices` is filled by the caller.
   const decisionBody = (action, layer, control) => ({
     id: crypto.randomUUID(),
@@ -310,6 +306,11 @@
     secret: newSecret(),
   });
 
+  // action: accept_all | refuse_all | save | grant; layer: first | settings | placeholder (the
+  // wire names); control: the id of the control; grantKeys: what a placeholder grants. A grant
+  // answers only the purposes it grants, and those never asked stay pending. A script that ran
+  // cannot be unrun: when a purpose something activated needed is now refused, the page reloads
+  // once the server has answered.
   function decide(action, layer, control, grantKeys) {
     const before = states;
     const isGrant = action === 'grant';
