@@ -40,6 +40,10 @@ name = "Evil & Co {HOSTILE}"
 contact = "javascript:alert(1)"
 address = "1 rue \\"<b>\\", Paris"
 
+[label_justifications.tr]
+accept_all = "Turkish has no built-in words yet: our translator wrote this label."
+refuse_all = "Turkish has no built-in words yet: our translator wrote this label."
+
 [ui.tr]
 title = "t"
 intro = "i"
@@ -64,6 +68,13 @@ controller = "c"
 refusal_label = "r"
 offline = "o"
 receipt = "r"
+exempt = "e"
+partners = "p"
+gpc_notice = "g"
+object = "o"
+exempt_state = "e"
+objected = "o"
+provider_policy = "p"
 
 [[purposes]]
 key = "necessary"
@@ -337,3 +348,15 @@ def test_route_escapes_the_policy_texts(server: str) -> None:
     r = get(server, "/v1/sites/hostile/privacy?lang=en")
     assert r.status_code == 200
     assert "<script" not in r.text and html.escape(HOSTILE, quote=False) in r.text
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_each_partner_is_named_with_its_privacy_policy(policy: Policy, lang: str) -> None:
+    """LAW-06: every service of the demo that has a `privacy_policy` is linked from the privacy
+    page, beside its provider; the demo's three partners all have one."""
+    page = render_privacy_page(policy, lang)
+    links = {a.get("href") for a in Outline.of(page).named("a")}
+    third_parties = [s for p in policy.purposes for s in p.services if s.privacy_policy]
+    assert len(third_parties) == 3
+    for s in third_parties:
+        assert s.privacy_policy in links and s.provider in page

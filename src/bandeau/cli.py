@@ -194,13 +194,24 @@ def run_workers(settings: Settings) -> None:
     default=None,
     help="print the TOML skeleton of the texts LANG still lacks in POLICY, to fill in",
 )
-def check(policy: tuple[Path, ...], draft: str | None) -> None:
+@click.option(
+    "--self-assessment",
+    "self_assessment",
+    is_flag=True,
+    help="print the self-assessment of each exempt audience measurement purpose (AM-06)",
+)
+def check(policy: tuple[Path, ...], draft: str | None, self_assessment: bool) -> None:
     """Validate policy files and print each purpose with its version digest. Every text a
     declared language lacks is one line naming file, line and field."""
+    from .measurement import self_assessment as assessment
     from .policy import load_policy
 
     if draft is not None:
         _print_drafts(policy, draft)
+        return
+    if self_assessment:
+        for path in policy:
+            click.echo(assessment(load_policy(path), str(path)))
         return
     for path in policy:
         p = load_policy(path)

@@ -33,6 +33,7 @@ __all__ = [
     "defaults",
     "evaluate",
     "features_on",
+    "holds",
     "issue_token",
     "new_consent_id",
     "read_token",
@@ -81,6 +82,16 @@ class Consent:
 
     def allows(self, purpose: str) -> bool:
         return self.states.get(purpose, False)
+
+
+def holds(expression: str, allowed: frozenset[str]) -> bool:
+    """Whether a `data-bandeau` expression holds: space-separated terms that must all hold,
+    `key` allowed, `!key` refused (an unknown key counts as refused); an empty expression is
+    false. The banner's `bandeau.allowed` reads it the same way (docs/banner.md)."""
+    terms = expression.split()
+    return bool(terms) and all(
+        (t[1:] not in allowed) if t.startswith("!") else (t in allowed) for t in terms
+    )
 
 
 def new_consent_id() -> str:

@@ -45,8 +45,8 @@ class DecisionIn(BaseModel):
         description="decision id made by the banner; retries reuse it",
     )
     token: str | None = Field(default=None, max_length=4096, description="current cookie value")
-    action: Literal["accept_all", "refuse_all", "save", "grant"]
-    layer: Literal["first", "settings", "placeholder"]
+    action: Literal["accept_all", "refuse_all", "save", "grant", "gpc"]
+    layer: Literal["first", "settings", "placeholder", "signal"]
     control: str = Field(max_length=64, pattern=r"^[A-Za-z0-9_.:-]*$")
     lang: str = Field(max_length=8)
     page: str = Field(default="/", max_length=1024)
@@ -140,16 +140,11 @@ def build_record(
     differs (`claims`, PROOF-01).
 
     A decision answers every purpose that is not strictly necessary, except `grant` (a
-    placeholder's button), which answers only the purposes it grants: the reader's other
-    answers stay as they were, and purposes never answered stay to be asked.
+    placeholder's button), which answers only the purposes it grants, and `gpc` (Global Privacy
+    Control, GPC-03), which refuses only purposes the signal covers: the reader's other answers
+    stay as they were, and purposes never answered stay to be asked.
     """
-    if d.lang not in policy.languages:
-        raise InvalidRequest(
-            f"language {d.lang!r} is not one of the site's languages {list(policy.languages)}",
-            field="lang",
-        )
-    if (d.action == "grant") != (d.layer == "placeholder"):
-        raise InvalidRequest("action grant comes from a placeholder, and only it", field="layer")
+    _check_request(d, policy, gpc)
     asked = [p for p in policy.purposes if p.kind != "strictly_necessary"]
     _check_choices(policy, d, asked)
     previous = _previous(d.token, keys, policy)
@@ -182,6 +177,26 @@ def build_record(
     )
 
 
+def _check_request(d: DecisionIn, policy: Policy, gpc: bool) -> None:
+    """Refuse what the site cannot have asked: another language, a grant from anywhere but a
+    placeholder, a GPC record from anywhere but the signal, or one without the signal."""
+    if d.lang not in policy.languages:
+        raise InvalidRequest(
+            f"language {d.lang!r} is not one of the site's languages {list(policy.languages)}",
+            field="lang",
+        )
+    if (d.action == "grant") != (d.layer == "placeholder"):
+        raise InvalidRequest("action grant comes from a placeholder, and only it", field="layer")
+    if (d.action == "gpc") != (d.layer == "signal"):
+        raise InvalidRequest("action gpc comes from the signal layer, and only it", field="layer")
+    if d.action == "gpc" and not gpc:
+        raise InvalidRequest(
+            "action gpc records Global Privacy Control, and the request carries no GPC signal",
+            field="gpc",
+            hint="send it only when navigator.globalPrivacyControl is true or with Sec-GPC: 1",
+        )
+
+
 def _services(asked: list[Purpose], granted: dict[str, bool]) -> dict[str, bool]:
     """`purpose/service` -> granted, for each service of each purpose the decision answers."""
     return {
@@ -212,13 +227,16 @@ def _claims(d: DecisionIn, served: Served) -> dict[str, str]:
 def _answers(
     policy: Policy, d: DecisionIn, previous: TokenPayload | None, consent_keys: list[str]
 ) -> dict[str, bool]:
-    """What the decision answers, per purpose. A grant answers only what it grants, and the
-    reader's other answers at their current digest stay; accept and refuse all must say what
+    """What the decision answers, per purpose. A grant answers only what it grants, a gpc
+    decision only the GPC-covered purposes it refuses, and the reader's other answers at their
+    current digest stay; accept and refuse all must say what
     they are named for."""
     granted = {k: c.granted for k, c in d.choices.items()}
-    if d.action == "grant":
-        if not granted or not all(granted.values()):
-            raise InvalidRequest("a grant answers only the purposes it allows", field="choices")
+    if d.action == "gpc":
+        _check_gpc(policy, granted, previous)
+    if d.action == "grant" and (not granted or not all(granted.values())):
+        raise InvalidRequest("a grant answers only the purposes it allows", field="choices")
+    if d.action in ("grant", "gpc"):
         kept = {
             k: g
             for k, (g, digest) in (previous.choices.items() if previous else ())
@@ -230,6 +248,29 @@ def _answers(
     return granted
 
 
+def _check_gpc(policy: Policy, granted: dict[str, bool], previous: TokenPayload | None) -> None:
+    """A gpc decision refuses purposes GPC covers, and none the reader has allowed in its
+    current version: the signal never overrides an explicit opt-in (GPC-03)."""
+    covered = {p.key for p in policy.purposes if p.gpc}
+    if not granted or any(granted.values()) or not set(granted) <= covered:
+        raise InvalidRequest(
+            "a gpc decision refuses purposes covered by GPC, and only them "
+            f"({', '.join(sorted(covered)) or 'none in this policy'})",
+            field="choices",
+        )
+    allowed = {
+        k
+        for k, (on, digest) in (previous.choices.items() if previous else ())
+        if on and k in policy.keys and digest == policy.purpose(k).digest
+    }
+    if set(granted) & allowed:
+        raise InvalidRequest(
+            f"{', '.join(sorted(set(granted) & allowed))} already allowed by the reader: GPC "
+            "does not override an explicit opt-in",
+            field="choices",
+        )
+
+
 def _event(
     action: str, previous: TokenPayload | None, granted: dict[str, bool], consent_keys: list[str]
 ) -> str:
@@ -239,6 +280,8 @@ def _event(
         return "accept_all"
     if action == "grant":
         return "grant_one"
+    if action == "gpc":
+        return "gpc_applied"
     before = {k for k, (g, _) in (previous.choices.items() if previous else ()) if g}
     after = {k for k, g in granted.items() if g}
     if before & set(consent_keys) and not (after - before) and (before - after):
@@ -260,7 +303,7 @@ def _check_choices(policy: Policy, d: DecisionIn, asked: list[Purpose]) -> None:
     for p in asked:
         choice = d.choices.get(p.key)
         if choice is None:
-            if d.action == "grant":
+            if d.action in ("grant", "gpc"):
                 continue
             raise InvalidRequest(f"no answer for purpose {p.key!r}", field=f"choices.{p.key}")
         if choice.digest != p.digest:

@@ -28,7 +28,9 @@ from pydantic import (
 )
 
 from .errors import PolicyError
+from .labels import label_problems
 from .languages import language_gaps
+from .measurement import measurement_problems
 from .tcf.section import (
     ConsentModeSection,
     TcfSection,
@@ -334,6 +336,11 @@ class Policy(_Model):
     cookie_name: str = "bandeau"
     cookie_domain: str = ""
     ui: dict[str, dict[str, str]] = Field(default_factory=dict)
+    label_justifications: dict[str, dict[Literal["accept_all", "refuse_all"], str]] = Field(
+        default_factory=dict,
+        description="per language, why an overridden accept-all or refuse-all label that "
+        "bandeau's wording lists do not know is still plain (bandeau.labels)",
+    )
     purposes: tuple[Purpose, ...] = Field(min_length=1)
     # ad-tech signals (docs/tcf.md): IAB TCF v2.3 and Google Consent Mode v2, both optional
     tcf: TcfSection | None = None
@@ -466,6 +473,9 @@ class Policy(_Model):
                     for lang in self.languages
                 },
                 "reprompt": self.reprompt_after_days,
+                # recorded only when given, so that policies without any keep their version
+                **({"label_justifications": self.label_justifications}
+                   if self.label_justifications else {}),
             }
         )
 
@@ -586,7 +596,7 @@ def _validate(data: Mapping[str, Any], name: str, text: str) -> Policy:
     """`data` as a Policy; PolicyError with every problem, each on the line of `text` (the
     file as written) that holds the field, when there is one."""
     try:
-        return Policy.model_validate(data)
+        policy = Policy.model_validate(data)
     except ValidationError as e:
         lines = _key_lines(text)
         # Every text a language lacks, listed at once (validation stops at the first); the
@@ -598,6 +608,26 @@ def _validate(data: Mapping[str, Any], name: str, text: str) -> Policy:
             if not (gaps and _is_language_gap(err))
         ]
         raise PolicyError(name, gaps + problems) from None
+    linted = lint(policy)
+    if linted:
+        lines = _key_lines(text)
+        raise PolicyError(name, [_located(name, lines, data, loc, msg) for loc, msg in linted])
+    return policy
+
+
+def lint(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
+    """The rules that need the whole validated policy: button labels (`bandeau.labels`) and
+    exempt audience measurement (`bandeau.measurement`). Each is (where, what to do)."""
+    return label_problems(policy) + measurement_problems(policy)
+
+
+def _located(
+    name: str, lines: Mapping[str, int], data: Mapping[str, Any], loc: Sequence[str | int], msg: str
+) -> str:
+    """`file:line: field: msg`, the line being the one of the field when the file has it."""
+    line = _line_for(lines, _path(loc))
+    where = f"{name}:{line}" if line else name
+    return f"{where}: {_describe(data, loc) or '(top level)'}: {msg}"
 
 
 _LANGUAGE_GAP_WORDS: Final = (
@@ -618,10 +648,6 @@ def _is_language_gap(err: Any) -> bool:
 
 def _explain(name: str, lines: Mapping[str, int], data: Mapping[str, Any], err: Any) -> str:
     loc: Sequence[str | int] = err["loc"]
-    path = _path(loc)
-    line = _line_for(lines, path)
-    where = f"{name}:{line}" if line else name
-    field = _describe(data, loc) or "(top level)"
     kind = err["type"]
     if kind == "missing":
         msg = f"`{loc[-1]}` is required: add it"
@@ -632,7 +658,7 @@ def _explain(name: str, lines: Mapping[str, int], data: Mapping[str, Any], err: 
         msg = f"{err['input']!r} is not allowed here: use one of {expected}"
     else:
         msg = str(err["msg"]).removeprefix("Value error, ")
-    return f"{where}: {field}: {msg}"
+    return _located(name, lines, data, loc, msg)
 
 
 def _path(loc: Sequence[str | int]) -> str:

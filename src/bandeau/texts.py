@@ -56,6 +56,10 @@ DETAIL_KEYS: Final = (
     "lifetime",
     "refusal_label",
     "receipt",
+    "object",
+    "exempt_state",
+    "objected",
+    "provider_policy",
 )
 
 # Words of the first layer, the placeholders, the persistent entry and the status messages.
@@ -73,6 +77,9 @@ FIRST_LAYER_KEYS: Final = (
     "saved",
     "controller",
     "offline",
+    "exempt",
+    "partners",
+    "gpc_notice",
 )
 
 UI_KEYS: Final = FIRST_LAYER_KEYS + DETAIL_KEYS

@@ -95,7 +95,10 @@ def act(page: Page, case: Case) -> Request:
             page.evaluate("() => bandeau.open()")
             expect(page.locator("#bandeau .bd-l2")).to_be_visible()
             for key, on in action.get("switches", {}).items():
-                page.locator(f"#bd-c-{key}").set_checked(on)
+                # an exempt purpose's switch is an objection: ticked means not allowed
+                switch = page.locator(f"#bd-c-{key}")
+                objection = switch.evaluate("e => !!e.closest('.bd-o')")
+                switch.set_checked(on != objection)
             page.click(PREFERENCES_CONTROL[action["do"]])
     request = sent.value
     response = request.response()
@@ -128,6 +131,14 @@ def test_vector_in_the_shipped_banner(browser: Browser, sites: Sites, case: Case
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(sites.page_url(case), wait_until="load")
+        if case.gpc:
+            # a GPC browser's page records the signal once it is idle (event gpc_applied), when
+            # it answers purposes for the first time; the decision then carries that token
+            page.wait_for_load_state("networkidle")
+            page.wait_for_function("() => localStorage.getItem('bandeau.pending') === null")
+            token = {c["name"]: c["value"] for c in context.cookies(sites.page_origin)}.get(
+                policy.cookie_name, token
+            )
         storage = list(case.jar.get("storage", []))
         page.evaluate("keys => keys.forEach(k => localStorage.setItem(k, '1'))", storage)
 

@@ -237,6 +237,43 @@ def test_streamed_pages_are_rewritten_over_http(
         assert response.headers["transfer-encoding"] == "chunked"
 
 
+EMBEDS = (
+    b"<html><head><link rel=stylesheet href=http://localhost:8001/w.css></head><body>"
+    b"<img src='http://localhost:8002/px.gif?p=1' alt=''>"
+    b'<video src="http://localhost:8001/clip.webm" controls></video>'
+    b'<audio><source src="http://localhost:8001/a.ogg"></audio>'
+    b'<object data="http://localhost:8001/o"></object><embed src="http://localhost:8002/e">'
+    b'<script data-bandeau="advertising">adSlots()</script>'
+    b'<script data-bandeau="audience">count()</script></body></html>'
+)
+
+
+def test_every_kind_of_embed_is_gated_over_http(
+    policy: Policy, keys: KeyRing, refuse_all: str, token: TokenFactory
+) -> None:
+    """LAW-08: pixels, stylesheets, media, objects, embeds and inline marked scripts of a
+    refused purpose reach the browser as gated markup; for a reader who allowed everything the
+    page goes through as it is."""
+    app = wrap(raw_app([EMBEDS], HTML), policy, keys, rewrite_html=True)
+    with asgi_serving(app) as url:
+        refused = httpx.get(url, headers={"cookie": f"bandeau={refuse_all}"}).content
+        everything = token(social=True, advertising=True, audience=True)
+        allowed = httpx.get(url, headers={"cookie": f"bandeau={everything}"}).content
+    for gated in (
+        b'<link data-bandeau="social" rel=stylesheet '
+        b"data-bandeau-src=http://localhost:8001/w.css>",
+        b"<img data-bandeau=\"advertising\" data-bandeau-src='http://localhost:8002/px.gif?p=1'",
+        b'<video data-bandeau="social" data-bandeau-src="http://localhost:8001/clip.webm"',
+        b'<source data-bandeau="social" data-bandeau-src="http://localhost:8001/a.ogg">',
+        b'<object data-bandeau="social" data-bandeau-src="http://localhost:8001/o">',
+        b'<embed data-bandeau="advertising" data-bandeau-src="http://localhost:8002/e">',
+        b'<script type="text/plain" data-bandeau="advertising">adSlots()</script>',
+        b'<script data-bandeau="audience">count()</script>',  # exempt, on by default
+    ):
+        assert gated in refused, gated
+    assert allowed == EMBEDS
+
+
 def test_rewrite_matches_the_reference_for_each_split(policy: Policy, keys: KeyRing) -> None:
     """The gate comes from the policy; each two-chunk split gives the same page."""
     doc = (

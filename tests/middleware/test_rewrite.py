@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bandeau.consent import holds
 from bandeau.middleware.rewrite import HostRules, HtmlRewriter, banner_snippet, csp_nonce, url_host
 
 PAGES = Path(__file__).parent / "pages"
@@ -145,12 +146,98 @@ def test_without_refused_hosts_the_document_is_unchanged() -> None:
         (b'<script src="data:text/javascript,1">', b'<script src="data:text/javascript,1">'),
         (b"<script src>", b"<script src>"),
         (b"<iframe src>", b"<iframe src>"),
-        (b"<img src=http://localhost:8001/p.gif>", b"<img src=http://localhost:8001/p.gif>"),
+        (  # LAW-08: a tracking pixel
+            b"<img src=http://localhost:8002/p.gif alt=''>",
+            b'<img data-bandeau="advertising" '
+            b"data-bandeau-src=http://localhost:8002/p.gif alt=''>",
+        ),
+        (b'<img src="/photo.jpg" alt="">', b'<img src="/photo.jpg" alt="">'),
+        (  # every candidate of a srcset counts, and the srcset waits too
+            b'<img src="/a.jpg" srcset="/a2.jpg 2x, https://x.ads.example/b.jpg 3x">',
+            b'<img data-bandeau="advertising" data-bandeau-src="/a.jpg" '
+            b'data-bandeau-srcset="/a2.jpg 2x, https://x.ads.example/b.jpg 3x">',
+        ),
+        (
+            b'<link rel="stylesheet" href="http://localhost:8001/w.css">',
+            b'<link data-bandeau="social" rel="stylesheet" data-bandeau-src="http://localhost:8001/w.css">',
+        ),
+        (
+            b'<link rel=prefetch href="//localhost:8002/next.js">',
+            b'<link data-bandeau="advertising" rel=prefetch '
+            b'data-bandeau-src="//localhost:8002/next.js">',
+        ),
+        (b'<link rel="stylesheet" href="/site.css">', b'<link rel="stylesheet" href="/site.css">'),
+        (
+            b'<object data="http://localhost:8001/o.swf" type="x"></object>',
+            b'<object data-bandeau="social" data-bandeau-src="http://localhost:8001/o.swf" '
+            b'type="x"></object>',
+        ),
+        (
+            b'<embed src="http://localhost:8001/e">',
+            b'<embed data-bandeau="social" data-bandeau-src="http://localhost:8001/e">',
+        ),
+        (
+            b'<video src="http://localhost:8001/v.webm" poster="http://localhost:8001/p.png" '
+            b"controls>",
+            b'<video data-bandeau="social" data-bandeau-src="http://localhost:8001/v.webm" '
+            b'data-bandeau-poster="http://localhost:8001/p.png" controls>',
+        ),
+        (
+            b'<audio src="http://localhost:8002/a.mp3">',
+            b'<audio data-bandeau="advertising" data-bandeau-src="http://localhost:8002/a.mp3">',
+        ),
+        (
+            b'<source src="http://localhost:8001/v.mp4" type="video/mp4">',
+            b'<source data-bandeau="social" data-bandeau-src="http://localhost:8001/v.mp4" '
+            b'type="video/mp4">',
+        ),
+        (
+            b'<track src="http://localhost:8001/t.vtt">',
+            b'<track data-bandeau="social" data-bandeau-src="http://localhost:8001/t.vtt">',
+        ),
     ],
 )
 def test_tag_rewrites(tag: bytes, expected: bytes) -> None:
     assert rewrite([tag]) == expected
     assert rewrite([tag[:9], tag[9:]]) == expected
+
+
+@pytest.mark.parametrize(
+    ("tag", "expected"),
+    [
+        (  # an inline script marked for a refused purpose is made inert
+            b'<script data-bandeau="social">track()</script>',
+            b'<script type="text/plain" data-bandeau="social">track()</script>',
+        ),
+        (
+            b'<script type=module data-bandeau="advertising social">x()</script>',
+            b'<script type="text/plain" data-type="module" data-bandeau="advertising social">'
+            b"x()</script>",
+        ),
+        (  # allowed, negated or already inert: left as it is
+            b'<script data-bandeau="audience">count()</script>',
+            b'<script data-bandeau="audience">count()</script>',
+        ),
+        (
+            b'<script data-bandeau="!social">fallback()</script>',
+            b'<script data-bandeau="!social">fallback()</script>',
+        ),
+        (
+            b'<script type="text/plain" data-bandeau="social">x()</script>',
+            b'<script type="text/plain" data-bandeau="social">x()</script>',
+        ),
+        (  # a gated element of another kind is the publisher's markup: left as it is
+            b'<img data-bandeau="social" data-bandeau-src="http://localhost:8001/p.gif">',
+            b'<img data-bandeau="social" data-bandeau-src="http://localhost:8001/p.gif">',
+        ),
+    ],
+)
+def test_inline_scripts_marked_for_a_refused_purpose(tag: bytes, expected: bytes) -> None:
+    """LAW-08: `<script data-bandeau>` without `type="text/plain"` would run before the banner
+    could stop it; the rewriter makes it inert unless its expression holds."""
+    allowed = frozenset({"audience"})
+    r = HtmlRewriter(gate, holds=lambda e: holds(e, allowed))
+    assert r.feed(tag) + r.close() == expected
 
 
 def test_banner_goes_into_head_and_first_in_body() -> None:

@@ -121,6 +121,7 @@
   let features = {}; // feature name -> on
   let pending; // consent purposes never asked in their current version
   let decided;
+  let gpcApplied; // purposes GPC answers now, never answered in their current version
 
   // A purpose keeps its signed answer while the answer's digest is current; otherwise it takes
   // its default, and a consent purpose is pending unless GPC answers it (a `gpc` purpose counts
@@ -130,6 +131,7 @@
   function applyAnswers(signed, unsigned) {
     states = {};
     pending = [];
+    gpcApplied = [];
     purposes.forEach((purpose) => {
       const key = purpose.key;
       const current = (answers) => answers && answers.p && answers.p[key] && answers.p[key][1] === purpose.digest && answers.p[key];
@@ -140,7 +142,7 @@
       else {
         // the default, from bandeau.consent.defaults: only what needs no consent (LAW-01)
         states[key] = !!purpose.default;
-        if (purpose.kind === 'consent' && !(gpc && purpose.gpc)) pending.push(key);
+        if (purpose.kind === 'consent') (gpc && purpose.gpc ? gpcApplied : pending).push(key);
       }
     });
     decided = !!(signed || unsigned) && !pending.length;
@@ -177,27 +179,34 @@
   const placeholders = new WeakMap(); // gated embed -> its placeholder
   const neededByActivated = {}; // purpose keys that something activated on this page needed
 
-  // One element: features, gated scripts, embeds, any other gated element. Scripts wait for the
-  // parsed DOM (their text is complete then) and go in document order.
+  // One element: features, gated scripts, embeds, any other gated element. Scripts (external or
+  // inline, type="text/plain") wait for the parsed DOM (their text is complete then) and go in
+  // document order. What an element loads waits in data-bandeau-src (its src, a <link>'s href,
+  // an <object>'s data), data-bandeau-srcset and data-bandeau-poster; what shows content (not
+  // a pixel, a link or a media source) gets a placeholder.
   function enforce(node) {
     const data = node.dataset || {};
     const expression = data.bandeau;
+    const tag = node.tagName;
     if (data.bandeauFeature != null) node.hidden = features[data.bandeauFeature] !== true;
     if (data.bandeauFeatureOff != null) node.hidden = features[data.bandeauFeatureOff] === true;
     if (expression == null || activated.has(node)) return;
     const on = allowed(expression);
-    if (node.tagName === 'SCRIPT') {
+    if (tag === 'SCRIPT') {
       if (on && node.type === 'text/plain' && doc.readyState !== 'loading') runScript(node, expression);
     } else if (!data.bandeauSrc) {
       node.hidden = !on;
     } else if (on) {
       markActivated(node, expression);
-      node.src = data.bandeauSrc;
+      if (data.bandeauSrcset) node.srcset = data.bandeauSrcset;
+      if (data.bandeauPoster) node.poster = data.bandeauPoster;
+      node.setAttribute(tag === 'LINK' ? 'href' : tag === 'OBJECT' ? 'data' : 'src', data.bandeauSrc);
+      if (tag === 'SOURCE' && node.parentNode.load) node.parentNode.load();
       node.hidden = false;
       if (placeholders.has(node)) placeholders.get(node).remove();
     } else {
       node.hidden = true;
-      if (!placeholders.has(node)) addPlaceholder(node, expression);
+      if (!placeholders.has(node) && !/^(IMG|LINK|SOURCE|TRACK)$/.test(tag)) addPlaceholder(node, expression);
     }
   }
 
@@ -296,6 +305,23 @@
       .replace(/\+/g, '-')
       .replace(/\//g, '_');
 
+  // What every decision sends; `choices` is filled by the caller.
+  const decisionBody = (action, layer, control) => ({
+    id: crypto.randomUUID(),
+    token: readCookies()[CONSENT_COOKIE] || null,
+    action,
+    layer,
+    control,
+    lang,
+    page: location.pathname,
+    build: config.build,
+    notice: config.notice,
+    choices: {},
+    gpc,
+    client_time: Date.now(),
+    secret: newSecret(),
+  });
+
   // action: accept_all | refuse_all | save | grant; layer: first | settings | placeholder (the
   // wire names); control: the id of the control; grantKeys: what a placeholder grants. A grant
   // answers only the purposes it grants, and those never asked stay pending. A script that ran
@@ -304,21 +330,7 @@
   function decide(action, layer, control, grantKeys) {
     const before = states;
     const isGrant = action === 'grant';
-    const body = {
-      id: crypto.randomUUID(),
-      token: readCookies()[CONSENT_COOKIE] || null,
-      action,
-      layer,
-      control,
-      lang,
-      page: location.pathname,
-      build: config.build,
-      notice: config.notice,
-      choices: {},
-      gpc,
-      client_time: Date.now(),
-      secret: newSecret(),
-    };
+    const body = decisionBody(action, layer, control);
     // refusals take effect now; a grant once the server has recorded it (`send`)
     states = {};
     const chosen = {};
@@ -426,6 +438,7 @@
   let switches; // preferences switches by purpose key (filled by preferences.js)
   let spacer; // room at the end of the page for the first layer
   let loadingPreferences = false;
+  let openAt; // the part of the preferences to show first (data-bandeau-open="partners")
 
   // the buttons of a layer, labelled from `labels` (the preferences bring words of their own)
   const actionBar = (idPrefix, actions, labels = ui) =>
@@ -445,18 +458,29 @@
   const announce = (text) =>
     liveRegion && (liveRegion.textContent = liveRegion.textContent === text ? text + '\u00a0' : text);
 
+  // The purposes of one kind, each with its one-line summary.
+  const purposeList = (kind) =>
+    element(
+      'ul',
+      null,
+      purposes
+        .filter((p) => p.kind === kind)
+        .map((p) => element('li', null, [element('b', null, purposeName(p.key)), ' \u2014 ', (purposeTexts[p.key] || {}).short]))
+    );
+  const gpcRefused = purposes.filter((p) => gpc && p.gpc && !states[p.key]).map((p) => purposeName(p.key));
+
+  // What needs consent, then the exempt measurement the reader can object to (CNIL-05, EDPB-F),
+  // why GPC-covered purposes are not asked (GPC-03), and the partners' list (LAW-06).
   const buildFirstLayer = () =>
     element('div', { class: 'bd-l1', role: 'dialog', 'aria-labelledby': 'bd-t', 'aria-describedby': 'bd-d', tabindex: -1 }, [
       element('div', { class: 'bd-sc' }, [
         element('h2', { id: 'bd-t' }, ui.title),
         element('p', { id: 'bd-d' }, ui.intro),
-        element(
-          'ul',
-          null,
-          purposes
-            .filter((p) => p.kind !== 'necessary')
-            .map((p) => element('li', null, [element('b', null, purposeName(p.key)), ' \u2014 ', (purposeTexts[p.key] || {}).short]))
-        ),
+        purposeList('consent'),
+        purposes.some((p) => p.kind === 'exempt') && [element('p', null, ui.exempt), purposeList('exempt')],
+        gpcRefused.length > 0 && element('p', null, fill(ui.gpc_notice, gpcRefused.join(', '))),
+        config.partners > 0 &&
+          element('p', null, element('a', { href: '#bd-partners', 'data-bandeau-open': 'partners' }, fill(ui.partners, config.partners))),
         element('p', null, ui.withdraw),
         element('p', { class: 'bd-m' }, [
           fill(ui.controller, texts.controller),
@@ -520,7 +544,10 @@
     extend('dialog', dialog);
     root.append(dialog);
     dialog.showModal();
-    focusQuietly(dialog);
+    const at = openAt && doc.getElementById('bd-' + openAt);
+    openAt = '';
+    if (at) at.focus();
+    else focusQuietly(dialog);
   }
 
   // afterDecision: a decision was just made. Undecided: back to the first layer. Focus returns
@@ -585,6 +612,7 @@
       const grant = control.dataset.bandeauGrant;
       if (!action) {
         event.preventDefault();
+        openAt = control.dataset.bandeauOpen;
         openPreferences();
       } else if (grant) {
         decide('grant', 'placeholder', 'bd-grant-' + words(grant).join('-'), words(grant));
@@ -646,10 +674,17 @@
 
   // A decision the server never acknowledged is sent again (same id) once the page is loaded
   // and idle (reading localStorage can block), unless the reader decided on this page already.
+  // A GPC signal that answers purposes for the first time is recorded once (event gpc_applied,
+  // GPC-03): the answer's cookie then carries those refusals, so later pages send nothing.
   function retryUnsent() {
     (window.requestIdleCallback || setTimeout)(() => {
       const unsentBody = withStorage((s) => JSON.parse(s.getItem(PENDING_KEY)));
       if (unsentBody && unsentBody.id && !latestSent) send(unsentBody);
+      if (gpcApplied.length && !latestSent) {
+        const body = decisionBody('gpc', 'signal', 'gpc');
+        purposes.forEach((p) => gpcApplied.includes(p.key) && (body.choices[p.key] = { granted: false, digest: p.digest }));
+        send(body);
+      }
     });
   }
 

@@ -12,7 +12,7 @@ from ..policy import Policy
 from ..texts import DETAIL_KEYS, lifetime_label
 from . import build_hash
 
-__all__ = ["asset_version", "details_for", "site_config", "texts_for"]
+__all__ = ["asset_version", "details_for", "partners", "site_config", "texts_for"]
 
 
 def asset_version(policy: Policy) -> str:
@@ -55,6 +55,7 @@ def site_config(policy: Policy, api: str, lang: str | None = None) -> dict[str, 
             "domain": policy.cookie_domain,
         },
         "privacy": policy.privacy_url(lang),
+        "partners": len(partners(policy)),
         "lang": lang,
         "langs": list(policy.languages),
         "purposes": purposes,
@@ -77,13 +78,40 @@ def texts_for(policy: Policy, lang: str) -> dict[str, Any]:
     }
 
 
+def partners(policy: Policy) -> dict[str, dict[str, Any]]:
+    """The third parties that receive data through the site (LAW-06, CNIL-05): each service's
+    provider (its name when no provider is given) other than the controller itself, in policy
+    order, with its privacy-policy link (the first given) and the purposes it serves."""
+    found: dict[str, dict[str, Any]] = {}
+    for p in policy.purposes:
+        for s in p.services:
+            name = s.provider or s.name
+            if name == policy.controller.name:
+                continue
+            entry = found.setdefault(name, {"privacy_policy": "", "purposes": [], "services": []})
+            entry["privacy_policy"] = entry["privacy_policy"] or s.privacy_policy
+            if p.key not in entry["purposes"]:
+                entry["purposes"].append(p.key)
+            entry["services"].append(s.name)
+    return found
+
+
 def details_for(policy: Policy, lang: str) -> dict[str, Any]:
     """What the preferences add in `lang`: each purpose's description, what refusing changes, and
-    its services with their hosts, cookies and lifetimes (LAW-06). Loaded when the reader opens
-    the preferences, so the first layer downloads only what it shows."""
+    its services with their provider, privacy policy, hosts, cookies and lifetimes; and the list
+    of partners (LAW-06). Loaded when the reader opens the preferences, so the first layer
+    downloads only what it shows."""
     ui = policy.ui_texts(lang)
     return {
         "ui": {k: ui[k] for k in DETAIL_KEYS},
+        "partners": [
+            {
+                "name": name,
+                "privacy_policy": entry["privacy_policy"],
+                "purposes": [policy.purpose(k).text[lang].name for k in entry["purposes"]],
+            }
+            for name, entry in partners(policy).items()
+        ],
         "purposes": {
             p.key: {
                 "description": p.text[lang].description,
@@ -91,6 +119,8 @@ def details_for(policy: Policy, lang: str) -> dict[str, Any]:
                 "services": [
                     {
                         "name": s.name,
+                        "provider": s.provider,
+                        "privacy_policy": s.privacy_policy,
                         "hosts": list(s.hosts),
                         "cookies": [
                             {"name": c.name, "lifetime": lifetime_label(c.lifetime, lang)}

@@ -139,6 +139,7 @@ class Publisher:
                 f"style-src 'self'{api} {social}",
                 f"img-src 'self' data: {social} {ads}",
                 f"frame-src {ads} {social}",
+                f"media-src {social}",
                 f"connect-src 'self'{api}",
                 "font-src 'self'",
                 "object-src 'none'",

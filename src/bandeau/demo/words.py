@@ -48,6 +48,7 @@ UI: Final[dict[str, dict[str, str]]] = {
         "share_off": "Les boutons de partage se chargent si vous autorisez « Réseaux sociaux ».",
         "open_settings": "Modifier mes choix",
         "ad_label": "Publicité",
+        "video_title": "La vidéo du jour : les quais du Rhône",
         "house_ad_title": "Le Quotidien, partout avec vous",
         "house_ad_text": "Recevez chaque matin à 7 h l'essentiel de l'actualité lyonnaise dans "
         "votre boîte aux lettres électronique.",
@@ -95,6 +96,7 @@ UI: Final[dict[str, dict[str, str]]] = {
         "share_off": "Share buttons load if you allow “Social networks”.",
         "open_settings": "Change my choices",
         "ad_label": "Advertisement",
+        "video_title": "Video of the day: the Rhône embankments",
         "house_ad_title": "Le Quotidien, wherever you are",
         "house_ad_text": "Get the essential Lyon news in your inbox every morning at 7.",
         "house_ad_cta": "Sign up to the newsletter",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Final, TypedDict, Unpack
 
 from ..banner.config import asset_version
+from ..consent import holds
 from ..errors import SettingsError
 from ..keys import KeyRing, PublicKey
 from ..policy import Policy
@@ -107,7 +108,11 @@ class Options:
             for p in policy.purposes
             if p.kind != "strictly_necessary" and any(s.hosts for s in p.services)
         )
-        self.rewriting = insert_banner or (rewrite_html and bool(self.hosts))
+        # what a reader may refuse: while one is refused, inline `data-bandeau` scripts are gated
+        self._refusable = frozenset(
+            p.key for p in policy.purposes if p.kind != "strictly_necessary"
+        )
+        self.rewriting = insert_banner or rewrite_html
         self._snippet = functools.lru_cache(maxsize=64)(
             functools.partial(banner_snippet, banner_url, asset_version(policy))
         )
@@ -134,7 +139,8 @@ class Options:
             return None
         allowed = reading.allowed
         gating = self.rewrite_html and not self._hosted <= allowed
-        if not gating and not self.insert_banner:
+        inline = self.rewrite_html and not self._refusable <= allowed
+        if not gating and not inline and not self.insert_banner:
             return None
         head = body = early = b""
         if self.insert_banner:
@@ -152,7 +158,14 @@ class Options:
                 return ""
             return " ".join(purposes)
 
-        return Page(HtmlRewriter(gate, head=head, body=body, early=early))
+        def marked(expression: str) -> bool:
+            return holds(expression, allowed)
+
+        return Page(
+            HtmlRewriter(
+                gate, holds=marked if inline else None, head=head, body=body, early=early
+            )
+        )
 
 
 def _check_names(options: Mapping[str, object]) -> None:

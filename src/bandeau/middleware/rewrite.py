@@ -1,5 +1,8 @@
-"""Streaming HTML rewriting: gate refused third-party `<script src>` and `<iframe src>`, insert the
-banner. For apps that cannot edit their templates (DESIGN §3, gated markup; LAW-01, CNIL-03 (c)).
+"""Streaming HTML rewriting: gate everything that loads from a refused third party (`<script>`,
+`<iframe>`, `<img>` pixels, `<link>` stylesheets and prefetches, `<object>`, `<embed>`, `<video>`,
+`<audio>` and their `<source>`/`<track>`) and inline scripts marked `data-bandeau`; insert the
+banner. For apps that cannot edit their templates (DESIGN §3, gated markup; LAW-01, LAW-08,
+CNIL-03 (c)).
 
 `HtmlRewriter` copies the document through byte for byte and rewrites only the opening tags
 concerned. It is a small incremental tokenizer that follows the HTML tokenizer where it matters:
@@ -55,7 +58,22 @@ RAW_TEXT: Final = frozenset(
         b"noscript",
     }
 )
-_NOTABLE: Final = RAW_TEXT | {b"head", b"body", b"plaintext"}
+# The attribute each gated element loads from: in gated markup it becomes `data-bandeau-src`;
+# the others of `ALSO_LOADS` become `data-bandeau-NAME` (the banner puts them back).
+LOADS_FROM: Final = {
+    b"iframe": b"src",
+    b"img": b"src",
+    b"embed": b"src",
+    b"video": b"src",
+    b"audio": b"src",
+    b"source": b"src",
+    b"track": b"src",
+    b"link": b"href",
+    b"object": b"data",
+}
+ALSO_LOADS: Final = {b"img": (b"srcset",), b"source": (b"srcset",), b"video": (b"poster",)}
+_GATED: Final = frozenset(LOADS_FROM) | {b"script"}
+_NOTABLE: Final = RAW_TEXT | _GATED | {b"head", b"body", b"plaintext"}
 _DATA, _RAW, _COMMENT, _BOGUS, _PLAINTEXT, _LONG_TAG = range(6)
 _LETTERS: Final = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _SCHEME_RE: Final = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
@@ -187,6 +205,20 @@ def csp_nonce(policy: str) -> str:
 
 Gate = Callable[[str], str]
 """Maps a `src` URL to the `data-bandeau` expression gating it, or '' to leave it as it is."""
+Holds = Callable[[str], bool]
+"""Whether a `data-bandeau` expression holds for this reader (`bandeau.consent.holds`)."""
+
+
+def _unquoted(value: bytes) -> bytes:
+    return value[1:-1] if value[:1] in (b'"', b"'") else value
+
+
+def _urls(name: bytes, value: bytes) -> list[str]:
+    """The URLs an attribute value names: one, or each candidate of a `srcset`."""
+    text = _unquoted(value).decode("latin-1")
+    if name != b"srcset":
+        return [text]
+    return [c.split()[0] for c in text.split(",") if c.split()]
 
 
 class HtmlRewriter:
@@ -198,6 +230,7 @@ class HtmlRewriter:
         self,
         gate: Gate,
         *,
+        holds: Holds | None = None,
         head: bytes = b"",
         body: bytes = b"",
         max_tag: int = 65536,
@@ -207,6 +240,7 @@ class HtmlRewriter:
         # `early` goes right after <head> (the TCF mode's script: before any ad or Google
         # tag); without a <head> tag, with `head`
         self._early = early
+        self._holds = holds
         self._head = head
         self._body = body
         self._max_tag = max_tag
@@ -376,7 +410,7 @@ class HtmlRewriter:
             if self._body:
                 out.append(self._body)
                 self._body = b""
-        elif name in (b"script", b"iframe"):
+        elif name in _GATED:
             out.append(self._gated(name, m))
         else:
             out.append(m.group(0))
@@ -387,7 +421,8 @@ class HtmlRewriter:
         return m.end()
 
     def _gated(self, name: bytes, m: re.Match[bytes]) -> bytes:
-        """The tag, rewritten into gated markup when its `src` loads from a refused host."""
+        """The tag, rewritten into gated markup when what it loads comes from a refused host,
+        or, for a script already marked `data-bandeau`, when its expression does not hold."""
         tag = m.group(0)
         start = m.start()
         attrs: dict[bytes, tuple[int, int, bytes]] = {}  # first occurrence: (start, end, value)
@@ -398,42 +433,64 @@ class HtmlRewriter:
             spans.append((key, a.start(), a.end(), a.start(2) if a.group(2) is not None else -1))
             if key not in attrs:
                 attrs[key] = (a.start(), a.end(), value)
-        if b"data-bandeau" in attrs or b"src" not in attrs:
-            return tag
-        src = attrs[b"src"][2]
-        if src[:1] in (b'"', b"'"):
-            src = src[1:-1]
-        expression = self._gate(src.decode("latin-1"))
-        if not expression:
-            return tag
         head = tag[: m.end(2) - start]
-        inserted = f' data-bandeau="{html.escape(expression, quote=True)}"'.encode()
+        if b"data-bandeau" in attrs:
+            marked = _unquoted(attrs[b"data-bandeau"][2]).decode("latin-1")
+            kind = _unquoted(attrs.get(b"type", (0, 0, b""))[2]).strip().lower()
+            if name != b"script" or kind == b"text/plain" or self._holds is None:
+                return tag
+            if self._holds(html.unescape(marked)):
+                return tag
+            return self._as_text(tag, head, attrs, spans, b"")
+        main = LOADS_FROM.get(name, b"src")
+        loads = [a for a in (main, *ALSO_LOADS.get(name, ())) if a in attrs]
+        terms: list[str] = []
+        for attribute in loads:
+            for url in _urls(attribute, attrs[attribute][2]):
+                terms += [t for t in self._gate(url).split() if t not in terms]
+        if not terms:
+            return tag
+        inserted = f' data-bandeau="{html.escape(" ".join(terms), quote=True)}"'.encode()
+        if name == b"script":
+            return self._as_text(tag, head, attrs, spans, inserted)
+        renamed = {a: b"data-bandeau-" + (b"src" if a == main else a) for a in loads}
         parts: list[bytes] = []
         cursor = len(head)
-        if name == b"script":
-            inserted = b' type="text/plain"' + inserted
-            original = attrs.get(b"type")
-            if original is not None and original[2]:
-                value = original[2]
-                if value[:1] in (b'"', b"'"):
-                    value = value[1:-1]
-                # always quoted: an unquoted value could run into what follows the tag name
-                inserted += b' data-type="' + value.replace(b'"', b"&quot;") + b'"'
-            for key, s, e, _ in spans:
-                if key == b"type":
-                    parts.append(tag[cursor:s])
-                    cursor = e
-        else:
-            seen_src = False
-            for key, s, e, v0 in spans:
-                if key != b"src":
-                    continue
+        seen: set[bytes] = set()
+        for key, s, e, v0 in spans:
+            if key not in renamed:
+                continue
+            parts.append(tag[cursor:s])
+            if key not in seen:  # the first occurrence is renamed, later duplicates dropped
+                seen.add(key)
+                attr = tag[s:e]
+                parts.append(attr[: len(attr) - len(attr.lstrip(b"\t\n\f\r /"))])
+                parts.append(renamed[key] + b"=" + (tag[v0:e] if v0 >= 0 else b'""'))
+            cursor = e
+        parts.append(tag[cursor:])
+        return head + inserted + b"".join(parts)
+
+    @staticmethod
+    def _as_text(
+        tag: bytes,
+        head: bytes,
+        attrs: dict[bytes, tuple[int, int, bytes]],
+        spans: list[tuple[bytes, int, int, int]],
+        inserted: bytes,
+    ) -> bytes:
+        """A script made inert: `type="text/plain"` and `inserted` after its name, its original
+        type kept as `data-type` (the banner restores it when it runs the script)."""
+        inserted = b' type="text/plain"' + inserted
+        original = attrs.get(b"type")
+        if original is not None and original[2]:
+            value = _unquoted(original[2])
+            # always quoted: an unquoted value could run into what follows the tag name
+            inserted += b' data-type="' + value.replace(b'"', b"&quot;") + b'"'
+        parts: list[bytes] = []
+        cursor = len(head)
+        for key, s, e, _ in spans:
+            if key == b"type":
                 parts.append(tag[cursor:s])
-                if not seen_src:  # the first src is renamed, later duplicates dropped
-                    seen_src = True
-                    attr = tag[s:e]
-                    parts.append(attr[: len(attr) - len(attr.lstrip(b"\t\n\f\r /"))])
-                    parts.append(b"data-bandeau-src=" + (tag[v0:e] if v0 >= 0 else b'""'))
                 cursor = e
         parts.append(tag[cursor:])
         return head + inserted + b"".join(parts)

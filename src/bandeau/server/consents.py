@@ -4,6 +4,7 @@ access) and erasing it (right to erasure)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hmac
 import json
 import time
@@ -92,15 +93,36 @@ async def decide(request: Request) -> Response:
     record = build_record(
         site.policy, decision, site.keys, gpc=gpc, ua=ua, served=served, tcf=site.tcf
     )
-    stored, created = await asyncio.wrap_future(ctx.writer.submit(record))
-    if not created:
-        check_retry(stored, record)
+    earlier = None
+    if record.event == "gpc_applied" and decision.token:  # a new consent id has no history
+        earlier = await gpc_recorded(request, record, set(decision.choices))
+    if earlier is not None:  # once per consent id (GPC-03): nothing new to store
+        stored, created = dataclasses.replace(record, decision_id=earlier.decision_id), False
+    else:
+        stored, created = await asyncio.wrap_future(ctx.writer.submit(record))
+        if not created:
+            check_retry(stored, record)
     return Response(
         json.dumps(signed_answer(request, site, stored), separators=(",", ":")).encode(),
         status_code=201 if created else 200,
         media_type="application/json",
         headers=cors_headers(origin),
     )
+
+
+async def gpc_recorded(request: Request, record: Record, refused: set[str]) -> Record | None:
+    """The `gpc_applied` record already stored under `record`'s consent id for the same
+    versions of the purposes it refuses, if any: GPC is recorded once per consent id, however
+    many pages, tabs or retries send it again. The answer then names that record, with a token
+    of the reader's current answers (all of them recorded already)."""
+    store = context(request).store
+    history = await run_in_threadpool(store.history, record.site, record.consent_id)
+    for earlier in history:
+        if earlier.event == "gpc_applied" and all(
+            earlier.shown.get(k) == record.shown[k] for k in refused
+        ):
+            return earlier
+    return None
 
 
 def check_retry(stored: Record, retry: Record) -> None:

@@ -37,6 +37,7 @@ MEDIA_TYPES: Final = {
     ".html": "text/html; charset=utf-8",
     ".svg": "image/svg+xml",
     ".gif": "image/gif",
+    ".webm": "video/webm",
 }
 # Served to any page, as widgets' assets are.
 _OPEN: Final = {
@@ -89,7 +90,7 @@ def _file(name: str, origin: str) -> Callable[[Request], Response]:
     """An endpoint serving the file `name` (relative to this package) as `origin` serves it."""
     path = HERE / name
     data = path.read_bytes()
-    if path.suffix != ".gif":
+    if path.suffix not in (".gif", ".webm"):
         data = data.replace(b"__ORIGIN__", origin.encode())
     media_type = MEDIA_TYPES[path.suffix]
 
@@ -108,9 +109,11 @@ def social_app(origin: str, log: RequestLog) -> ASGIApp:
         Route("/share.js", _file("social/share.js", origin)),
         Route("/widgets.css", _file("social/widgets.css", origin)),
         Route("/avatar.svg", _file("social/avatar.svg", origin)),
+        Route("/clip.webm", _file("social/clip.webm", origin)),
         Route("/tg/pixel.gif", pixel),
         Route("/share/pixel.gif", pixel),
         Route("/join/{name}", join),
+        Route("/privacy", _file("privacy.html", origin)),
         Route("/share/{network}", join),
     ]
     return _Recorder(Starlette(routes=routes), origin, log)
@@ -125,6 +128,7 @@ def ads_app(origin: str, log: RequestLog) -> ASGIApp:
         Route("/ad-visual.svg", _file("ads/ad-visual.svg", origin)),
         Route("/px.gif", _file("pixel.gif", origin)),
         Route("/click", _file("social/join.html", origin)),
+        Route("/privacy", _file("privacy.html", origin)),
         # the TCF demo (`bandeau demo --tcf`): an ad that reads __tcfapi from its iframe, and a
         # fake Google tag that shows the Consent Mode commands it finds
         Route("/tcf-ad.html", _file("ads/tcf-ad.html", origin)),
