@@ -21,9 +21,19 @@ const options = {
   css: { ...common, loader: 'css', target: ['chrome105', 'firefox121', 'safari15.4'] },
 };
 
+// banner.js carries the first layer's styles (minified banner.css, as a string in place of
+// __BANDEAU_CSS__): one request, and no render-blocking stylesheet in the page's <head>.
+// dist/banner.css is still built: the server serves it for pages that link it.
 mkdirSync(out, { recursive: true });
-for (const name of ['banner.js', 'banner.css', 'preferences.js', 'preferences.css']) {
+const built = {};
+for (const name of ['banner.css', 'banner.js', 'preferences.js', 'preferences.css']) {
   const kind = name.endsWith('.js') ? 'js' : 'css';
-  const { code } = transformSync(readFileSync(join(source, name), 'utf8'), options[kind]);
-  writeFileSync(join(out, name), code);
+  let text = readFileSync(join(source, name), 'utf8');
+  if (name === 'banner.js') {
+    const placeholder = '__BANDEAU_CSS__';
+    if (text.split(placeholder).length !== 2) throw new Error(`banner.js must hold ${placeholder} once`);
+    text = text.replace(placeholder, () => JSON.stringify(built['banner.css'].trim()));
+  }
+  built[name] = transformSync(text, options[kind]).code;
+  writeFileSync(join(out, name), built[name]);
 }

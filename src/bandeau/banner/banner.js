@@ -14,6 +14,10 @@
 
   const config = __BANDEAU_CONFIG__;
   if (window.bandeau) return; // a second copy of the script on a page does nothing
+  // The first layer's styles (banner.css, put here by the build): no stylesheet request, and
+  // none that blocks the page's first paint. Older browsers without constructable stylesheets
+  // link banner.css instead.
+  const STYLES = __BANDEAU_CSS__;
 
   const doc = document;
   let thisScript = doc.currentScript;
@@ -97,12 +101,26 @@
   // The payload of a consent cookie value when it is for this site and has not expired. The
   // banner cannot check the signature: the server does, and decides nothing from this copy.
   function readToken(value) {
+    if (!value) return undefined; // no cookie: nothing to parse (and no exception to throw)
     try {
       const base64 = value.split('.')[0].replace(/-/g, '+').replace(/_/g, '/');
       const payload = JSON.parse(atob(base64));
       return payload.s === config.site && payload.x > Date.now() / 1e3 ? payload : undefined;
     } catch (error) {
       return undefined; // not a token: no decision
+    }
+  }
+
+  // One constructed stylesheet for the document (CSP allows it: no <style>, no attribute).
+  function addStyles() {
+    if (doc.adoptedStyleSheets && window.CSSStyleSheet) {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync(STYLES);
+      doc.adoptedStyleSheets = [...doc.adoptedStyleSheets, sheet];
+    } else {
+      const link = element('link', { rel: 'stylesheet', href: config.api + '/banner.css' });
+      link.nonce = nonce;
+      doc.head.append(link);
     }
   }
 
@@ -508,6 +526,7 @@
     }
     if (decided) {
       if (firstLayer) firstLayer.hidden = true;
+      if (spacer) spacer.hidden = true;
       if (icon) icon.hidden = false;
     } else if (firstLayer) {
       showFirstLayer();
@@ -516,13 +535,16 @@
     if (target && target.focus) focusQuietly(target);
   }
 
-  // The first layer takes focus in the next frame: no forced layout while the page is parsed.
+  // The first layer takes focus once the frame that shows it is painted (a task queued from
+  // the next animation frame): focusing needs a layout, which is clean by then, so it neither
+  // forces one while the page is parsed nor lands inside the page's first rendering.
   function showFirstLayer(takeFocus) {
     firstLayer.hidden = false;
     icon.hidden = true;
+    if (spacer) spacer.hidden = false;
     if (takeFocus) {
       focusBeforeFirstLayer = doc.activeElement;
-      requestAnimationFrame(() => focusQuietly(firstLayer));
+      requestAnimationFrame(() => setTimeout(() => focusQuietly(firstLayer)));
     }
   }
 
@@ -569,8 +591,8 @@
   );
 
   // A page element that gets focus is scrolled clear of the first layer (WCAG 2.4.11); a spacer
-  // at the end of the page, as tall as the first layer (the stylesheet hides it with the layer),
-  // makes room for that at the bottom of the page.
+  // at the end of the page, as tall as the first layer (hidden with the layer), makes room for
+  // that at the bottom of the page.
   doc.addEventListener('focusin', (event) => {
     if (!firstLayer || firstLayer.hidden || root.contains(event.target)) return;
     const box = event.target.getBoundingClientRect();
@@ -581,9 +603,10 @@
     scrollBy(0, box.bottom - layerTop + 8);
   });
 
-  // ---- start: the state applies now, to each element as the parser adds it, the interface as
-  // soon as <body> exists, "ready" once the document is parsed (then a decision left unsent is
-  // retried).
+  // ---- start: the styles and the state apply now, to each element as the parser adds it, the
+  // interface as soon as <body> exists, "ready" once the document is parsed (then a decision
+  // left unsent is retried).
+  addStyles();
   computeFeatures();
 
   // The parser reports every element it adds; a subtree added by code is searched.
@@ -597,15 +620,14 @@
     )
   ).observe(doc.documentElement, { childList: true, subtree: true });
 
+  // The interface goes into the page in one insertion, already in its shown state.
   function buildInterface() {
     liveRegion = element('div', { class: 'bd-sr', role: 'status' });
     icon = element('button', { type: 'button', id: 'bandeau-icon', 'data-bandeau-open': '', 'aria-label': ui.manage });
-    root = element('div', { id: 'bandeau', lang }, [liveRegion, icon]);
+    if (pending.length) firstLayer = buildFirstLayer();
+    root = element('div', { id: 'bandeau', lang }, [liveRegion, icon, firstLayer]);
+    if (firstLayer) showFirstLayer(true);
     doc.body.prepend(root);
-    if (pending.length) {
-      root.append((firstLayer = buildFirstLayer()));
-      showFirstLayer(true);
-    }
     enforceAll();
   }
 
