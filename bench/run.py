@@ -22,6 +22,7 @@ def main() -> None:
         ("firstpaint.py", ["--runs", "3"] if quick else []),
         ("decisions.py", ["--seconds", "2", "--rounds", "1"] if quick else []),
         ("verify.py", ["--records", "50000"] if quick else []),
+        ("scale.py", ["--hour-seconds", "0.5"] if quick else []),
         ("middleware.py", ["--rounds", "3", "--seconds", "2"] if quick else []),
     ]
     failed = []

@@ -81,6 +81,11 @@ class Client:
         )
         self.latencies: list[float] = []
         self.errors = 0
+        self.kinds: dict[str, int] = {}  # what went wrong: an HTTP status or an exception
+
+    def failed(self, kind: str) -> None:
+        self.errors += 1
+        self.kinds[kind] = self.kinds.get(kind, 0) + 1
 
     def request(self) -> bytes:
         self.template["id"] = str(uuid.uuid4())
@@ -107,14 +112,14 @@ class Client:
                 if line[:15].lower() == b"content-length:":
                     length = int(line[15:])
             await reader.readexactly(length)
-            ok = 200 <= int(head[9:12]) < 300
-        except (OSError, asyncio.IncompleteReadError, ValueError):
-            self.errors += 1
+            status = int(head[9:12])
+        except (OSError, asyncio.IncompleteReadError, ValueError) as e:
+            self.failed(type(e).__name__)
             writer.close()
             return
         self.latencies.append(time.monotonic() - scheduled)
-        if not ok:
-            self.errors += 1
+        if not 200 <= status < 300:
+            self.failed(f"HTTP {status}")
         self.pool.put_nowait((reader, writer))
 
     async def replay(
@@ -199,6 +204,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "hour_seconds": args.hour_seconds,
         "replayed": replayed,
         "errors": client.errors,
+        "error_kinds": client.kinds,
         "replay_seconds": replay_seconds,
         "per_hour": per_hour,
         "p50_ms": p(0.50),
@@ -223,7 +229,8 @@ def format_report(r: dict[str, Any]) -> str:
         f"workers; each hour replayed in {r['hour_seconds']:g} s (scaled-down: real rates, "
         "short hours)",
         f"  replayed decisions                      {r['replayed']:,} in "
-        f"{r['replay_seconds']:.0f} s, {r['errors']} errors",
+        f"{r['replay_seconds']:.0f} s, {r['errors']} errors "
+        f"{json.dumps(r['error_kinds']) if r['errors'] else ''}",
         f"  peak ({peak[0]}): target {peak[1]:.0f}/s, achieved {peak[2]:.0f}/s; furthest "
         f"behind ({worst[0]}): target {worst[1]:.0f}/s, achieved {worst[2]:.0f}/s",
         f"  latency of a decision (from its scheduled start): p50 {r['p50_ms']:.0f} ms, "
