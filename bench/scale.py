@@ -102,8 +102,11 @@ class Client:
         except asyncio.QueueEmpty:
             return await asyncio.open_connection(self.host, self.port)
 
-    async def one(self, scheduled: float) -> None:
-        reader, writer = await self.connection()
+    async def one(self, scheduled: float, fresh: bool = False) -> None:
+        if fresh:
+            reader, writer = await asyncio.open_connection(self.host, self.port)
+        else:
+            reader, writer = await self.connection()
         try:
             writer.write(self.request())
             head = await reader.readuntil(b"\r\n\r\n")
@@ -114,8 +117,13 @@ class Client:
             await reader.readexactly(length)
             status = int(head[9:12])
         except (OSError, asyncio.IncompleteReadError, ValueError) as e:
-            self.failed(type(e).__name__)
             writer.close()
+            if not fresh and isinstance(e, (asyncio.IncompleteReadError, ConnectionError)):
+                # a pooled connection the server closed while it sat idle (keep-alive
+                # timeout): the request never reached it; send it again on a new one
+                await self.one(scheduled, fresh=True)
+                return
+            self.failed(type(e).__name__)
             return
         self.latencies.append(time.monotonic() - scheduled)
         if not 200 <= status < 300:
