@@ -113,13 +113,10 @@ BASELINE = Cmp(
 BANDEAU = Cmp(
     key="bandeau",
     label="bandeau",
-    files=("banner.js", "banner.css"),
-    # the recommended snippet (docs/banner.md): stylesheet and preload in <head>, the script
-    # as the last element of <body>
-    head=(
-        '<link rel="stylesheet" href="{api}/banner.css">\n'
-        '<link rel="preload" as="script" href="{api}/banner.js">'
-    ),
+    files=("banner.js",),
+    # the recommended snippet (docs/banner.md): a preload in <head>, the script (which carries
+    # its styles) as the last element of <body>
+    head='<link rel="preload" as="script" href="{api}/banner.js">',
     body_start="",
     body_end='<script src="{api}/banner.js"></script>',
     # the root #bandeau is a zero-size fixed box that stays (it holds the persistent icon):
@@ -133,7 +130,7 @@ BANDEAU_EARLY = Cmp(
     key="bandeau-early",
     label="bandeau, script first in <body>",
     files=BANDEAU.files,
-    head='<link rel="stylesheet" href="{api}/banner.css">',
+    head="",
     body_start='<script src="{api}/banner.js"></script>',
     body_end="",
     shown=BANDEAU.shown,

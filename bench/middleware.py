@@ -299,13 +299,16 @@ def report(
         bare = statistics.median(cpu[kind])
         plain = statistics.median(cpu[f"{kind}+mw"])
         rewrite = statistics.median(cpu[f"{kind}+mw+rewrite"])
-        loss = 1 - bare / plain
-        rps_loss = 1 - statistics.median(results[f"{kind}+mw"]) / statistics.median(results[kind])
-        verdict = "within" if loss <= 0.05 else "OVER"
+        bare_rps = statistics.median(results[kind])
+        loss = 1 - statistics.median(results[f"{kind}+mw"]) / bare_rps
+        rewrite_loss = 1 - statistics.median(results[f"{kind}+mw+rewrite"]) / bare_rps
+        # the verdicts use the budgets' own metric: requests/s lost, measured in this run
         print(
-            f"\n{kind.upper()}: the middleware costs {plain - bare:.0f} us of server CPU per "
-            f"request, {loss:.1%} of throughput ({verdict} the 5 % budget; by requests/s "
-            f"{rps_loss:.1%}); with rewriting and banner insertion {1 - bare / rewrite:.1%}."
+            f"\n{kind.upper()}: the middleware loses {loss:.1%} of a hello-world's requests/s "
+            f"(budget 5 %: {'ok' if loss <= 0.05 else 'OVER'}); with HTML rewriting and banner "
+            f"insertion {rewrite_loss:.1%} (budget 15 %: "
+            f"{'ok' if rewrite_loss <= 0.15 else 'OVER'}). Server CPU: {plain - bare:.0f} us "
+            f"a request more ({1 - bare / plain:.1%}), {rewrite - bare:.0f} us with rewriting."
         )
 
 

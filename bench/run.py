@@ -19,8 +19,10 @@ def main() -> None:
     quick = "--quick" in sys.argv[1:]
     runs = [
         ("banner.py", ["--runs", "3"] if quick else []),
+        ("firstpaint.py", ["--runs", "3"] if quick else []),
         ("decisions.py", ["--seconds", "2", "--rounds", "1"] if quick else []),
         ("verify.py", ["--records", "50000"] if quick else []),
+        ("scale.py", ["--hour-seconds", "0.5"] if quick else []),
         ("middleware.py", ["--rounds", "3", "--seconds", "2"] if quick else []),
         ("tcf.py", ["--seconds", "1", "--runs", "3"] if quick else []),
     ]

@@ -103,6 +103,11 @@ def main() -> None:
                 rows,
             )
         )
+        rate = report.size / verify_s
+        print(
+            f"verdict: verify with {processes} processes, {rate:,.0f} records/s "
+            f"(budget >= 200,000): {'ok' if rate >= 200_000 else 'UNDER'}"
+        )
         if args.postgres:
             from bandeau.store.postgres import PostgresStore
 

@@ -18,13 +18,24 @@ const out = process.argv[2] || join(source, 'dist');
 
 const common = { minify: true, legalComments: 'none', charset: 'utf8' };
 const options = {
-  js: { ...common, loader: 'js', target: 'es2019' },
+  // the browsers the banner needs anyway (crypto.randomUUID, <dialog>): the same as the CSS's
+  js: { ...common, loader: 'js', target: ['chrome105', 'firefox121', 'safari15.4'] },
   css: { ...common, loader: 'css', target: ['chrome105', 'firefox121', 'safari15.4'] },
 };
 
+// banner.js carries the first layer's styles (minified banner.css, as a string in place of
+// __BANDEAU_CSS__): one request, and no render-blocking stylesheet in the page's <head>.
+// dist/banner.css is still built: the server serves it for pages that link it.
 mkdirSync(out, { recursive: true });
-for (const name of ['banner.js', 'banner.css', 'preferences.js', 'preferences.css', 'tcf.js']) {
+const built = {};
+for (const name of ['banner.css', 'banner.js', 'preferences.js', 'preferences.css', 'tcf.js']) {
   const kind = name.endsWith('.js') ? 'js' : 'css';
-  const { code } = transformSync(readFileSync(join(source, name), 'utf8'), options[kind]);
-  writeFileSync(join(out, name), code);
+  let text = readFileSync(join(source, name), 'utf8');
+  if (name === 'banner.js') {
+    const placeholder = '__BANDEAU_CSS__';
+    if (text.split(placeholder).length !== 2) throw new Error(`banner.js must hold ${placeholder} once`);
+    text = text.replace(placeholder, () => JSON.stringify(built['banner.css'].trim()));
+  }
+  built[name] = transformSync(text, options[kind]).code;
+  writeFileSync(join(out, name), built[name]);
 }

@@ -264,8 +264,7 @@ def snippet(policy: Path, url: str, lang: str | None) -> None:
     api = f"{url.rstrip('/')}/v1/sites/{p.site}"
     v = asset_version(p)
     script = f"{api}/banner.js?lang={lang}&amp;v={v}"
-    click.echo("<!-- in <head> -->")
-    click.echo(f'<link rel="stylesheet" href="{api}/banner.css?v={v}">')
+    click.echo("<!-- in <head>: fetched at once, blocks nothing (the script has its styles) -->")
     click.echo(f'<link rel="preload" as="script" href="{script}">')
     click.echo("<!-- last thing in <body>; under a nonce-based CSP, give it and the preload -->")
     click.echo("<!-- the page's nonce -->")

@@ -218,7 +218,8 @@ def _tcf_part(tcf: TcfSite | None, d: DecisionIn) -> tuple[int, dict[str, Any]]:
 def _claims(d: DecisionIn, served: Served) -> dict[str, str]:
     """What the banner claimed that differs from the server's word: its build, or that it
     named no notice (a banner older than the notice archive)."""
-    claims = {"build": d.build} if d.build != served.build else {}
+    # the banner names no build (its notice names it); another client may claim one
+    claims = {"build": d.build} if d.build and d.build != served.build else {}
     if d.notice is None:
         claims["notice"] = ""
     return claims

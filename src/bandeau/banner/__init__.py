@@ -80,4 +80,7 @@ def render_preferences(details: Mapping[str, object]) -> Bundle:
 def render(config: Mapping[str, object]) -> Bundle:
     """The first layer for one site: its `config` (as `bandeau.banner.config.site_config`
     builds it) inlined in banner.js, and banner.css."""
-    return _bundle("banner.js", TOKEN, {**config, "build": build_hash()}, "banner.css")
+    # the policy version stays out: the notice id (which the server adds) names the words and
+    # the build the banner shows, and versions the preferences' URLs
+    inlined = {key: value for key, value in config.items() if key != "version"}
+    return _bundle("banner.js", TOKEN, inlined, "banner.css")

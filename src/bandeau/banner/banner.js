@@ -14,10 +14,14 @@
 
   const config = __BANDEAU_CONFIG__;
   if (window.bandeau) return; // a second copy of the script on a page does nothing
+  // The first layer's styles (banner.css, put here by the build): no stylesheet request, and
+  // none that blocks the page's first paint. Older browsers without constructable stylesheets
+  // link banner.css instead.
+  const STYLES = __BANDEAU_CSS__;
 
   const doc = document;
   let thisScript = doc.currentScript;
-  const nonce = (thisScript && thisScript.nonce) || '';
+  const nonce = thisScript?.nonce || '';
   const PENDING_KEY = 'bandeau.pending'; // localStorage key of a decision not yet acknowledged
   const CONSENT_COOKIE = config.cookie.name;
   const UNSENT_COOKIE = CONSENT_COOKIE + '_p';
@@ -30,7 +34,7 @@
   // over to the bundle of that language (same URL with lang=, asked once), which runs instead.
   let lang = doc.documentElement.lang.split('-')[0].toLowerCase();
   if (lang === 'nb' || lang === 'nn') lang = 'no'; // Bokmål and Nynorsk pages: Norwegian words
-  if (thisScript && thisScript.src && !config.texts[lang] && (config.langs || []).includes(lang)) {
+  if (thisScript?.src && !config.texts[lang] && (config.langs || []).includes(lang)) {
     const url = new URL(thisScript.src);
     if (url.searchParams.get('lang') !== lang) {
       url.searchParams.set('lang', lang);
@@ -50,7 +54,7 @@
 
   // Extensions loaded before this script (the TCF mode: docs/tcf.md) hook into the layers and
   // the decisions: layer(node), dialog(node), decide(body, action), answer(answer).
-  const extend = (hook, ...args) => (window.bandeauExtensions || []).forEach((x) => x[hook] && x[hook](...args));
+  const extend = (hook, ...args) => (window.bandeauExtensions || []).forEach((x) => x[hook]?.(...args));
 
   // element(tag, attributes, ...children): null and false attributes are left out, true gives
   // an empty attribute; children may be nested arrays, and falsy ones are left out.
@@ -101,6 +105,7 @@
   // The payload of a consent cookie value when it is for this site and has not expired. The
   // banner cannot check the signature: the server does, and decides nothing from this copy.
   function readToken(value) {
+    if (!value) return undefined; // no cookie: nothing to parse (and no exception to throw)
     try {
       const base64 = value.split('.')[0].replace(/-/g, '+').replace(/_/g, '/');
       const payload = JSON.parse(atob(base64));
@@ -110,13 +115,26 @@
     }
   }
 
+  // One constructed stylesheet for the document (CSP allows it: no <style>, no attribute).
+  function addStyles() {
+    if (doc.adoptedStyleSheets && window.CSSStyleSheet) {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync(STYLES);
+      doc.adoptedStyleSheets = [...doc.adoptedStyleSheets, sheet];
+    } else {
+      const link = element('link', { rel: 'stylesheet', href: config.api + '/banner.css' });
+      link.nonce = nonce;
+      doc.head.append(link);
+    }
+  }
+
   const jar = readCookies();
   const token = readToken(jar[CONSENT_COOKIE] || '');
   // a choice the server has not acknowledged yet, kept unsigned until its answer replaces it
   const unsent = readToken(jar[UNSENT_COOKIE] || '');
 
-  let consentId = (token && token.i) || null;
-  let receiptDecision = token && token.d; // the decision the cookie carries, for its receipt
+  let consentId = token?.i || null;
+  let receiptDecision = token?.d; // the decision the cookie carries, for its receipt
   let states; // purpose key -> allowed
   let features = {}; // feature name -> on
   let pending; // consent purposes never asked in their current version
@@ -134,7 +152,7 @@
     gpcApplied = [];
     purposes.forEach((purpose) => {
       const key = purpose.key;
-      const current = (answers) => answers && answers.p && answers.p[key] && answers.p[key][1] === purpose.digest && answers.p[key];
+      const current = (answers) => answers?.p?.[key]?.[1] === purpose.digest && answers.p[key];
       const answer = current(signed);
       const refusal = current(unsigned) && !current(unsigned)[0];
       if (purpose.kind === 'necessary') states[key] = true;
@@ -314,7 +332,6 @@
     control,
     lang,
     page: location.pathname,
-    build: config.build,
     notice: config.notice,
     choices: {},
     gpc,
@@ -500,7 +517,7 @@
       loadingPreferences = false;
       openPreferences(true);
     };
-    const version = config.version + config.build;
+    const version = config.notice; // names the words and the build: new ones, new URLs
     const sheet = element('link', { rel: 'stylesheet', href: config.api + '/settings.css?v=' + version });
     const script = element('script', { src: config.api + '/settings.js?lang=' + lang + '&v=' + version });
     script.nonce = nonce;
@@ -563,22 +580,26 @@
     }
     if (decided) {
       if (firstLayer) firstLayer.hidden = true;
+      if (spacer) spacer.hidden = true;
       if (icon) icon.hidden = false;
     } else if (firstLayer) {
       showFirstLayer();
     }
-    if (!(target && target.isConnected && target.getClientRects()[0])) target = focusBeforeFirstLayer;
-    if (target && target.focus) focusQuietly(target);
+    if (!target?.isConnected || !target.getClientRects()[0]) target = focusBeforeFirstLayer;
+    if (target?.focus) focusQuietly(target);
   }
 
-  // The first layer takes focus in the next frame: no forced layout while the page is parsed.
+  // The first layer takes focus once the frame that shows it is painted (a task queued from
+  // the next animation frame): focusing needs a layout, which is clean by then, so it neither
+  // forces one while the page is parsed nor lands inside the page's first rendering.
   function showFirstLayer(takeFocus) {
     firstLayer.hidden = false;
     icon.hidden = true;
     extend('layer', firstLayer);
+    if (spacer) spacer.hidden = false;
     if (takeFocus) {
       focusBeforeFirstLayer = doc.activeElement;
-      requestAnimationFrame(() => focusQuietly(firstLayer));
+      requestAnimationFrame(() => setTimeout(() => focusQuietly(firstLayer)));
     }
   }
 
@@ -606,7 +627,7 @@
   doc.addEventListener(
     'click',
     (event) => {
-      const control = event.target.closest && event.target.closest('[data-bandeau-action],[data-bandeau-open]');
+      const control = event.target.closest?.('[data-bandeau-action],[data-bandeau-open]');
       if (!control) return;
       const action = control.dataset.bandeauAction;
       const grant = control.dataset.bandeauGrant;
@@ -616,18 +637,18 @@
         openPreferences();
       } else if (grant) {
         decide('grant', 'placeholder', 'bd-grant-' + words(grant).join('-'), words(grant));
-      } else if (root && root.contains(control)) {
+      } else if (root?.contains(control)) {
         if (action === 'customise') openPreferences();
         else if (action === 'close') closePreferences();
-        else decide(action, dialog && dialog.contains(control) ? 'settings' : 'first', control.id);
+        else decide(action, dialog?.contains(control) ? 'settings' : 'first', control.id);
       }
     },
     true
   );
 
   // A page element that gets focus is scrolled clear of the first layer (WCAG 2.4.11); a spacer
-  // at the end of the page, as tall as the first layer (the stylesheet hides it with the layer),
-  // makes room for that at the bottom of the page.
+  // at the end of the page, as tall as the first layer (hidden with the layer), makes room for
+  // that at the bottom of the page.
   doc.addEventListener('focusin', (event) => {
     if (!firstLayer || firstLayer.hidden || root.contains(event.target)) return;
     const box = event.target.getBoundingClientRect();
@@ -638,9 +659,10 @@
     scrollBy(0, box.bottom - layerTop + 8);
   });
 
-  // ---- start: the state applies now, to each element as the parser adds it, the interface as
-  // soon as <body> exists, "ready" once the document is parsed (then a decision left unsent is
-  // retried).
+  // ---- start: the styles and the state apply now, to each element as the parser adds it, the
+  // interface as soon as <body> exists, "ready" once the document is parsed (then a decision
+  // left unsent is retried).
+  addStyles();
   computeFeatures();
 
   // The parser reports every element it adds; a subtree added by code is searched.
@@ -654,15 +676,14 @@
     )
   ).observe(doc.documentElement, { childList: true, subtree: true });
 
+  // The interface goes into the page in one insertion, already in its shown state.
   function buildInterface() {
     liveRegion = element('div', { class: 'bd-sr', role: 'status' });
     icon = element('button', { type: 'button', id: 'bandeau-icon', 'data-bandeau-open': '', 'aria-label': ui.manage });
-    root = element('div', { id: 'bandeau', lang }, [liveRegion, icon]);
+    if (pending.length) firstLayer = buildFirstLayer();
+    root = element('div', { id: 'bandeau', lang }, [liveRegion, icon, firstLayer]);
+    if (firstLayer) showFirstLayer(true);
     doc.body.prepend(root);
-    if (pending.length) {
-      root.append((firstLayer = buildFirstLayer()));
-      showFirstLayer(true);
-    }
     enforceAll();
   }
 
@@ -679,7 +700,7 @@
   function retryUnsent() {
     (window.requestIdleCallback || setTimeout)(() => {
       const unsentBody = withStorage((s) => JSON.parse(s.getItem(PENDING_KEY)));
-      if (unsentBody && unsentBody.id && !latestSent) send(unsentBody);
+      if (unsentBody?.id && !latestSent) send(unsentBody);
       if (gpcApplied.length && !latestSent) {
         const body = decisionBody('gpc', 'signal', 'gpc');
         purposes.forEach((p) => gpcApplied.includes(p.key) && (body.choices[p.key] = { granted: false, digest: p.digest }));

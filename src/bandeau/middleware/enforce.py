@@ -29,7 +29,7 @@ from ..consent import (
     issue_token,
     read_token,
 )
-from ..declarations import Declaration, cookie_declarations, cookies_to_delete, resolve
+from ..declarations import Declaration, cookie_declarations, resolve
 from ..errors import SettingsError, TokenError
 from ..keys import KeyRing, PublicKey
 from ..policy import Policy
@@ -236,10 +236,13 @@ class Enforcer:
         consent, allowed, valid = decision.consent, decision.allowed, decision.token
         expire: list[str] = []
         if not self._cookie_purposes <= allowed:  # some declared cookie is not allowed
-            names = (name for name, _ in pairs)
-            refused = cookies_to_delete(
-                self.policy, names, consent.states, declarations=self._declarations
-            )
+            # `cookies_to_delete`'s rule, with each name's declaration looked up once per name
+            # (`declared`, cached) rather than matched against every pattern on each request
+            refused = [
+                name
+                for name in dict.fromkeys(name for name, _ in pairs)
+                if name != self.cookie_name and not self.declared(name) <= allowed
+            ]
             expire = [name for name in refused if _NAME_RE.fullmatch(name)][:MAX_EXPIRED]
         secure = https if self.secure is None else self.secure
         refresh = None

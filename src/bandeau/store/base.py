@@ -12,7 +12,6 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import replace
 from typing import Any, ClassVar, Protocol
 
 from ..errors import StorageError
@@ -112,7 +111,7 @@ class LogWriter(ABC):
             )
             nodes[(0, size)] = leaf
             node_rows += self._complete_subtrees(cur, size, leaf, nodes)
-            stored = replace(record, seq=size + 1)
+            stored = _with_seq(record, size + 1)
             seen[record.decision_id] = stored
             out.append((stored, True))
             size, prev = size + 1, leaf
@@ -349,3 +348,11 @@ def _first_line(error: Exception) -> str:
     """A driver message without PostgreSQL's DETAIL/HINT lines (they stay in the cause)."""
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
+
+
+def _with_seq(record: Record, seq: int) -> Record:
+    """A copy of `record` at its place in the log (as `dataclasses.replace` would make, without
+    running `__init__` again: this is the writer's inner loop, under the commit's lock)."""
+    stored = object.__new__(Record)
+    stored.__dict__.update(record.__dict__, seq=seq)
+    return stored
