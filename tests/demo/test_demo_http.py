@@ -15,6 +15,7 @@ import pytest
 
 from bandeau.consent import Consent
 from bandeau.demo import DemoServer, demo_policy
+from bandeau.demo.words import UI
 from bandeau.privacy import render_privacy_section
 
 from ..live import serving
@@ -319,3 +320,14 @@ def test_demo_server_releases_its_ports(tmp_path: Path) -> None:
         with socket.socket() as s:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.bind(("127.0.0.1", p))
+
+
+def test_every_demo_language_has_every_word() -> None:
+    """The demo's pages speak each of its languages whole: a word missing in one renders as
+    nothing on its pages (Jinja's undefined), so every language has the same keys, none empty."""
+    keys = {lang: set(words) for lang, words in UI.items()}
+    every = set().union(*keys.values())
+    assert {lang: sorted(every - given) for lang, given in keys.items()} == {
+        lang: [] for lang in UI
+    }
+    assert not [(lang, k) for lang, words in UI.items() for k, v in words.items() if not v]

@@ -142,6 +142,7 @@ UI: Final[dict[str, dict[str, str]]] = {
         "erlauben.",
         "open_settings": "Meine Auswahl ändern",
         "ad_label": "Anzeige",
+        "video_title": "Das Video des Tages: die Ufer der Rhône",
         "house_ad_title": "Le Quotidien, immer bei Ihnen",
         "house_ad_text": "Erhalten Sie jeden Morgen um 7 Uhr das Wichtigste aus Lyon in Ihrem "
         "Posteingang.",
