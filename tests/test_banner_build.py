@@ -72,14 +72,17 @@ def test_render_inlines_the_config_into_the_built_script(policy: Policy) -> None
 
 
 def test_first_layer_fits_its_budget_on_the_wire(policy: Policy) -> None:
-    """DESIGN 7: the demo site's first layer, as the server sends it to a browser (the encoding
-    `negotiated` picks for Chromium's `Accept-Encoding`), is at most 6,144 bytes. It is one
-    file: the snippet loads no stylesheet, banner.js carries its styles."""
-    config = site_config(policy, "http://127.0.0.1:8000/v1/sites/lequotidien", "fr")
-    bundle = render({**config, "notice": notice_for(policy, "fr").id})  # as the server adds it
-    served = encoded(bundle.js).pick(BROWSER_ACCEPTS)
-    assert served.encoding == "br"
-    assert len(served.body) <= FIRST_LAYER_BUDGET, len(served.body)
+    """DESIGN 7: the demo site's first layer in each of its languages, as the server sends it to
+    a browser (the encoding `negotiated` picks for Chromium's `Accept-Encoding`), is at most
+    6,144 bytes. It is one file: the snippet loads no stylesheet, banner.js carries its styles."""
+    sizes = {}
+    for lang in policy.languages:
+        config = site_config(policy, "http://127.0.0.1:8000/v1/sites/lequotidien", lang)
+        bundle = render({**config, "notice": notice_for(policy, lang).id})  # as the server adds
+        served = encoded(bundle.js).pick(BROWSER_ACCEPTS)
+        assert served.encoding == "br"
+        sizes[lang] = len(served.body)
+    assert max(sizes.values()) <= FIRST_LAYER_BUDGET, sizes
 
 
 def test_the_script_carries_the_first_layer_styles(policy: Policy) -> None:
