@@ -228,8 +228,10 @@ def test_streamed_pages_are_rewritten_over_http(
         b'<iframe data-bandeau="advertising" data-bandeau-src="http://localhost:8002/ad?slot=1"'
         in body
     )
-    assert b'href="http://127.0.0.1:8000/v1/sites/lequotidien/banner.css?v=' in body
-    assert body.count(b"banner.js") == 1
+    assert b"banner.css" not in body  # nothing render-blocking from the consent server
+    api = b"http://127.0.0.1:8000/v1/sites/lequotidien"
+    assert b'<link rel="preload" as="script" href="' + api + b"/banner.js?v=" in body
+    assert body.count(b"<script defer src=") == 1
     if size >= len(page):
         assert response.headers["content-length"] == str(len(body))
     else:
@@ -370,8 +372,9 @@ def test_banner_uses_the_page_csp_nonce(policy: Policy, keys: KeyRing, accept_al
     assert (
         sent[1]["body"]
         == (
-            f'<head><link rel="stylesheet" href="/bandeau/v1/sites/lequotidien/banner.css?v='
-            f'{asset_version(policy)}" nonce="r4nd0m"></head><body><script nonce="r4nd0m" '
+            '<head><link rel="preload" as="script" '
+            f'href="/bandeau/v1/sites/lequotidien/banner.js?v={asset_version(policy)}" '
+            'nonce="r4nd0m"></head><body><script nonce="r4nd0m" defer '
             f'src="/bandeau/v1/sites/lequotidien/banner.js?v={asset_version(policy)}"></script>'
             "<p>x</p></body>"
         ).encode()

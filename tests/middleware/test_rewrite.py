@@ -243,12 +243,12 @@ def test_inline_scripts_marked_for_a_refused_purpose(tag: bytes, expected: bytes
 def test_banner_goes_into_head_and_first_in_body() -> None:
     link, script = banner_snippet("https://cmp.example/v1/sites/lq/", "v1", "n0nce")
     assert link == (
-        b'<link rel="stylesheet" href="https://cmp.example/v1/sites/lq/banner.css?v=v1" '
+        b'<link rel="preload" as="script" href="https://cmp.example/v1/sites/lq/banner.js?v=v1" '
         b'nonce="n0nce">'
     )
-    assert (
-        script
-        == b'<script nonce="n0nce" src="https://cmp.example/v1/sites/lq/banner.js?v=v1"></script>'
+    assert script == (
+        b'<script nonce="n0nce" defer src="https://cmp.example/v1/sites/lq/banner.js?v=v1">'
+        b"</script>"
     )
     doc = b"<html><head><title>t</title></head><body id=b><p>x</p></body></html>"
     assert rewrite([doc], b"[L]", b"[S]") == (

@@ -131,5 +131,5 @@ def test_tcf_js_goes_right_after_head(tcf_policy: Policy) -> None:
     with asgi_serving(app) as url:
         html = httpx.get(url + "/").text
     assert html.startswith(f'<!doctype html><html><head><script src="{banner}/tcf.js"></script>')
-    assert html.index("tcf.js") < html.index("gtag.js") < html.index("banner.css")
-    assert f'<body><script src="{banner}/banner.js' in html
+    assert html.index("tcf.js") < html.index("gtag.js") < html.index('rel="preload"')
+    assert f'<body><script defer src="{banner}/banner.js' in html

@@ -179,14 +179,18 @@ class HostRules:
 
 
 def banner_snippet(base_url: str, version: str, nonce: str = "") -> tuple[bytes, bytes]:
-    """The banner's `<link>` (for the head) and `<script>` (first in the body), as in
-    `docs/banner.md`; `nonce` is the page's CSP nonce when it has one."""
+    """The banner's preload (for the head) and its `<script defer>` (first in the body), as in
+    `docs/middleware.md`; `nonce` is the page's CSP nonce when it has one.
+
+    No stylesheet (banner.js carries its styles) and a deferred script: nothing from the
+    consent server blocks the article's first paint, even when that server is slow or down,
+    and the gated markup stays inert until the script runs (issue 9)."""
     base = html.escape(base_url.rstrip("/"), quote=True)
     query = f"?v={html.escape(version, quote=True)}" if version else ""
     attr = f' nonce="{html.escape(nonce, quote=True)}"' if nonce else ""
-    link = f'<link rel="stylesheet" href="{base}/banner.css{query}"{attr}>'
-    script = f'<script{attr} src="{base}/banner.js{query}"></script>'
-    return link.encode(), script.encode()
+    preload = f'<link rel="preload" as="script" href="{base}/banner.js{query}"{attr}>'
+    script = f'<script{attr} defer src="{base}/banner.js{query}"></script>'
+    return preload.encode(), script.encode()
 
 
 def tcf_snippet(base_url: str, nonce: str = "") -> bytes:
