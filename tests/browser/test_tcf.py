@@ -187,6 +187,12 @@ def test_accept_all_and_the_next_page(reader: Visit) -> None:
     reader.page.click("#bandeau-icon")
     reader.page.wait_for_selector("#bd-tcf-vendors")
     assert call(reader, "ping")[0]["displayStatus"] == "visible"
+    reader.page.keyboard.press("Escape")  # closed without a choice: the UI is hidden again
+    reader.page.wait_for_selector("#bd-tcf-vendors", state="detached")
+    assert call(reader, "ping")[0]["displayStatus"] == "hidden"
+    reader.page.click("#bandeau-icon")
+    reader.page.wait_for_selector("#bd-tcf-vendors")
+    assert call(reader, "ping")[0]["displayStatus"] == "visible"
     reader.page.uncheck('input[data-bandeau-tcf="purposeConsents:1"]')
     changed = reader.decide("#bd-s-save")
     assert [e[0] for e in events(reader)] == ["tcloaded", "cmpuishown", "useractioncomplete"]

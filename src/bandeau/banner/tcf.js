@@ -399,6 +399,11 @@
       dialog.querySelector('.bd-sc').append(preferencesPart());
       displayStatus = 'visible';
       if (eventStatus !== 'cmpuishown') setStatus('cmpuishown');
+      // closed without a choice: hidden again, unless the banner put its first layer back (it
+      // does that before this listener runs, for a reader who has not decided yet)
+      dialog.addEventListener('close', () => {
+        if (!doc.querySelector('#bandeau .bd-l1:not([hidden])')) displayStatus = 'hidden';
+      });
     },
     decide(body, action) {
       if (!tcf) return;
