@@ -221,7 +221,11 @@ def test_basic_mode_keeps_google_tags_behind_consent(policy_text: str) -> None:
     text = exempt[:name_end] + google + exempt[name_end:]
     with pytest.raises(PolicyError, match=r"www\.googletagmanager\.com is a Google tag host"):
         parse_policy(text + mapped)
-    advanced = parse_policy(
-        text + mapped.replace("[consent_mode]\n", '[consent_mode]\nmode = "advanced"\n')
-    )
+    advanced_mode = mapped.replace("[consent_mode]\n", '[consent_mode]\nmode = "advanced"\n')
+    # advanced mode lets Google tags load with everything denied, but never as exempt audience
+    # measurement: Google Analytics uses the data for its own ends (AM-01, AM-03)
+    with pytest.raises(PolicyError, match="cannot be exempt audience measurement") as refused:
+        parse_policy(text + advanced_mode)
+    assert "is a Google tag host" not in str(refused.value)
+    advanced = parse_policy(policy_text + advanced_mode)
     assert advanced.consent_mode is not None and advanced.consent_mode.mode == "advanced"
