@@ -118,6 +118,16 @@ class Visit:
     def cookies(self) -> dict[str, str]:
         return {c["name"]: c["value"] for c in self.context.cookies(self.demo.url)}
 
+    def cookies_when(self, names: set[str], timeout_ms: float = 10_000) -> dict[str, str]:
+        """The cookies once `names` are all set (the scripts a grant activates run after the
+        server's answer, and set theirs a little later), or as they are when `timeout_ms` ends:
+        the caller's assertion then says what is missing."""
+        waited = 0.0
+        while not names <= set(self.cookies()) and waited < timeout_ms:
+            self.page.wait_for_timeout(50)
+            waited += 50
+        return self.cookies()
+
     def storage(self) -> dict[str, list[str]]:
         keys: dict[str, list[str]] = self.page.evaluate(
             "() => ({local: Object.keys(localStorage), session: Object.keys(sessionStorage)})"
