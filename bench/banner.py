@@ -47,17 +47,12 @@ PAGES = HERE / "pages"
 if str(HERE.parent / "src") not in sys.path:
     sys.path.insert(0, str(HERE.parent / "src"))  # a checkout without `pip install -e .`
 
+from bandeau.scanner.browser import HEADLESS_ARGS  # noqa: E402  (after the path above)
+
 NPM_PACKAGES = ("vanilla-cookieconsent@3.1.0", "klaro@0.7.22", "tarteaucitronjs@1.34.0")
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
+    *HEADLESS_ARGS,
     # loopback only: any other host name fails to resolve (no packet leaves the machine)
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]

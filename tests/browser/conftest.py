@@ -22,18 +22,10 @@ from playwright.sync_api import (
 )
 
 from bandeau.demo import DemoServer, ThirdPartyRequest
+from bandeau.scanner.browser import HEADLESS_ARGS
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+CHROMIUM_ARGS = HEADLESS_ARGS
 
 # Records CSP violations from inside the page (the console shows them too; this is exact).
 CSP_PROBE = """

@@ -52,7 +52,9 @@ DISABLED_FEATURES = [
     "site-per-process",
 ]
 
-ARGS = [
+# Debian's Chromium, headless, quiet: no background traffic of its own (the browser tests and
+# bench/banner.py start it with the same flags, DESIGN 8)
+HEADLESS_ARGS = [
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
@@ -61,6 +63,10 @@ ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+]
+
+ARGS = [
+    *HEADLESS_ARGS,
     "--disable-blink-features=AutomationControlled",
     "--disable-site-isolation-trials",
     "--disable-features=" + ",".join(DISABLED_FEATURES),
