@@ -74,14 +74,18 @@ def test_render_inlines_the_config_into_the_built_script(policy: Policy) -> None
 def test_first_layer_fits_its_budget_on_the_wire(policy: Policy) -> None:
     """DESIGN 7: the demo site's first layer in each of its languages, as the server sends it to
     a browser (the encoding `negotiated` picks for Chromium's `Accept-Encoding`), is at most
-    6,144 bytes. It is one file: the snippet loads no stylesheet, banner.js carries its styles."""
+    6,144 bytes, for a browser that sends Global Privacy Control and for one that does not
+    (only the first gets the GPC sentence). It is one file: the snippet loads no stylesheet,
+    banner.js carries its styles."""
     sizes = {}
+    api = "http://127.0.0.1:8000/v1/sites/lequotidien"
     for lang in policy.languages:
-        config = site_config(policy, "http://127.0.0.1:8000/v1/sites/lequotidien", lang)
-        bundle = render({**config, "notice": notice_for(policy, lang).id})  # as the server adds
-        served = encoded(bundle.js).pick(BROWSER_ACCEPTS)
-        assert served.encoding == "br"
-        sizes[lang] = len(served.body)
+        for gpc_reader in (False, True):
+            config = site_config(policy, api, lang, gpc_reader=gpc_reader)
+            bundle = render({**config, "notice": notice_for(policy, lang).id})  # as the server
+            served = encoded(bundle.js).pick(BROWSER_ACCEPTS)
+            assert served.encoding == "br"
+            sizes[lang, gpc_reader] = len(served.body)
     assert max(sizes.values()) <= FIRST_LAYER_BUDGET, sizes
 
 

@@ -87,13 +87,31 @@ def test_assets_and_pages_are_served_in_the_accepted_encoding(
     ):
         r, wire = raw_get(url, accept)
         assert r.headers["content-encoding"] == encoding
-        assert r.headers["vary"] == "Accept-Encoding"
+        assert r.headers["vary"].split(",")[0] == "Accept-Encoding"
         assert decode(wire) == plain.content
         assert len(wire) < len(plain.content)
         again, _ = raw_get(url, accept, **{"If-None-Match": r.headers["etag"]})
         assert again.status_code == 304
         other, _ = raw_get(url, "identity", **{"If-None-Match": r.headers["etag"]})
         assert other.status_code == 200  # another representation, another ETag
+
+
+def test_the_gpc_sentence_goes_only_to_browsers_that_send_gpc(base: tuple[str, Policy]) -> None:
+    """GPC-03: the first layer says why the purposes Global Privacy Control answers are not
+    asked; a browser that sends no `Sec-GPC: 1` never shows that sentence, so its banner.js
+    does not carry it (fewer bytes), and caches keep the two apart (`Vary`, ETags)."""
+    url, policy = base
+    sentence = policy.ui_texts("fr")["gpc_notice"].split("{")[0].encode()
+    plain = httpx.get(f"{url}{SITE}/banner.js", headers={"Accept-Encoding": "br"})
+    gpc = httpx.get(f"{url}{SITE}/banner.js", headers={"Accept-Encoding": "br", "Sec-GPC": "1"})
+    assert sentence not in plain.content and sentence in gpc.content
+    for response in (plain, gpc):
+        assert [v.strip() for v in response.headers["vary"].split(",")] == [
+            "Accept-Encoding",
+            "Sec-GPC",
+        ]
+    assert plain.headers["etag"] != gpc.headers["etag"]
+    assert len(plain.content) < len(gpc.content)
 
 
 def test_each_asset_has_its_own_etag(base: tuple[str, Policy]) -> None:

@@ -141,3 +141,72 @@ def test_undelivered_decision_is_sent_on_the_next_page(
     assert api.decisions(pending["id"]) == 1
     assert api.count() == 1
     context.close()
+
+
+def test_decision_in_flight_when_the_page_closes_is_sent_on_the_next_page(
+    browser: Browser, site: tuple[str, Api]
+) -> None:
+    """The reader decides and leaves before the server answers: the request dies with the page,
+    and the next page finds the decision waiting (its unsent cookie, then localStorage) and
+    sends it, exactly once."""
+    page_origin, api = site
+    context = browser.new_context()
+    held: list[object] = []
+    # the POST is held, never answered: it dies when its page closes
+    context.route(
+        "**/decisions",
+        lambda route: held.append(route) if route.request.method == "POST" else route.continue_(),
+    )
+    page = context.new_page()
+    page.goto(page_origin + "/")
+    page.click("#bandeau .bd-l1 [data-bandeau-action=refuse_all]")
+    page.wait_for_function("() => localStorage.getItem('bandeau.pending') !== null")
+    pending = page.evaluate("() => JSON.parse(localStorage.getItem('bandeau.pending'))")
+    assert "bandeau_p" in {c["name"] for c in context.cookies(page_origin)}
+    page.close()
+    context.unroute("**/decisions")
+    assert held and api.count() == 0
+
+    again = context.new_page()
+    again.goto(page_origin + "/")
+    again.wait_for_function("() => localStorage.getItem('bandeau.pending') === null", timeout=20000)
+    assert api.decisions(pending["id"]) == 1 and api.count() == 1
+    assert "bandeau_p" not in {c["name"] for c in context.cookies(page_origin)}
+    context.close()
+
+
+COUNT_STORAGE_READS = """
+window.storageReads = 0;
+const getItem = Storage.prototype.getItem;
+Storage.prototype.getItem = function (...args) {
+  window.storageReads += 1;
+  return getItem.apply(this, args);
+};
+"""
+
+IDLE = "() => new Promise((done) => requestIdleCallback(() => requestIdleCallback(done)))"
+
+
+def test_a_page_with_no_decision_waiting_does_not_read_local_storage(
+    browser: Browser, site: tuple[str, Api]
+) -> None:
+    """Issue 9: the first read of localStorage blocks the page while the browser loads the
+    site's storage. The banner reads it only on a page that has a decision waiting (its unsent
+    cookie): not on a first visit, and not once a decision is acknowledged."""
+    page_origin, _api = site
+    context = browser.new_context()
+    context.add_init_script(COUNT_STORAGE_READS)
+    page = context.new_page()
+    page.goto(page_origin + "/", wait_until="load")
+    expect(page.locator("#bandeau .bd-l1")).to_be_visible()
+    page.evaluate(IDLE)
+    assert page.evaluate("() => window.storageReads") == 0
+
+    page.click("#bandeau .bd-l1 [data-bandeau-action=refuse_all]")
+    page.wait_for_function("() => localStorage.getItem('bandeau.pending') === null")
+    assert "bandeau_p" not in {c["name"] for c in context.cookies(page_origin)}
+    page.reload(wait_until="load")
+    page.evaluate(IDLE)
+    assert page.evaluate("() => window.storageReads") == 0
+    assert page.evaluate("() => bandeau.consent().decided") is True
+    context.close()

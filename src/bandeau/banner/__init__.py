@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import Any
 
 __all__ = ["SHIPPED", "Bundle", "build_hash", "render", "render_preferences"]
 
@@ -80,7 +81,21 @@ def render_preferences(details: Mapping[str, object]) -> Bundle:
 def render(config: Mapping[str, object]) -> Bundle:
     """The first layer for one site: its `config` (as `bandeau.banner.config.site_config`
     builds it) inlined in banner.js, and banner.css."""
-    # the policy version stays out: the notice id (which the server adds) names the words and
-    # the build the banner shows, and versions the preferences' URLs
+    return _bundle("banner.js", TOKEN, _as_inlined(config), "banner.css")
+
+
+def _as_inlined(config: Mapping[str, Any]) -> dict[str, Any]:
+    """`config` as banner.js reads it, in fewer bytes (the first layer's budget counts each
+    one): the policy version stays out, since the notice id (which the server adds) names the
+    words and the build the banner shows and versions the preferences' URLs; a purpose's fields,
+    a declaration's cookie domains and the cookie's domain are left out when empty or false,
+    which is what banner.js takes a missing one for."""
     inlined = {key: value for key, value in config.items() if key != "version"}
-    return _bundle("banner.js", TOKEN, inlined, "banner.css")
+    inlined["purposes"] = [
+        {key: value for key, value in purpose.items() if value not in (False, [], "")}
+        for purpose in config["purposes"]
+    ]
+    inlined["cookies"] = [entry if entry[2] else entry[:2] for entry in config["cookies"]]
+    cookie = config["cookie"]
+    inlined["cookie"] = {key: value for key, value in cookie.items() if value != ""}
+    return inlined

@@ -171,7 +171,7 @@
   function computeFeatures() {
     features = {};
     purposes.forEach((purpose) =>
-      purpose.features.forEach((name) => (features[name] = features[name] !== false && states[purpose.key]))
+      (purpose.features || []).forEach((name) => (features[name] = features[name] !== false && states[purpose.key]))
     );
   }
 
@@ -283,7 +283,7 @@
     Object.keys(readCookies()).forEach((name) => {
       const declaration = governing(config.cookies, name);
       if (name === CONSENT_COOKIE || !refused(declaration, chosen)) return;
-      ['', ...declaration[2], ...parents].forEach((domain) => {
+      ['', ...(declaration[2] || []), ...parents].forEach((domain) => {
         doc.cookie = name + '=;Max-Age=0;Path=/' + (domain ? ';Domain=' + domain : '');
       });
     });
@@ -376,7 +376,6 @@
   let retryDelay = 2e3;
 
   function writeConsentCookie(answer) {
-    doc.cookie = UNSENT_COOKIE + '=;Max-Age=0;Path=/';
     doc.cookie =
       CONSENT_COOKIE + '=' + answer.token + ';Max-Age=' + answer.max_age + ';Path=/;SameSite=Lax' +
       (location.protocol === 'https:' ? ';Secure' : '') +
@@ -384,7 +383,8 @@
   }
 
   // The choice, unsigned, for the pages read until the server answers (same shape as a token):
-  // there it refuses at once and grants nothing (`applyAnswers`).
+  // there it refuses at once and grants nothing (`applyAnswers`), and it tells them that a
+  // decision waits in localStorage (`retryUnsent`).
   function writeUnsentCookie(body) {
     const answered = {};
     for (const key in body.choices) answered[key] = [body.choices[key].granted ? 1 : 0, body.choices[key].digest];
@@ -401,9 +401,14 @@
   // signed choices are what the page applies from then on (a grant takes effect here). No
   // credentials go with the request: the server needs none.
   function send(body) {
-    const forget = () => body === latestSent && withStorage((s) => s.removeItem(PENDING_KEY));
+    const forget = () => {
+      if (body !== latestSent) return;
+      withStorage((s) => s.removeItem(PENDING_KEY));
+      doc.cookie = UNSENT_COOKIE + '=;Max-Age=0;Path=/';
+    };
     latestSent = body;
     withStorage((s) => s.setItem(PENDING_KEY, JSON.stringify(body)));
+    writeUnsentCookie(body);
     const request = {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
@@ -437,7 +442,6 @@
       .catch(() => {
         announce(ui.offline);
         if (body !== latestSent) return;
-        writeUnsentCookie(body);
         retryDelay = Math.min(retryDelay * 2, 6e4);
         setTimeout(() => body === latestSent && send(body), retryDelay);
       });
@@ -495,7 +499,7 @@
         element('p', { id: 'bd-d' }, ui.intro),
         purposeList('consent'),
         purposes.some((p) => p.kind === 'exempt') && [element('p', null, ui.exempt), purposeList('exempt')],
-        gpcRefused.length > 0 && element('p', null, fill(ui.gpc_notice, gpcRefused.join(', '))),
+        gpcRefused.length > 0 && ui.gpc_notice && element('p', null, fill(ui.gpc_notice, gpcRefused.join(', '))),
         config.partners > 0 &&
           element('p', null, element('a', { href: '#bd-partners', 'data-bandeau-open': 'partners' }, fill(ui.partners, config.partners))),
         element('p', null, ui.withdraw),
@@ -694,12 +698,14 @@
   }
 
   // A decision the server never acknowledged is sent again (same id) once the page is loaded
-  // and idle (reading localStorage can block), unless the reader decided on this page already.
+  // and idle, unless the reader decided on this page already. Only a page that has the unsent
+  // cookie looks for it: the first read of localStorage blocks the page while the browser
+  // loads the site's storage, which most pages then never need.
   // A GPC signal that answers purposes for the first time is recorded once (event gpc_applied,
   // GPC-03): the answer's cookie then carries those refusals, so later pages send nothing.
   function retryUnsent() {
     (window.requestIdleCallback || setTimeout)(() => {
-      const unsentBody = withStorage((s) => JSON.parse(s.getItem(PENDING_KEY)));
+      const unsentBody = unsent && withStorage((s) => JSON.parse(s.getItem(PENDING_KEY)));
       if (unsentBody?.id && !latestSent) send(unsentBody);
       if (gpcApplied.length && !latestSent) {
         const body = decisionBody('gpc', 'signal', 'gpc');

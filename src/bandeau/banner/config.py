@@ -21,12 +21,15 @@ def asset_version(policy: Policy) -> str:
     return policy.version + build_hash()
 
 
-def site_config(policy: Policy, api: str, lang: str | None = None) -> dict[str, Any]:
+def site_config(
+    policy: Policy, api: str, lang: str | None = None, *, gpc_reader: bool = True
+) -> dict[str, Any]:
     """Config for the banner of `policy`'s site in one language (default: the policy's).
 
     `api` is the absolute base of the site's API. Each language gets its own bundle so a page
     downloads only its own texts; `langs` lets the banner fetch the right one when the page's
-    `<html lang>` differs from the bundle it was given.
+    `<html lang>` differs from the bundle it was given. `gpc_reader`: False for a browser that
+    sends no Global Privacy Control signal, which never shows the GPC sentence (`texts_for`).
     """
     lang = lang or policy.default_language
     plain = defaults(policy, Signals())
@@ -61,16 +64,23 @@ def site_config(policy: Policy, api: str, lang: str | None = None) -> dict[str, 
         "purposes": purposes,
         "cookies": cookies,
         "storage": storage,
-        "texts": {lang: texts_for(policy, lang)},
+        "texts": {lang: texts_for(policy, lang, gpc_reader=gpc_reader)},
     }
 
 
-def texts_for(policy: Policy, lang: str) -> dict[str, Any]:
+def texts_for(policy: Policy, lang: str, *, gpc_reader: bool = True) -> dict[str, Any]:
     """What the first layer says in `lang`: the banner's own words, the controller, each
-    purpose's name and one-line summary. The rest waits for the preferences (`details_for`)."""
+    purpose's name and one-line summary. The rest waits for the preferences (`details_for`).
+
+    The sentence saying why GPC-covered purposes are not asked (`gpc_notice`, GPC-03) goes
+    only to a `gpc_reader`, and only when some purpose is covered by GPC: other readers never
+    see it, and the first layer's bytes are within their budget by that much more."""
     ui = policy.ui_texts(lang)
+    left_out = set(DETAIL_KEYS)
+    if not (gpc_reader and any(p.gpc for p in policy.purposes)):
+        left_out.add("gpc_notice")
     return {
-        "ui": {k: v for k, v in ui.items() if k not in DETAIL_KEYS},
+        "ui": {k: v for k, v in ui.items() if k not in left_out},
         "controller": policy.controller.name,
         "purposes": {
             p.key: {"name": p.text[lang].name, "short": p.text[lang].short} for p in policy.purposes

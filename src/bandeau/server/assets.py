@@ -10,6 +10,7 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from ..banner.config import asset_version
+from ..signals import gpc_from_headers
 from .compression import negotiated
 from .context import API, Site, site_of
 from .edge import ERROR_RESPONSES
@@ -32,10 +33,13 @@ async def config(request: Request, lang: Lang = None) -> JSONResponse:
 async def banner_js(request: Request, lang: Lang = None) -> Response:
     """The site's banner script in one language (default: the site's), config inlined.
 
-    Cacheable: `ETag`, and a year when `?v=` names the current asset version."""
+    A browser that sends `Sec-GPC: 1` gets the variant that can say why the purposes Global
+    Privacy Control answers are not asked; others get it without that sentence (`Vary:
+    Sec-GPC`). Cacheable: `ETag`, and a year when `?v=` names the current asset version."""
     site = site_of(request)
-    bundle = site.bundle(lang)
-    return asset(request, site, bundle.js, JS)
+    gpc_reader = gpc_from_headers(request.headers.getlist("sec-gpc"))
+    bundle = site.bundle(lang, gpc_reader=gpc_reader)
+    return asset(request, site, bundle.js, JS, vary="Sec-GPC")
 
 
 async def banner_css(request: Request) -> Response:
@@ -60,14 +64,14 @@ async def preferences_css(request: Request) -> Response:
     return asset(request, site, bundle.css, CSS)
 
 
-def asset(request: Request, site: Site, content: bytes, media: str) -> Response:
+def asset(request: Request, site: Site, content: bytes, media: str, vary: str = "") -> Response:
     """One file of a bundle, in the best encoding the browser accepts: 304 when the browser
     has it, cached a year under a versioned URL (the version changes with the policy and the
     banner build), else revalidated each time. No CORS headers: a page loads these with
     `<script>` and `<link>`, which need none."""
     versioned = request.query_params.get("v") == asset_version(site.policy)
     cache = "public, max-age=31536000, immutable" if versioned else "no-cache"
-    return negotiated(request, content, media, {"Cache-Control": cache})
+    return negotiated(request, content, media, {"Cache-Control": cache}, vary)
 
 
 def served_as(media: str, what: str) -> dict[int | str, dict[str, Any]]:

@@ -91,11 +91,15 @@ def encoded(body: bytes) -> Encoded:
     )
 
 
-def negotiated(request: Request, body: bytes, media: str, headers: dict[str, str]) -> Response:
+def negotiated(
+    request: Request, body: bytes, media: str, headers: dict[str, str], vary: str = ""
+) -> Response:
     """`body` as a response in the encoding the request accepts, with that representation's
-    ETag (a 304 when the browser has it) and `Vary: Accept-Encoding` for caches."""
+    ETag (a 304 when the browser has it) and `Vary: Accept-Encoding` for caches (followed by
+    `vary`, the other request headers `body` was chosen by)."""
     chosen = encoded(body).pick(request.headers.get("accept-encoding", ""))
-    headers = {**headers, "ETag": chosen.etag, "Vary": "Accept-Encoding"}
+    vary = "Accept-Encoding" + (", " + vary if vary else "")
+    headers = {**headers, "ETag": chosen.etag, "Vary": vary}
     if etag_matches(request.headers.get("if-none-match", ""), chosen.etag):
         return Response(status_code=304, headers=headers)
     if chosen.encoding != "identity":

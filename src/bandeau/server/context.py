@@ -45,9 +45,10 @@ class Site:
     _served: dict[tuple[str, str], Served] = field(default_factory=dict, init=False, repr=False)
     _tcf_scripts: dict[str, bytes] = field(default_factory=dict, init=False, repr=False)
 
-    def config(self, lang: str | None = None) -> dict[str, Any]:
+    def config(self, lang: str | None = None, *, gpc_reader: bool = True) -> dict[str, Any]:
         lang = self.language(lang)
-        return {**site_config(self.policy, self.api, lang), "notice": self.notice(lang).id}
+        config = site_config(self.policy, self.api, lang, gpc_reader=gpc_reader)
+        return {**config, "notice": self.notice(lang).id}
 
     def archive_notices(self, store: Store) -> None:
         """Archive the notice of each of the site's languages (once: an archived id is kept as
@@ -96,11 +97,13 @@ class Site:
             )
         return lang
 
-    def bundle(self, lang: str | None = None) -> Bundle:
-        """The first layer in one language."""
-        key = self.language(lang)
+    def bundle(self, lang: str | None = None, *, gpc_reader: bool = False) -> Bundle:
+        """The first layer in one language, for a browser that sends Global Privacy Control
+        (`gpc_reader`) or not: only the first carries the GPC sentence (`texts_for`)."""
+        lang = self.language(lang)
+        key = lang + (":gpc" if gpc_reader else "")
         if key not in self._bundles:
-            self._bundles[key] = render(self.config(key))
+            self._bundles[key] = render(self.config(lang, gpc_reader=gpc_reader))
         return self._bundles[key]
 
     def preferences(self, lang: str | None = None) -> Bundle:
