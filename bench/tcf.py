@@ -148,7 +148,7 @@ def build_app(port: int, data_dir: Path) -> tuple[Any, dict[str, str], bytes]:
     from bandeau.settings import Settings
 
     settings = Settings(data_dir=data_dir, port=port, rate_limit=0)
-    apps = build_demo(settings, f"{VECTORS}#gvlFixture")
+    apps = build_demo(settings, tcf=f"{VECTORS}#gvlFixture")
     api = f"{settings.base_url}/v1/sites/{apps.policy.site}"
     text = "".join(
         f"<p>Paragraphe {i} de l'article, assez long pour une ligne.</p>" for i in range(12)
