@@ -16,6 +16,12 @@ script (tcf.js) on the wire and on the main thread.
   and script time (CDP Performance metrics in thread ticks) after load; medians, and the
   difference, which is what tcf.js costs.
 
+With `--trace`, the main thread is instead measured from a Chrome trace of each visit
+(bench/trace.py's categories and per-event self times, in the thread's CPU time, `tdur`, which
+a busy machine does not inflate): the medians of each trace event, with tcf.js minus without,
+largest first, and the script time split by file. That is the figure to compare before and after
+a change of tcf.js on a shared machine.
+
 This prints figures; it asserts nothing.
 """
 
@@ -219,20 +225,86 @@ def main_thread(base: str, runs: int, throttle: float) -> dict[str, Any]:
     return out
 
 
-def run(seconds: float, runs: int, throttle: float) -> dict[str, Any]:
-    result: dict[str, Any] = {"codec": codec(seconds)}
+def traced(base: str, runs: int, throttle: float) -> dict[str, dict[str, float]]:
+    """Median self time (ms of thread CPU) per trace event on the main thread, per page."""
+    import importlib.util
+
+    from playwright.sync_api import sync_playwright
+
+    # bench/trace.py by its path (the standard library has a `trace` module too)
+    spec = importlib.util.spec_from_file_location("bench_trace", HERE / "trace.py")
+    assert spec is not None and spec.loader is not None
+    bench_trace = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_trace)
+    categories, self_times = bench_trace.CATEGORIES, bench_trace.self_times
+
+    rows: dict[str, list[dict[str, float]]] = {"plain": [], "tcf": []}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"]
+        )
+        try:
+            for i in range(runs + 1):  # the first round warms up, unmeasured
+                for key in ("plain", "tcf"):
+                    context = browser.new_context(locale="fr-FR")
+                    page = context.new_page()
+                    cdp = context.new_cdp_session(page)
+                    cdp.send("Emulation.setCPUThrottlingRate", {"rate": throttle})
+                    browser.start_tracing(page=page, categories=categories)
+                    page.goto(f"{base}/bench/{key}", wait_until="load")
+                    page.wait_for_selector("#bandeau .bd-l1")
+                    page.evaluate("() => new Promise((r) => setTimeout(r, 300))")
+                    events = json.loads(browser.stop_tracing())["traceEvents"]
+                    if i:
+                        rows[key].append(self_times(events, "tdur", f"{base}/bench/{key}"))
+                    context.close()
+        finally:
+            browser.close()
+    out: dict[str, dict[str, float]] = {}
+    for key, found in rows.items():
+        names = {n for r in found for n in r}
+        out[key] = {n: statistics.median(r.get(n, 0.0) for r in found) for n in names}
+    return out
+
+
+def format_trace(medians: dict[str, dict[str, float]], throttle: float, runs: int) -> str:
+    plain, tcf = medians["plain"], medians["tcf"]
+    names = sorted(set(plain) | set(tcf), key=lambda n: -(tcf.get(n, 0) - plain.get(n, 0)))
+    lines = [
+        f"main thread CPU (trace tdur), CPU x{throttle:g}, median of {runs} (ms)",
+        f"{'event':44}{'banner':>10}{'+tcf.js':>10}{'tcf.js':>9}",
+    ]
+    for n in names:
+        a, b = plain.get(n, 0.0), tcf.get(n, 0.0)
+        if max(a, b) >= 0.5 or n == "task":
+            lines.append(f"{n[:44]:44}{a:10.1f}{b:10.1f}{b - a:+9.1f}")
+    return "\n".join(lines)
+
+
+def run(seconds: float, runs: int, throttle: float, trace: bool = False) -> dict[str, Any]:
+    result: dict[str, Any] = {} if trace else {"codec": codec(seconds)}
     port = free_port()
     with tempfile.TemporaryDirectory() as data:
         app, _, script = build_app(port, Path(data))
         result["script_bytes"] = sizes(script)
         if CHROMIUM.exists():
             with serving(app, port) as base:
-                result["main_thread"] = main_thread(base, runs, throttle)
+                if trace:
+                    result["trace"] = traced(base, runs, throttle)
+                else:
+                    result["main_thread"] = main_thread(base, runs, throttle)
         result["throttle"] = throttle
     return result
 
 
 def format_table(r: dict[str, Any]) -> str:
+    if "trace" in r:
+        b = r["script_bytes"]
+        return (
+            f"tcf.js (demo, TCF mode): {b['raw']:,} B raw, {b['gzip9']:,} B gzip -9, "
+            f"{b['wire']:,} B on the wire ({b['wire_encoding']})\n"
+            + format_trace(r["trace"], r["throttle"], r["runs"])
+        )
     c = r["codec"]
     lines = [f"TC string codec, {c['strings']} strings over the 30-vendor test list (per second)"]
     ref = c["iabtcf_core"] or {}
@@ -266,8 +338,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=7, help="page visits per column")
     parser.add_argument("--throttle", type=float, default=4.0, help="CPU slowdown through CDP")
     parser.add_argument("--json", action="store_true", help="print everything as JSON")
+    parser.add_argument(
+        "--trace", action="store_true", help="only tcf.js: bytes, and a trace per visit"
+    )
     args = parser.parse_args(argv)
-    result = run(args.seconds, args.runs, args.throttle)
+    result = run(args.seconds, args.runs, args.throttle, args.trace)
+    result["runs"] = args.runs
     print(json.dumps(result, indent=2) if args.json else format_table(result))
 
 

@@ -95,7 +95,15 @@ def cli() -> None:
     help="the Global Vendor List of the TCF mode: a file (PATH#key picks a key of a JSON "
     "file) or a URL, e.g. the test list ../shared/tcf/vectors.json#gvlFixture",
 )
-def demo(tcf: bool, vendor_list: str | None, **given: Any) -> None:
+@click.option(
+    "--translations",
+    metavar="WHERE",
+    default="",
+    help="the IAB's translations of the purposes, {lang} for the language, e.g. bandeau's "
+    "French test one tests/tcf/fixtures/purposes-{lang}.json; default: purposes-{lang}.json "
+    "beside the vendor list",
+)
+def demo(tcf: bool, vendor_list: str | None, translations: str, **given: Any) -> None:
     """Run the demo news group's two sites with their banners on the embedded SQLite store."""
     from .demo import second_host, serve_demo
 
@@ -121,7 +129,11 @@ def demo(tcf: bool, vendor_list: str | None, **given: Any) -> None:
         click.echo(f"  TCF mode with the fake CMP id 999, vendor list {vendor_list}")
     click.echo(f"  decisions stored in {data_dir / 'bandeau.db'}; press Ctrl+C to stop")
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve_demo(host, port, data_dir, vendor_list if tcf and vendor_list else ""))
+        asyncio.run(
+            serve_demo(
+                host, port, data_dir, vendor_list if tcf and vendor_list else "", translations
+            )
+        )
 
 
 @cli.command()
