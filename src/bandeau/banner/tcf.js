@@ -362,8 +362,12 @@
   // each vendor's details are built when the reader first opens them: a long vendor list costs
   // nothing until it is read (a vendor never opened keeps its current choices, choicesFor)
   function vendorEntry(vendor) {
-    const entry = element('details', { 'data-bandeau-vendor': vendor.id }, element('summary', null, vendor.name));
-    entry.addEventListener('toggle', () => entry.childElementCount < 2 && entry.append(...vendorPart(vendor).filter(Boolean)));
+    const summary = element('summary', null, vendor.name);
+    const entry = element('details', { 'data-bandeau-vendor': vendor.id }, summary);
+    // on the summary's click (mouse or keyboard), before the details open; toggle for the rest
+    const build = () => entry.childElementCount < 2 && entry.append(...vendorPart(vendor).filter(Boolean));
+    summary.addEventListener('click', build);
+    entry.addEventListener('toggle', build);
     return entry;
   }
 
