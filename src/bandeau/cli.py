@@ -227,6 +227,7 @@ def check(policy: tuple[Path, ...], draft: str | None, self_assessment: bool) ->
         return
     for path in policy:
         p = load_policy(path)
+        _check_tcf(path, p)
         click.echo(
             f"{path}: site {p.site}, version {p.version}, languages "
             f"{', '.join(p.languages)}, re-ask after {p.reprompt_after_days} days"
@@ -234,6 +235,16 @@ def check(policy: tuple[Path, ...], draft: str | None, self_assessment: bool) ->
         for purpose in p.purposes:
             services = ", ".join(s.name for s in purpose.services) or "no service"
             click.echo(f"  {purpose.key:<16} {purpose.kind:<28} {purpose.digest}  {services}")
+
+
+def _check_tcf(path: Path, policy: Any) -> None:
+    """A `[tcf]` section checked against its vendor list and translations, as `serve` would
+    (docs/tcf.md): each problem one line naming the policy file and the field."""
+    from .tcf.publisher import tcf_problems
+
+    problems = tcf_problems(policy)
+    if problems:
+        raise click.ClickException("\n".join(f"{path}: {problem}" for problem in problems))
 
 
 def _print_drafts(policy: tuple[Path, ...], lang: str) -> None:

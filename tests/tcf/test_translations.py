@@ -286,3 +286,35 @@ def test_a_relative_translation_is_read_beside_the_policy(tmp_path: Path, policy
     assert tcf is not None
     assert tcf.translations == f"{tmp_path.resolve()}/tr/purposes-{{lang}}.json"
     assert TRANSLATIONS.endswith("purposes-{lang}.json")
+
+
+def test_bandeau_check_names_the_file_the_field_and_the_fix(
+    policy_text: str, vectors: dict[str, Any], tmp_path: Path
+) -> None:
+    """`bandeau check` reads the vendor list and the translations as the server would, and
+    names the policy file, the field and what to do."""
+    from click.testing import CliRunner
+
+    from bandeau.cli import cli
+
+    section = tcf_section(f"{vectors_path()}#gvlFixture")
+    good = tmp_path / "policy.toml"
+    good.write_text(
+        policy_text + section.replace("[[tcf.vendors]]", "stacks = [2]\n\n[[tcf.vendors]]", 1),
+        "utf-8",
+    )
+    assert CliRunner().invoke(cli, ["check", str(good)]).exit_code == 0
+    bad = tmp_path / "stacks.toml"
+    # without vendor 91, no vendor declares special feature 2, which stack 1 presents
+    without_91 = section.replace(
+        "[[tcf.vendors]]\nid = 91\nconsent_purposes = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]\n", ""
+    )
+    stacked = without_91.replace("[[tcf.vendors]]", "stacks = [1]\n\n[[tcf.vendors]]", 1)
+    bad.write_text(policy_text + stacked, "utf-8")
+    result = CliRunner().invoke(cli, ["check", str(bad)])
+    assert result.exit_code == 1, result.output
+    assert f"{bad}: policy [tcf] against" in result.output
+    assert (
+        "tcf.stacks[0] (stack 1).specialFeatures: [2] are used by none of tcf.vendors; remove "
+        "the stack, or accept them for a vendor that declares them" in result.output
+    )

@@ -48,6 +48,7 @@ __all__ = [
     "needs_reprompt",
     "tc_string_of",
     "tcf_answer",
+    "tcf_problems",
     "tcf_site",
 ]
 
@@ -393,6 +394,23 @@ def tcf_site(policy: Policy, settings: Settings) -> TcfSite | None:
     for lang in translations:
         site.texts(lang, snapshot, strict=True)
     return site
+
+
+def tcf_problems(policy: Policy) -> list[str]:
+    """What `bandeau check` says of a policy's `[tcf]` against its vendor list and the
+    translations of its purposes, read now and archived nowhere: each problem the server would
+    refuse to start with, naming the field and the fix (empty: none, or no `[tcf]`)."""
+    if policy.tcf is None:
+        return []
+    try:
+        translations = translation_sources(policy.tcf, tuple(policy.languages), None)
+        site = TcfSite(policy.tcf, VendorListSource(policy.tcf.vendor_list), translations)
+        snapshot = site.snapshot()
+        for lang in translations:
+            site.texts(lang, snapshot, strict=True)
+    except VendorListError as e:
+        return [f"{e.source}: {problem}" for problem in e.problems]
+    return []
 
 
 def translation_sources(
