@@ -251,7 +251,7 @@ class TcfSite:
             hint="reload the page to get the current banner",
         )
 
-    def _snapshot(self, loaded: Loaded) -> Snapshot:
+    def _snapshot(self, loaded: Loaded[VendorList]) -> Snapshot:
         reference = loaded.archived.reference
         if reference not in self._snapshots:
             now = datetime.now(UTC)
