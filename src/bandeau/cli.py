@@ -114,6 +114,8 @@ def demo(tcf: bool, vendor_list: str | None, translations: str, **given: Any) ->
         )
     settings = make_settings(given)
     host, port, data_dir = settings.host, settings.port, settings.data_dir
+    if translations and not translations.startswith(("https://", "http://")):
+        translations = str(Path(translations).resolve())  # the demo runs from anywhere
     click.echo(
         f"bandeau {__version__} demo: article at http://{host}:{port}/ "
         f"(English: http://{host}:{port}/en/, Deutsch: http://{host}:{port}/de/)"

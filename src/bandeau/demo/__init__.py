@@ -144,8 +144,8 @@ def build_demo(
     """Build the demo for `settings` (its base URL is the first title's origin, its port the base
     of the third parties' ports; the second title is served at `second_origin`, by default
     127.0.0.2 on PORT+3). One bandeau app, one store, serves both titles; each signs with its
-    own keys. With `tcf` (a vendor list), the first title is in TCF mode, its purposes' texts
-    from `translations` (docs/tcf.md)."""
+    own keys. With `tcf` (a vendor list), the first title is in TCF mode (`translations`:
+    docs/tcf.md)."""
     from ..server import create_app
 
     parts = urlsplit(settings.base_url)
