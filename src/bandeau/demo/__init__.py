@@ -143,9 +143,8 @@ def build_demo(
 ) -> DemoApps:
     """Build the demo for `settings` (its base URL is the first title's origin, its port the base
     of the third parties' ports; the second title is served at `second_origin`, by default
-    127.0.0.2 on PORT+3). One bandeau app, one store, serves both titles; each signs with its
-    own keys. With `tcf` (a vendor list), the first title is in TCF mode (`translations`:
-    docs/tcf.md)."""
+    127.0.0.2 on PORT+3). One bandeau app, one store, serves both titles, each with its own
+    keys. With `tcf` (a vendor list) the first title is in TCF mode (docs/tcf.md)."""
     from ..server import create_app
 
     parts = urlsplit(settings.base_url)
