@@ -141,10 +141,9 @@ class DemoApps:
 def build_demo(
     settings: Settings, second_origin: str = "", tcf: str = "", translations: str = ""
 ) -> DemoApps:
-    """Build the demo for `settings` (its base URL is the first title's origin, its port the base
-    of the third parties' ports; the second title is served at `second_origin`, by default
-    127.0.0.2 on PORT+3). One bandeau app, one store, serves both titles, each with its own
-    keys. With `tcf` (a vendor list) the first title is in TCF mode (docs/tcf.md)."""
+    """The demo for `settings` (its base URL: the first title's origin; its port: the third
+    parties' base port; the second title at `second_origin`, by default 127.0.0.2:PORT+3): one
+    app and store serve both, each with its own keys; with `tcf`, the first one in TCF mode."""
     from ..server import create_app
 
     parts = urlsplit(settings.base_url)
