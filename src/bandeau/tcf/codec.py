@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from itertools import compress, count
 from typing import Any
 
 from .bits import BitReader, BitWriter, base64url
@@ -29,6 +30,7 @@ DECISECOND = timedelta(milliseconds=100)
 SEGMENT_TYPES = {VENDORS_DISCLOSED: 1, VENDORS_ALLOWED: 2, PUBLISHER_TC: 3}
 MAX_VENDOR_ID = (1 << 16) - 1
 MAX_ENTRIES = (1 << 12) - 1
+ONE = "1".__eq__
 
 
 # --- encoding ---------------------------------------------------------------------------------
@@ -204,12 +206,7 @@ def decode(text: str) -> TCModel:
     core, *others = text.split(".")
     values = read_core(BitReader(core, CORE))
     segments = [CORE]
-    readers: dict[str, Callable[[BitReader], dict[str, Any]]] = {
-        VENDORS_DISCLOSED: lambda r: {VENDORS_DISCLOSED: read_vendors(r, VENDORS_DISCLOSED)},
-        VENDORS_ALLOWED: lambda r: {VENDORS_ALLOWED: read_vendors(r, VENDORS_ALLOWED)},
-        PUBLISHER_TC: read_publisher,
-    }
-    names = {number: name for name, number in SEGMENT_TYPES.items()}
+    readers, names = SEGMENT_READERS, SEGMENT_NAMES
     for segment in others:
         reader = BitReader(segment, "segments")
         kind = reader.uint(3, "segments")
@@ -221,6 +218,17 @@ def decode(text: str) -> TCModel:
         reader.finish(names[kind])
         segments.append(names[kind])
     return TCModel(**values, segments=tuple(segments))
+
+
+SEGMENT_NAMES = {number: name for name, number in SEGMENT_TYPES.items()}
+
+
+def read_disclosed(r: BitReader) -> dict[str, Any]:
+    return {VENDORS_DISCLOSED: read_vendors(r, VENDORS_DISCLOSED)}
+
+
+def read_allowed(r: BitReader) -> dict[str, Any]:
+    return {VENDORS_ALLOWED: read_vendors(r, VENDORS_ALLOWED)}
 
 
 def read_core(r: BitReader) -> dict[str, Any]:
@@ -272,18 +280,32 @@ def read_letters(r: BitReader, field: str) -> str:
 
 
 def read_bitfield(r: BitReader, width: int, field: str) -> frozenset[int]:
-    return frozenset(i for i, bit in enumerate(r.take(width, field), start=1) if bit == "1")
+    # the positions of the 1 bits, counted from 1, in one C-level pass
+    return frozenset(compress(count(1), map(ONE, r.take(width, field))))
 
 
 def read_ranges(r: BitReader, field: str) -> frozenset[int]:
+    """NumEntries, then each entry: IsARange, StartOrOnlyVendorId and, for a range, its
+    EndVendorId (TCF-03). The hottest loop of decoding: it slices the bits itself."""
     ids: set[int] = set()
-    for _ in range(r.uint(12, field)):
-        is_range = r.flag(field)
-        first = r.uint(16, field)
-        last = r.uint(16, field) if is_range else first
+    bits, size = r.bits, r.size
+    entries = r.uint(12, field)
+    position = r.position
+    for _ in range(entries):
+        is_range = bits[position : position + 1] == "1"
+        end = position + (33 if is_range else 17)
+        if end > size:
+            raise TCStringError(field, "the segment ends inside this field")
+        first = int(bits[position + 1 : position + 17], 2)
+        last = int(bits[position + 17 : end], 2) if is_range else first
+        position = end
         if first < 1 or last < first:
             raise TCStringError(field, f"range {first}-{last} is not a range of vendor ids")
-        ids.update(range(first, last + 1))
+        if is_range:
+            ids.update(range(first, last + 1))
+        else:
+            ids.add(first)
+    r.position = position
     return frozenset(ids)
 
 
@@ -305,3 +327,10 @@ def read_restrictions(r: BitReader) -> tuple[PublisherRestriction, ...]:
         kind = r.uint(2, f"{field}.restrictionType")
         out.append(PublisherRestriction(purpose, kind, read_ranges(r, f"{field}.vendorIds")))
     return tuple(out)
+
+
+SEGMENT_READERS: dict[str, Callable[[BitReader], dict[str, Any]]] = {
+    VENDORS_DISCLOSED: read_disclosed,
+    VENDORS_ALLOWED: read_allowed,
+    PUBLISHER_TC: read_publisher,
+}
