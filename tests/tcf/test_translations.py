@@ -318,3 +318,25 @@ def test_bandeau_check_names_the_file_the_field_and_the_fix(
         "tcf.stacks[0] (stack 1).specialFeatures: [2] are used by none of tcf.vendors; remove "
         "the stack, or accept them for a vendor that declares them" in result.output
     )
+
+
+def test_a_translation_that_stops_fitting_falls_back_to_english(
+    french: tuple[Any, TcfSite], vectors: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A later vendor list with a purpose the translation lacks: the server keeps running, in
+    English for that language, and says why in its log (once per list version)."""
+    from bandeau.tcf import parse_vendor_list
+    from bandeau.tcf.publisher import narrowed_snapshot
+
+    _, site = french
+    data = copy.deepcopy(vectors["gvlFixture"])
+    data["vendorListVersion"] = 121
+    data["purposes"]["12"] = {"id": 12, "name": "Twelve", "description": "A new purpose."}
+    later = narrowed_snapshot(site.section, parse_vendor_list(data), "gvl-v121-sha256:x")
+    caplog.set_level(logging.ERROR, "bandeau.tcf.publisher")
+    texts = site.texts("fr", later)
+    assert texts.language == "en" and texts.name("purposes", 12) == "Twelve"
+    assert site.texts("fr", later) is texts
+    [logged] = [r.getMessage() for r in caplog.records]
+    assert "purposes: [12] are not translated" in logged
+    assert site.texts("fr", site.snapshot()).language == "fr"

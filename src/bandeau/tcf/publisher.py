@@ -226,7 +226,8 @@ class TcfSite:
                 if strict:
                     raise error
                 logger.error("%s; the %s texts are in English until it is fixed", error, lang)
-                return english_texts(snapshot.gvl)
+                self._texts[key] = english_texts(snapshot.gvl)  # logged once per version
+                return self._texts[key]
             self._texts[key] = translated_texts(loaded.value, lang, loaded.archived.reference)
         return self._texts[key]
 
