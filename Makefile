@@ -1,6 +1,7 @@
 # The developer contract: the same commands for people, the README and CI.
 #   make demo   run the demo news site with its banner (SQLite, http://127.0.0.1:8000/)
-#   make demo-tcf  the same in TCF mode (TCF_VENDOR_LIST=the vendor list, docs/tcf.md)
+#   make demo-tcf  the same in TCF mode (TCF_VENDOR_LIST=the vendor list, TCF_TRANSLATIONS=its
+#                  purposes' translations, docs/tcf.md)
 #   make test   install what the tests need, then lint, type-check and run every test
 #   make check  lint and type-check only
 #   make bench  run the benchmarks under bench/
@@ -41,8 +42,10 @@ demo: install
 
 # The demo in TCF mode over the shared test vendor list, read where it is (docs/tcf.md).
 TCF_VENDOR_LIST ?= ../shared/tcf/vectors.json\#gvlFixture
+# bandeau's own French texts for the test list's purposes (not the IAB's: tests/tcf/fixtures)
+TCF_TRANSLATIONS ?= tests/tcf/fixtures/purposes-{lang}.json
 demo-tcf: install
-	$(BIN)/bandeau demo --tcf --vendor-list "$(TCF_VENDOR_LIST)"
+	$(BIN)/bandeau demo --tcf --vendor-list "$(TCF_VENDOR_LIST)" --translations "$(TCF_TRANSLATIONS)"
 
 check: install-dev
 	$(BIN)/ruff check src tests bench

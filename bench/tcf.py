@@ -16,6 +16,15 @@ script (tcf.js) on the wire and on the main thread.
   and script time (CDP Performance metrics in thread ticks) after load; medians, and the
   difference, which is what tcf.js costs.
 
+With `--trace`, the main thread is instead measured from a Chrome trace of each visit
+(bench/trace.py's categories and per-event self times, in the thread's CPU time, `tdur`, which
+a busy machine does not inflate): the medians of each trace event, with tcf.js minus without,
+largest first, and the script time split by file. That is the figure to compare before and after
+a change of tcf.js on a shared machine. `--trace --without-cdp` records the same trace with
+Chromium's own startup tracing (`--trace-startup`), no DevTools client attached and no
+throttling: Playwright's instrumentation of every new frame (an execution context and its
+scripts) makes the locator frames look several times costlier than they are.
+
 This prints figures; it asserts nothing.
 """
 
@@ -148,7 +157,7 @@ def build_app(port: int, data_dir: Path) -> tuple[Any, dict[str, str], bytes]:
     from bandeau.settings import Settings
 
     settings = Settings(data_dir=data_dir, port=port, rate_limit=0)
-    apps = build_demo(settings, f"{VECTORS}#gvlFixture")
+    apps = build_demo(settings, tcf=f"{VECTORS}#gvlFixture")
     api = f"{settings.base_url}/v1/sites/{apps.policy.site}"
     text = "".join(
         f"<p>Paragraphe {i} de l'article, assez long pour une ligne.</p>" for i in range(12)
@@ -219,20 +228,131 @@ def main_thread(base: str, runs: int, throttle: float) -> dict[str, Any]:
     return out
 
 
-def run(seconds: float, runs: int, throttle: float) -> dict[str, Any]:
-    result: dict[str, Any] = {"codec": codec(seconds)}
+def bench_trace() -> Any:
+    """bench/trace.py, by its path (the standard library has a `trace` module too)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_trace", HERE / "trace.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def cdp_trace(browser: Any, url: str, throttle: float, categories: list[str]) -> Any:
+    """One visit in a fresh context, CPU throttled through CDP, traced through Playwright."""
+    context = browser.new_context(locale="fr-FR")
+    try:
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        cdp.send("Emulation.setCPUThrottlingRate", {"rate": throttle})
+        browser.start_tracing(page=page, categories=categories)
+        page.goto(url, wait_until="load")
+        page.wait_for_selector("#bandeau .bd-l1")
+        page.evaluate("() => new Promise((r) => setTimeout(r, 300))")
+        return json.loads(browser.stop_tracing())["traceEvents"]
+    finally:
+        context.close()
+
+
+def startup_trace(url: str, folder: Path, categories: list[str]) -> Any:
+    """One visit by a Chromium of its own, traced from its start (`--trace-startup`) with no
+    DevTools client attached: Playwright's instrumentation (an execution context and its
+    scripts in every new frame) is not there to inflate the cost of frames. Not throttled."""
+    out = folder / "startup-trace.json"
+    subprocess.run(
+        [
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--lang=fr-FR",
+            "--trace-startup=" + ",".join(categories),
+            f"--trace-startup-file={out}",
+            "--trace-startup-format=json",
+            "--trace-startup-duration=5",
+            "--virtual-time-budget=4000",
+            "--dump-dom",
+            url,
+        ],
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    data = json.loads(out.read_text(encoding="utf-8"))
+    return data["traceEvents"] if isinstance(data, dict) else data
+
+
+def traced(base: str, runs: int, throttle: float, cdp: bool = True) -> dict[str, dict[str, float]]:
+    """Median self time (ms of thread CPU) per trace event on the main thread, per page."""
+    from playwright.sync_api import sync_playwright
+
+    module = bench_trace()
+    rows: dict[str, list[dict[str, float]]] = {"plain": [], "tcf": []}
+    with sync_playwright() as p, tempfile.TemporaryDirectory() as folder:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"]
+        )
+        try:
+            for i in range(runs + 1):  # the first round warms up, unmeasured
+                for key in ("plain", "tcf"):
+                    url = f"{base}/bench/{key}"
+                    if cdp:
+                        events = cdp_trace(browser, url, throttle, module.CATEGORIES)
+                    else:
+                        events = startup_trace(url, Path(folder), module.CATEGORIES)
+                    if i:
+                        rows[key].append(module.self_times(events, "tdur", url))
+        finally:
+            browser.close()
+    out: dict[str, dict[str, float]] = {}
+    for key, found in rows.items():
+        names = {n for r in found for n in r}
+        out[key] = {n: statistics.median(r.get(n, 0.0) for r in found) for n in names}
+    return out
+
+
+def format_trace(medians: dict[str, dict[str, float]], throttle: float, runs: int) -> str:
+    plain, tcf = medians["plain"], medians["tcf"]
+    names = sorted(set(plain) | set(tcf), key=lambda n: -(tcf.get(n, 0) - plain.get(n, 0)))
+    how = f"CPU x{throttle:g}" if throttle else "no DevTools client, not throttled"
+    lines = [
+        f"main thread CPU (trace tdur), {how}, median of {runs} (ms)",
+        f"{'event':44}{'banner':>10}{'+tcf.js':>10}{'tcf.js':>9}",
+    ]
+    for n in names:
+        a, b = plain.get(n, 0.0), tcf.get(n, 0.0)
+        if max(a, b) >= 0.5 or n == "task":
+            lines.append(f"{n[:44]:44}{a:10.1f}{b:10.1f}{b - a:+9.1f}")
+    return "\n".join(lines)
+
+
+def run(
+    seconds: float, runs: int, throttle: float, trace: bool = False, cdp: bool = True
+) -> dict[str, Any]:
+    result: dict[str, Any] = {} if trace else {"codec": codec(seconds)}
     port = free_port()
     with tempfile.TemporaryDirectory() as data:
         app, _, script = build_app(port, Path(data))
         result["script_bytes"] = sizes(script)
         if CHROMIUM.exists():
             with serving(app, port) as base:
-                result["main_thread"] = main_thread(base, runs, throttle)
-        result["throttle"] = throttle
+                if trace:
+                    result["trace"] = traced(base, runs, throttle, cdp)
+                else:
+                    result["main_thread"] = main_thread(base, runs, throttle)
+        result["throttle"] = throttle if cdp else 0
     return result
 
 
 def format_table(r: dict[str, Any]) -> str:
+    if "trace" in r:
+        b = r["script_bytes"]
+        return (
+            f"tcf.js (demo, TCF mode): {b['raw']:,} B raw, {b['gzip9']:,} B gzip -9, "
+            f"{b['wire']:,} B on the wire ({b['wire_encoding']})\n"
+            + format_trace(r["trace"], r["throttle"], r["runs"])
+        )
     c = r["codec"]
     lines = [f"TC string codec, {c['strings']} strings over the 30-vendor test list (per second)"]
     ref = c["iabtcf_core"] or {}
@@ -266,8 +386,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=7, help="page visits per column")
     parser.add_argument("--throttle", type=float, default=4.0, help="CPU slowdown through CDP")
     parser.add_argument("--json", action="store_true", help="print everything as JSON")
+    parser.add_argument(
+        "--trace", action="store_true", help="only tcf.js: bytes, and a trace per visit"
+    )
+    parser.add_argument(
+        "--without-cdp",
+        action="store_true",
+        help="with --trace: Chromium's own startup trace, no DevTools client, no throttling",
+    )
     args = parser.parse_args(argv)
-    result = run(args.seconds, args.runs, args.throttle)
+    result = run(args.seconds, args.runs, args.throttle, args.trace, not args.without_cdp)
+    result["runs"] = args.runs
     print(json.dumps(result, indent=2) if args.json else format_table(result))
 
 

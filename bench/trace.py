@@ -42,9 +42,10 @@ CATEGORIES = [
 TOP = "RunTask"  # a main-thread task (the unit long tasks are made of)
 
 
-def main_thread(events: list[dict[str, Any]]) -> tuple[int, int] | None:
+def main_thread(events: list[dict[str, Any]], url: str = "") -> tuple[int, int] | None:
     """(pid, tid) of the page's renderer main thread: the thread named CrRendererMain that ran
-    the most ParseHTML (the page), or None."""
+    the most ParseHTML (the page), or None. With `url`, only a thread that parsed a document at
+    that URL counts: Chromium's own pages (its new tab page's WebUI) may parse more HTML."""
     names = {
         (e["pid"], e["tid"])
         for e in events
@@ -57,15 +58,23 @@ def main_thread(events: list[dict[str, Any]]) -> tuple[int, int] | None:
         key = (e.get("pid"), e.get("tid"))
         if key in names and e.get("name") == "ParseHTML":
             counts[key] += 1
+    if url:
+        parsed = {
+            (e.get("pid"), e.get("tid"))
+            for e in events
+            if e.get("name") == "ParseHTML"
+            and str(((e.get("args") or {}).get("beginData") or {}).get("url", "")).startswith(url)
+        }
+        counts = defaultdict(int, {k: n for k, n in counts.items() if k in parsed})
     return max(counts, key=lambda k: counts[k]) if counts else None
 
 
-def self_times(events: list[dict[str, Any]], clock: str = "dur") -> dict[str, float]:
+def self_times(events: list[dict[str, Any]], clock: str = "dur", url: str = "") -> dict[str, float]:
     """Self time (ms) per event name on the main thread, complete ('X') events nested by time;
     'task' is the sum of top-level RunTask durations. Script events are also keyed by URL.
     `clock`: "dur" for wall-clock time, "tdur" for the thread's CPU time (not inflated by
-    waiting for a CPU on a busy machine)."""
-    thread = main_thread(events)
+    waiting for a CPU on a busy machine); `url`: the page's, to find its thread."""
+    thread = main_thread(events, url)
     if thread is None:
         return {}
     spans = sorted(

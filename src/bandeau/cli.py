@@ -95,7 +95,15 @@ def cli() -> None:
     help="the Global Vendor List of the TCF mode: a file (PATH#key picks a key of a JSON "
     "file) or a URL, e.g. the test list ../shared/tcf/vectors.json#gvlFixture",
 )
-def demo(tcf: bool, vendor_list: str | None, **given: Any) -> None:
+@click.option(
+    "--translations",
+    metavar="WHERE",
+    default="",
+    help="the IAB's translations of the purposes, {lang} for the language, e.g. bandeau's "
+    "French test one tests/tcf/fixtures/purposes-{lang}.json; default: purposes-{lang}.json "
+    "beside the vendor list",
+)
+def demo(tcf: bool, vendor_list: str | None, translations: str, **given: Any) -> None:
     """Run the demo news group's two sites with their banners on the embedded SQLite store."""
     from .demo import second_host, serve_demo
 
@@ -106,6 +114,8 @@ def demo(tcf: bool, vendor_list: str | None, **given: Any) -> None:
         )
     settings = make_settings(given)
     host, port, data_dir = settings.host, settings.port, settings.data_dir
+    if translations and not translations.startswith(("https://", "http://")):
+        translations = str(Path(translations).resolve())  # the demo runs from anywhere
     click.echo(
         f"bandeau {__version__} demo: article at http://{host}:{port}/ "
         f"(English: http://{host}:{port}/en/, Deutsch: http://{host}:{port}/de/)"
@@ -121,7 +131,11 @@ def demo(tcf: bool, vendor_list: str | None, **given: Any) -> None:
         click.echo(f"  TCF mode with the fake CMP id 999, vendor list {vendor_list}")
     click.echo(f"  decisions stored in {data_dir / 'bandeau.db'}; press Ctrl+C to stop")
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve_demo(host, port, data_dir, vendor_list if tcf and vendor_list else ""))
+        asyncio.run(
+            serve_demo(
+                host, port, data_dir, vendor_list if tcf and vendor_list else "", translations
+            )
+        )
 
 
 @cli.command()
@@ -215,6 +229,7 @@ def check(policy: tuple[Path, ...], draft: str | None, self_assessment: bool) ->
         return
     for path in policy:
         p = load_policy(path)
+        _check_tcf(path, p)
         click.echo(
             f"{path}: site {p.site}, version {p.version}, languages "
             f"{', '.join(p.languages)}, re-ask after {p.reprompt_after_days} days"
@@ -222,6 +237,16 @@ def check(policy: tuple[Path, ...], draft: str | None, self_assessment: bool) ->
         for purpose in p.purposes:
             services = ", ".join(s.name for s in purpose.services) or "no service"
             click.echo(f"  {purpose.key:<16} {purpose.kind:<28} {purpose.digest}  {services}")
+
+
+def _check_tcf(path: Path, policy: Any) -> None:
+    """A `[tcf]` section checked against its vendor list and translations, as `serve` would
+    (docs/tcf.md): each problem one line naming the policy file and the field."""
+    from .tcf.publisher import tcf_problems
+
+    problems = tcf_problems(policy)
+    if problems:
+        raise click.ClickException("\n".join(f"{path}: {problem}" for problem in problems))
 
 
 def _print_drafts(policy: tuple[Path, ...], lang: str) -> None:

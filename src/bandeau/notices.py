@@ -26,6 +26,7 @@ from .errors import InvalidRequest
 from .policy import Policy
 from .store import Notice
 from .tcf.bundle import tcf_notice
+from .tcf.publisher import TcfSite
 
 __all__ = ["NOTICE_FORMAT", "Served", "UnknownNotice", "build_of", "canonical", "notice_for"]
 
@@ -51,8 +52,9 @@ def canonical(content: dict[str, Any]) -> str:
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def notice_content(policy: Policy, lang: str) -> dict[str, Any]:
-    """What a reader of `policy`'s site reads in `lang`, as the banner is served it."""
+def notice_content(policy: Policy, lang: str, tcf: TcfSite | None = None) -> dict[str, Any]:
+    """What a reader of `policy`'s site reads in `lang`, as the banner is served it (with its
+    TCF mode `tcf`, the TCF purposes' texts in `lang`)."""
     plain = defaults(policy, Signals())
     return {
         "format": NOTICE_FORMAT,
@@ -79,15 +81,18 @@ def notice_content(policy: Policy, lang: str) -> dict[str, Any]:
             for p in policy.purposes
             for s in p.services
         ],
-        # the TCF mode's declarations and words (docs/tcf.md); the vendor list version each
-        # decision was shown is in its record (`tcf.vendorList`, the list's own archive)
-        **({"tcf": tcf_notice(policy, lang)} if policy.tcf or policy.consent_mode else {}),
+        # the TCF mode's declarations, words and purposes' texts (docs/tcf.md); the vendor
+        # list version and translation each decision was shown are in its record too
+        # (`tcf.vendorList`, `tcf.purposeTexts`: the lists' own archive)
+        **({"tcf": tcf_notice(policy, lang, tcf)} if policy.tcf or policy.consent_mode else {}),
     }
 
 
-def notice_for(policy: Policy, lang: str, now_ms: int | None = None) -> Notice:
+def notice_for(
+    policy: Policy, lang: str, now_ms: int | None = None, tcf: TcfSite | None = None
+) -> Notice:
     """The notice of `policy`'s site in `lang`, ready to archive."""
-    text = canonical(notice_content(policy, lang))
+    text = canonical(notice_content(policy, lang, tcf))
     return Notice(
         id=hashlib.sha256(text.encode()).hexdigest(),
         site=policy.site,

@@ -522,12 +522,17 @@ def load_policy(path: str | Path) -> Policy:
 
 
 def _anchored(policy: Policy, folder: Path) -> Policy:
-    """A `[tcf]` vendor list file named relative to the policy file, made absolute."""
+    """`[tcf]` files (the vendor list, the translations) named relative to the policy file,
+    made absolute."""
     tcf = policy.tcf
-    if tcf is None or tcf.is_url() or Path(tcf.vendor_list).is_absolute():
+    if tcf is None:
         return policy
-    anchored = tcf.model_copy(update={"vendor_list": str(folder.resolve() / tcf.vendor_list)})
-    return policy.model_copy(update={"tcf": anchored})
+    update = {
+        name: str(folder.resolve() / where)
+        for name, where in (("vendor_list", tcf.vendor_list), ("translations", tcf.translations))
+        if where and not where.startswith(("https://", "http://")) and not Path(where).is_absolute()
+    }
+    return policy.model_copy(update={"tcf": tcf.model_copy(update=update)}) if update else policy
 
 
 def extend_policy(base: Mapping[str, Any], site: Mapping[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from playwright.sync_api import Browser
 from bandeau.demo import DemoServer
 from bandeau.tcf.section import SIGNALS
 
-from ..tcf.conftest import shared_vectors, vectors_path
+from ..tcf.conftest import TRANSLATIONS, shared_vectors, vectors_path
 from ..tcf.test_reference import reference
 from .conftest import Visit, new_visit
 
@@ -44,7 +44,11 @@ DEMO_VENDORS = [1, 25, 50, 52, 755]
 
 @pytest.fixture(scope="module")
 def tcf_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
-    with DemoServer(tmp_path_factory.mktemp("tcf"), tcf=f"{vectors_path()}#gvlFixture") as server:
+    with DemoServer(
+        tmp_path_factory.mktemp("tcf"),
+        tcf=f"{vectors_path()}#gvlFixture",
+        translations=TRANSLATIONS,  # bandeau's own French test texts; none in German
+    ) as server:
         yield server
 
 
@@ -105,7 +109,9 @@ def test_first_visit_shows_the_tcf_first_layer(reader: Visit) -> None:
     assert model["vendorLegitimateInterests"] == [1, 52, 755]
     layer = reader.page.locator("#bandeau .bd-tcf")
     assert "Nos partenaires (5)" in layer.inner_text()
-    assert layer.locator("li").count() == 11  # purposes 1-11 the demo's vendors use
+    # the purposes 1-11 the demo's vendors use: stack 2 (purposes 2 and 7), then the 9 others
+    assert layer.locator("li").count() == 10
+    assert layer.locator("li[data-bandeau-stack]").count() == 1
     assert "Fonctionnalités spéciales" in layer.inner_text()
     vendor_list, ok = call(reader, "getVendorList")
     assert ok and sorted(map(int, vendor_list["vendors"])) == DEMO_VENDORS
@@ -127,6 +133,11 @@ def test_first_visit_shows_the_tcf_first_layer(reader: Visit) -> None:
     assert all(default[2][s] == "denied" for s in ("ad_user_data", "ad_personalization"))
     assert not [u for u in reader.requests if u.endswith("/gtag.js")]  # basic mode: not loaded
     assert ad_status(reader) == "waiting"
+    # TCF-11, GPP-04: the locator frames, made at once (the ad network's frame found one)
+    frames = reader.page.evaluate(
+        "() => [...document.querySelectorAll('iframe[hidden]')].map((f) => f.name)"
+    )
+    assert {"__tcfapiLocator", "__gppLocator"} <= set(frames)
 
 
 def test_refuse_all_objects_to_every_legitimate_interest(reader: Visit) -> None:
@@ -246,3 +257,36 @@ def test_gpp_carries_the_tc_string(reader: Visit) -> None:
         "() => new Promise((done) => __gpp('getField', (v) => done(v), 'tcfeuv2.CmpId'))"
     )
     assert field == 999
+
+
+def test_the_purposes_are_in_the_readers_language(reader: Visit, browser: Browser) -> None:
+    """§6.2 test note, TCF-UI-01: the French page shows the purposes, the stack and the special
+    features in French (the translation's texts), and its strings say FR; the German page,
+    without a translation, shows the list's English and its strings say EN."""
+    reader.goto("/")
+    layer = reader.page.locator("#bandeau .bd-tcf")
+    text = layer.inner_text()
+    assert "Enregistrer des informations sur votre appareil ou y accéder" in text
+    assert "Publicité à partir de données limitées et mesure publicitaire" in text
+    assert "Utiliser une géolocalisation précise" in text
+    assert "Store and/or access" not in text
+    [[_, tc_string, _, _]] = events(reader)
+    [model] = reference({"decode": [tc_string]})
+    assert model["consentLanguage"] == "FR"
+    reader.page.click("#bandeau .bd-tcf a")
+    reader.page.wait_for_selector("dialog #bd-tcf-vendors")
+    purpose = reader.page.locator('dialog [data-bandeau-tcf-purpose="8"] h3')
+    assert purpose.inner_text() == "Mesurer l'audience des contenus"
+    answer = reader.decide("#bd-s-save")
+    [model] = reference({"decode": [answer["tcf"]["tcString"]]})
+    assert model["consentLanguage"] == "FR"
+    german = new_visit(reader.demo, browser, locale="de-DE")
+    try:
+        german.goto("/de/")
+        text = german.page.locator("#bandeau .bd-tcf").inner_text()
+        assert "Store and/or access information on a device" in text
+        answer = german.decide("#bd-refuse-all")
+        [model] = reference({"decode": [answer["tcf"]["tcString"]]})
+        assert model["consentLanguage"] == "EN"
+    finally:
+        german.context.close()

@@ -44,14 +44,24 @@ def vectors() -> dict[str, Any]:
     return data
 
 
-def tcf_section(vendor_list: str, consent_mode: str = "[consent_mode]\n") -> str:
+# bandeau's own French texts for the test list's purposes, in the shape of the IAB's
+# `purposes-{lang}.json` (tests/tcf/fixtures/README.md); there is no German one on purpose
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+TRANSLATIONS = f"{FIXTURES}/purposes-{{lang}}.json"
+
+
+def tcf_section(
+    vendor_list: str, consent_mode: str = "[consent_mode]\n", translations: str = TRANSLATIONS
+) -> str:
     """A `[tcf]` section over the shared test list (`vendor_list`, e.g. `PATH#gvlFixture` or a
-    loopback URL) with the obviously fake CMP id 999, and a `[consent_mode]` section."""
+    loopback URL) with the obviously fake CMP id 999, the French fixture translation, and a
+    `[consent_mode]` section."""
     return f"""
 [tcf]
 cmp_id = 999
 cmp_version = 3
 vendor_list = "{vendor_list}"
+translations = "{translations}"
 
 [[tcf.vendors]]
 id = 1

@@ -37,12 +37,13 @@ def choices(**given: list[int]) -> TcfChoices:
 
 
 def test_narrowed_to_the_declared_vendors(site: TcfSite, tmp_path: Path) -> None:
-    """TCF-09: only the vendors the policy declares; the full list used is archived."""
+    """TCF-09: only the vendors the policy declares; the full list used is archived, and so
+    is the translation of its purposes (TCF-10)."""
     snapshot = site.snapshot()
     assert sorted(snapshot.gvl.vendors) == [1, 25, 50, 52, 91, 755]
     assert snapshot.reference.startswith("gvl-v120-sha256:")
-    archived = list((tmp_path / "vendor-lists").iterdir())
-    assert [p.name.split("-")[2] for p in archived] == ["v120"]
+    archived = sorted(p.name for p in (tmp_path / "vendor-lists").iterdir())
+    assert [name.rsplit("-", 1)[0] for name in archived] == ["purposes-fr-v120", "vendor-list-v120"]
 
 
 def test_accepted_bases_become_publisher_restrictions(site: TcfSite) -> None:

@@ -260,7 +260,9 @@
         // a cross-origin ancestor without the frame: keep looking up
       }
     }
-    // at once, in <head> while there is no <body> yet: iframes of the page may ask already
+    // at once, in <head> while there is no <body> yet: iframes of the page may ask already (made
+    // later, on a timer as the IAB's stub does without a <body>, a fast ad frame finds no CMP).
+    // The two frames are most of this script's main-thread time (bench/tcf.py --trace)
     (doc.body || doc.head || doc.documentElement).append(
       element('iframe', { name, title: name, hidden: true, tabindex: -1, 'aria-hidden': 'true' })
     );
@@ -300,13 +302,21 @@
   const vendorCount = tcf ? tcf.vendors.length : 0;
   const names = (ids, table) => ids.map((id) => (table[id] || [])[0] || id).join(', ');
 
+  // the policy's stacks first (name and description), then each purpose and special feature
+  // no stack covers (TCF-UI-01: purposes or stacks, none shown twice)
   function firstLayerPart() {
+    const covered = {};
+    tcf.stacks.forEach(([, , purposes, features]) => purposes.concat(features.map((id) => 's' + id)).forEach((id) => (covered[id] = 1)));
+    const features = keysOf(tcf.specialFeatures).filter((id) => !covered['s' + id]);
     return element('div', { class: 'bd-tcf' }, [
       element('p', null, fill(texts.intro, { count: vendorCount })),
-      element('ul', null, keysOf(tcf.purposes).map((id) => element('li', null, tcf.purposes[id][0]))),
-      vendorCount &&
-        keysOf(tcf.specialFeatures).length > 0 &&
-        element('p', null, [element('b', null, texts.special_features), ' \u2014 ', names(keysOf(tcf.specialFeatures), tcf.specialFeatures)]),
+      element('ul', null, [
+        tcf.stacks.map(([name, description]) => element('li', { 'data-bandeau-stack': '' }, [element('b', null, name), ' \u2014 ', description])),
+        keysOf(tcf.purposes)
+          .filter((id) => !covered[id])
+          .map((id) => element('li', null, tcf.purposes[id][0])),
+      ]),
+      vendorCount && features.length > 0 && element('p', null, [element('b', null, texts.special_features), ' \u2014 ', names(features, tcf.specialFeatures)]),
       element(
         'p',
         null,
@@ -327,8 +337,7 @@
     const days = vendor.retention;
     const cookieDays = vendor.cookieMaxAgeSeconds > 0 ? Math.ceil(vendor.cookieMaxAgeSeconds / 86400) : 0;
     const link = (href, label) => href && [' ', element('a', { href, rel: 'noopener', target: '_blank' }, label)];
-    return element('details', { 'data-bandeau-vendor': vendor.id }, [
-      element('summary', null, vendor.name),
+    return [
       tcf.vendorConsents.includes(vendor.id) && box('vendorConsents', vendor.id, texts.consent),
       tcf.vendorLI.includes(vendor.id) && box('vendorLegitimateInterests', vendor.id, texts.legitimate_interest),
       declared(texts.consent, vendor.purposes, tcf.purposes),
@@ -346,7 +355,19 @@
         link(vendor.deviceStorageDisclosureUrl, texts.disclosure),
       ]),
       element('p', null, [link(vendor.privacy, texts.privacy), link(vendor.legIntClaim, texts.legitimate_interest)]),
-    ]);
+    ];
+  }
+
+  // each vendor's details are built when the reader first opens them: a long vendor list costs
+  // nothing until it is read (a vendor never opened keeps its current choices, choicesFor)
+  function vendorEntry(vendor) {
+    const summary = element('summary', null, vendor.name);
+    const entry = element('details', { 'data-bandeau-vendor': vendor.id }, summary);
+    // on the summary's click (mouse or keyboard), before the details open; toggle for the rest
+    const build = () => entry.childElementCount < 2 && entry.append(...vendorPart(vendor).filter(Boolean));
+    summary.addEventListener('click', build);
+    entry.addEventListener('toggle', build);
+    return entry;
   }
 
   function preferencesPart() {
@@ -369,7 +390,7 @@
       purposeRows,
       featureRows,
       element('h3', null, fill(texts.vendors_link, { count: vendorCount })),
-      tcf.vendors.map(vendorPart),
+      tcf.vendors.map(vendorEntry),
     ]);
   }
 
@@ -379,8 +400,9 @@
     if (action === 'accept_all') return everything;
     const out = {};
     LISTS.forEach((list) => {
+      const shown = controls ? controls[list] : {};
       if (action === 'refuse_all') out[list] = [];
-      else if (action === 'save' && controls) out[list] = keysOf(controls[list]).filter((id) => controls[list][id].checked);
+      else if (action === 'save') out[list] = current[list].filter((id) => !shown[id]).concat(keysOf(shown).filter((id) => shown[id].checked));
       else out[list] = current[list].slice();
     });
     return out;

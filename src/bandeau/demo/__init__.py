@@ -68,13 +68,18 @@ def policy_text(name: str = "policy.toml") -> str:
     return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
 
 
-def tcf_text(vendor_list: str) -> str:
-    """The demo's TCF mode (`tcf.toml`), over the vendor list at `vendor_list`."""
+def tcf_text(vendor_list: str, translations: str = "") -> str:
+    """The demo's TCF mode (`tcf.toml`), over the vendor list at `vendor_list`, with the
+    purposes' translations at `translations` (`{lang}` for the language; empty: beside the
+    vendor list, as the IAB publishes them)."""
     text = resources.files(__package__).joinpath("tcf.toml").read_text(encoding="utf-8")
+    text = text.replace("__TRANSLATIONS__", translations.replace("\\", "\\\\"))
     return text.replace("__VENDOR_LIST__", vendor_list.replace("\\", "\\\\"))
 
 
-def _policies_for(origin: str, port: int, second: str, tcf: str = "") -> tuple[Policy, Policy]:
+def _policies_for(
+    origin: str, port: int, second: str, tcf: str = "", translations: str = ""
+) -> tuple[Policy, Policy]:
     """The two titles' policies, the first served at `origin`, the second at `second`, with the
     third parties on PORT+1 and PORT+2; with `tcf` (a vendor list), the first title in TCF mode."""
     mapping = {
@@ -86,7 +91,7 @@ def _policies_for(origin: str, port: int, second: str, tcf: str = "") -> tuple[P
     pattern = re.compile("|".join(re.escape(k) for k in mapping))
     base, site = (pattern.sub(lambda m: mapping[m.group(0)], policy_text(n)) for n in FILES)
     # the second title extends the group's base as written; only the first gets the TCF mode
-    first_text = base + "\n" + tcf_text(tcf) if tcf else base
+    first_text = base + "\n" + tcf_text(tcf, translations) if tcf else base
     first = parse_policy(first_text, "bandeau/demo/policy.toml")
     return first, parse_extended(site, base, "bandeau/demo/echo.toml (extends policy.toml)")
 
@@ -133,17 +138,18 @@ class DemoApps:
     second_origin: str
 
 
-def build_demo(settings: Settings, second_origin: str = "", tcf: str = "") -> DemoApps:
-    """Build the demo for `settings` (its base URL is the first title's origin, its port the base
-    of the third parties' ports; the second title is served at `second_origin`, by default
-    127.0.0.2 on PORT+3). One bandeau app, one store, serves both titles; each signs with its
-    own keys. With `tcf` (a vendor list), the first title is in TCF mode."""
+def build_demo(
+    settings: Settings, second_origin: str = "", tcf: str = "", translations: str = ""
+) -> DemoApps:
+    """The demo for `settings` (its base URL: the first title's origin; its port: the third
+    parties' base port; the second title at `second_origin`, by default 127.0.0.2:PORT+3): one
+    app and store serve both, each with its own keys; with `tcf`, the first one in TCF mode."""
     from ..server import create_app
 
     parts = urlsplit(settings.base_url)
     port = parts.port or settings.port
     second_origin = second_origin or _second_origin(parts.hostname or settings.host, port)
-    policy, second = _policies_for(settings.base_url, port, second_origin, tcf)
+    policy, second = _policies_for(settings.base_url, port, second_origin, tcf, translations)
     log_keys = KeyRing.open_or_create(settings.keys_dir)
     rings = {
         p.site: KeyRing.open_or_create(site_folder(settings.keys_dir, p.site))
@@ -212,7 +218,9 @@ def _uvicorn(
     return uvicorn.Server(config)
 
 
-async def serve_demo(host: str, port: int, data_dir: Path, tcf: str = "") -> None:
+async def serve_demo(
+    host: str, port: int, data_dir: Path, tcf: str = "", translations: str = ""
+) -> None:
     """Run the demo until cancelled: publisher on HOST:PORT, social on PORT+1, ads on PORT+2,
     the group's second title on 127.0.0.2:PORT+3.
 
@@ -220,7 +228,7 @@ async def serve_demo(host: str, port: int, data_dir: Path, tcf: str = "") -> Non
     listen on the loopback addresses (127.0.0.1, and ::1 when it exists).
     """
     settings = Settings(data_dir=data_dir, host=host, port=port)
-    apps = build_demo(settings, tcf=tcf)
+    apps = build_demo(settings, tcf=tcf, translations=translations)
     groups: list[list[socket.socket]] = []
     try:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -317,6 +325,7 @@ class DemoServer:
         rate_limit: int = 0,
         startup_timeout: float = 30.0,
         tcf: str = "",
+        translations: str = "",
     ):
         self.data_dir = Path(data_dir)
         self.host = "127.0.0.1"
@@ -325,7 +334,7 @@ class DemoServer:
             data_dir=self.data_dir, host=self.host, port=self.port, rate_limit=rate_limit
         )
         try:
-            self.apps = build_demo(self.settings, tcf=tcf)
+            self.apps = build_demo(self.settings, tcf=tcf, translations=translations)
         except BaseException:
             self._close_sockets()
             raise

@@ -54,7 +54,7 @@ class Site:
         """Archive the notice of each of the site's languages (once: an archived id is kept as
         it is). Done when the server starts, so no request builds or stores a notice."""
         for lang in self.policy.languages:
-            notice = notice_for(self.policy, lang)
+            notice = notice_for(self.policy, lang, tcf=self.tcf)
             store.archive_notice(notice)
             self._notices[lang] = notice
             self._served[(lang, notice.id)] = Served(notice.id, build_of(notice))

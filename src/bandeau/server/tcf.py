@@ -20,11 +20,15 @@ __all__ = ["install", "tcf_version"]
 JSON = "application/json"
 
 
-def tcf_version(site: Site) -> str:
-    """The `?v=` that makes tcf.js cacheable for a year: the policy, the script and the
-    vendor list version."""
-    gvl = site.tcf.snapshot().gvl.vendorListVersion if site.tcf else 0
-    return f"{site.policy.version}{tcf_script_hash()}{gvl}"
+def tcf_version(site: Site, lang: str = "") -> str:
+    """The `?v=` that makes tcf.js cacheable for a year: the policy, the script, the vendor
+    list version and the translation of the purposes into `lang` in use."""
+    if site.tcf is None:
+        return f"{site.policy.version}{tcf_script_hash()}0"
+    snapshot = site.tcf.snapshot()
+    texts = site.tcf.texts(lang, snapshot) if lang else None
+    translation = texts.reference.rsplit(":", 1)[-1][:8] if texts and texts.reference else ""
+    return f"{site.policy.version}{tcf_script_hash()}{snapshot.gvl.vendorListVersion}{translation}"
 
 
 def enabled(site: Site) -> None:
@@ -41,7 +45,7 @@ async def tcf_js(request: Request, lang: Lang = None) -> Response:
     site = site_of(request)
     enabled(site)
     language = site.language(lang)
-    version = await run_in_threadpool(tcf_version, site)  # may refetch the vendor list
+    version = await run_in_threadpool(tcf_version, site, language)  # may refetch the lists
     key = f"tcf:{language}:{version}"
     if key not in site._tcf_scripts:
         config = tcf_config(site.policy, site.tcf, site.api, language)

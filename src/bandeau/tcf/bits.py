@@ -14,6 +14,8 @@ from .errors import TCStringError
 
 ALPHABET = string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_"
 SIXBITS = {char: value for value, char in enumerate(ALPHABET)}
+SIXBIT_TEXT = {char: format(value, "06b") for char, value in SIXBITS.items()}
+ALPHABET_SET = frozenset(ALPHABET)
 
 
 class BitWriter:
@@ -45,33 +47,46 @@ def base64url(bits: str, multiple: int = 24) -> str:
 
 
 class BitReader:
-    """Reads what a BitWriter wrote; reading past the end names the field being read."""
+    """Reads what a BitWriter wrote; reading past the end names the field being read.
+
+    Decoding is on the server's decision and middleware paths: the segment's characters become
+    a string of 0 and 1 in one C-level pass (`SIXBIT_TEXT`), and each read is one slice."""
 
     def __init__(self, segment: str, field: str) -> None:
         if not segment:
             raise TCStringError(field, "empty segment")
-        unknown = [c for c in segment if c not in SIXBITS]
-        if unknown:
+        if not ALPHABET_SET.issuperset(segment):
+            unknown = next(c for c in segment if c not in SIXBITS)
             raise TCStringError(
-                field, f"{unknown[0]!r} is not a base64url character (A-Z a-z 0-9 - _)"
+                field, f"{unknown!r} is not a base64url character (A-Z a-z 0-9 - _)"
             )
-        self.bits = "".join(format(SIXBITS[c], "06b") for c in segment)
+        self.bits = "".join(map(SIXBIT_TEXT.__getitem__, segment))
+        self.size = len(self.bits)
         self.position = 0
 
     def take(self, width: int, field: str) -> str:
         """The next `width` bits, as a string of 0 and 1."""
-        end = self.position + width
-        if end > len(self.bits):
+        start = self.position
+        end = start + width
+        if end > self.size:
             raise TCStringError(field, "the segment ends inside this field")
-        bits = self.bits[self.position : end]
         self.position = end
-        return bits
+        return self.bits[start:end]
 
     def uint(self, width: int, field: str) -> int:
-        return int(self.take(width, field), 2) if width else 0
+        start = self.position
+        end = start + width
+        if end > self.size:
+            raise TCStringError(field, "the segment ends inside this field")
+        self.position = end
+        return int(self.bits[start:end], 2) if width else 0
 
     def flag(self, field: str) -> bool:
-        return self.uint(1, field) == 1
+        position = self.position
+        if position >= self.size:
+            raise TCStringError(field, "the segment ends inside this field")
+        self.position = position + 1
+        return self.bits[position] == "1"
 
     def finish(self, field: str) -> None:
         """Only zero fill may follow the last field: anything else is not a string we read."""

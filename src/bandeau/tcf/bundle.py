@@ -14,8 +14,9 @@ from typing import Any
 from ..policy import Policy
 from ..texts import LOCALES
 from .gpp import TCF_EU_V2, GppString
-from .gvl import Entry, Vendor
+from .gvl import Vendor
 from .publisher import Snapshot, TcfChoices, TcfSite
+from .translations import Texts
 
 __all__ = ["TCF_TOKEN", "tcf_config", "tcf_notice", "tcf_script", "tcf_script_hash"]
 
@@ -72,8 +73,9 @@ def tcf_config(policy: Policy, site: TcfSite | None, api: str, lang: str) -> dic
 def tcf_part(site: TcfSite, lang: str) -> dict[str, Any]:
     snapshot = site.snapshot()
     gvl = snapshot.gvl
+    texts = site.texts(lang, snapshot)
     offered = snapshot.everything()
-    shown = {*snapshot.consent_purposes, *snapshot.li_purposes}
+    shown = snapshot.used_purposes()
     return {
         "cmpId": site.section.cmp_id,
         "cmpVersion": site.section.cmp_version,
@@ -82,17 +84,18 @@ def tcf_part(site: TcfSite, lang: str) -> dict[str, Any]:
         "vendorListVersion": gvl.vendorListVersion,
         "publisherCC": site.section.publisher_country,
         "page": site.section.vendor_list_page,
-        "purposes": {i: [e.name, e.description] for i, e in gvl.purposes.items() if i in shown},
+        "language": texts.language,
+        "purposes": described(texts, "purposes", shown),
+        "stacks": [
+            [*texts.tables["stacks"][i], gvl.stacks[i].purposes, gvl.stacks[i].specialFeatures]
+            for i in site.section.stacks
+        ],
         "consent": sorted(snapshot.consent_purposes),
         "li": sorted(snapshot.li_purposes),
-        "specialFeatures": {
-            i: [e.name, e.description]
-            for i, e in gvl.specialFeatures.items()
-            if i in snapshot.special_features
-        },
-        "specialPurposes": named(gvl.specialPurposes),
-        "features": named(gvl.features),
-        "dataCategories": named(gvl.dataCategories),
+        "specialFeatures": described(texts, "specialFeatures", set(snapshot.special_features)),
+        "specialPurposes": named(texts, "specialPurposes"),
+        "features": named(texts, "features"),
+        "dataCategories": named(texts, "dataCategories"),
         "vendors": [vendor_entry(site, snapshot, v) for v in gvl.vendors.values()],
         "vendorConsents": sorted(offered["vendorConsents"]),
         "vendorLI": sorted(offered["vendorLegitimateInterests"]),
@@ -104,8 +107,13 @@ def tcf_part(site: TcfSite, lang: str) -> dict[str, Any]:
     }
 
 
-def named(entries: dict[int, Entry]) -> dict[int, list[str]]:
-    return {i: [e.name] for i, e in entries.items()}
+def described(texts: Texts, kind: str, ids: set[int]) -> dict[int, list[str]]:
+    """id -> [name, description] for the entries of `kind` shown, in the reader's language."""
+    return {i: list(entry) for i, entry in texts.tables[kind].items() if i in ids}
+
+
+def named(texts: Texts, kind: str) -> dict[int, list[str]]:
+    return {i: [name] for i, (name, _) in texts.tables[kind].items()}
 
 
 def vendor_entry(site: TcfSite, snapshot: Snapshot, vendor: Vendor) -> dict[str, Any]:
@@ -146,12 +154,15 @@ def initial_string(site: TcfSite, snapshot: Snapshot, lang: str) -> str:
     return str(part["tcString"])
 
 
-def tcf_notice(policy: Policy, lang: str) -> dict[str, Any]:
+def tcf_notice(policy: Policy, lang: str, site: TcfSite | None = None) -> dict[str, Any]:
     """What the notice archive (`bandeau.notices`) keeps of the TCF mode: the policy's
-    `[tcf]` and `[consent_mode]` sections, the words in `lang` and the script's build. The
-    vendor list changes without the policy: each record names the version it was shown
-    (`tcf.vendorList`, an `ArchivedList.reference` of the server's vendor list archive)."""
-    return {
+    `[tcf]` and `[consent_mode]` sections, the words in `lang`, the script's build and, with
+    the served `site`, the purposes' texts shown in `lang` (`purposes`: their language, the
+    archived translation they come from, and each text). The vendor list changes without the
+    policy: each record names the version it was shown (`tcf.vendorList`, an
+    `ArchivedList.reference` of the server's vendor list archive) and the translation
+    (`tcf.purposeTexts`)."""
+    notice: dict[str, Any] = {
         "section": policy.tcf.model_dump(mode="json") if policy.tcf else None,
         "consent_mode": policy.consent_mode.model_dump(mode="json")
         if policy.consent_mode
@@ -159,3 +170,16 @@ def tcf_notice(policy: Policy, lang: str) -> dict[str, Any]:
         "words": tcf_texts(lang),
         "script": tcf_script_hash(),
     }
+    if site is not None:
+        snapshot = site.snapshot()
+        texts = site.texts(lang, snapshot)
+        notice["purposes"] = {
+            "language": texts.language,
+            "translation": texts.reference,
+            "vendorList": snapshot.reference,
+            "texts": {
+                kind: {str(i): list(t) for i, t in table.items()}
+                for kind, table in texts.tables.items()
+            },
+        }
+    return notice

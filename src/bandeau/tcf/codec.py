@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from itertools import compress, count
 from typing import Any
 
 from .bits import BitReader, BitWriter, base64url
@@ -29,6 +30,7 @@ DECISECOND = timedelta(milliseconds=100)
 SEGMENT_TYPES = {VENDORS_DISCLOSED: 1, VENDORS_ALLOWED: 2, PUBLISHER_TC: 3}
 MAX_VENDOR_ID = (1 << 16) - 1
 MAX_ENTRIES = (1 << 12) - 1
+ONE = "1".__eq__
 
 
 # --- encoding ---------------------------------------------------------------------------------
@@ -204,12 +206,7 @@ def decode(text: str) -> TCModel:
     core, *others = text.split(".")
     values = read_core(BitReader(core, CORE))
     segments = [CORE]
-    readers: dict[str, Callable[[BitReader], dict[str, Any]]] = {
-        VENDORS_DISCLOSED: lambda r: {VENDORS_DISCLOSED: read_vendors(r, VENDORS_DISCLOSED)},
-        VENDORS_ALLOWED: lambda r: {VENDORS_ALLOWED: read_vendors(r, VENDORS_ALLOWED)},
-        PUBLISHER_TC: read_publisher,
-    }
-    names = {number: name for name, number in SEGMENT_TYPES.items()}
+    readers, names = SEGMENT_READERS, SEGMENT_NAMES
     for segment in others:
         reader = BitReader(segment, "segments")
         kind = reader.uint(3, "segments")
@@ -223,19 +220,74 @@ def decode(text: str) -> TCModel:
     return TCModel(**values, segments=tuple(segments))
 
 
+SEGMENT_NAMES = {number: name for name, number in SEGMENT_TYPES.items()}
+
+
+def read_disclosed(r: BitReader) -> dict[str, Any]:
+    return {VENDORS_DISCLOSED: read_vendors(r, VENDORS_DISCLOSED)}
+
+
+def read_allowed(r: BitReader) -> dict[str, Any]:
+    return {VENDORS_ALLOWED: read_vendors(r, VENDORS_ALLOWED)}
+
+
 def read_core(r: BitReader) -> dict[str, Any]:
     """The core segment's fields (TCF-02)."""
+    fixed = read_fixed(r) if r.size - r.position >= FIXED_BITS else read_fixed_fields(r)
+    values: dict[str, Any] = {
+        **fixed,
+        "vendorConsents": read_vendors(r, "vendorConsents"),
+        "vendorLegitimateInterests": read_vendors(r, "vendorLegitimateInterests"),
+        "publisherRestrictions": read_restrictions(r),
+    }
+    r.finish(CORE)
+    return values
+
+
+FIXED_BITS = 213  # the core's fields of fixed width, Version to PublisherCC (TCF-02)
+
+
+def read_fixed(r: BitReader) -> dict[str, Any]:
+    """The fixed-width fields of a core segment long enough to hold them, sliced at their
+    offsets (decoding's hot path; `read_fixed_fields` reads a shorter one field by field, to
+    name the field it ends in)."""
+    b, p = r.bits, r.position
+    version = int(b[p : p + 6], 2)
+    if version != 2:
+        raise TCStringError("version", f"bandeau reads version 2 strings, not {version}")
+    r.position = p + FIXED_BITS
+    return {
+        "version": version,
+        "created": EPOCH + int(b[p + 6 : p + 42], 2) * DECISECOND,
+        "lastUpdated": EPOCH + int(b[p + 42 : p + 78], 2) * DECISECOND,
+        "cmpId": int(b[p + 78 : p + 90], 2),
+        "cmpVersion": int(b[p + 90 : p + 102], 2),
+        "consentScreen": int(b[p + 102 : p + 108], 2),
+        "consentLanguage": read_letters(b[p + 108 : p + 120], "consentLanguage"),
+        "vendorListVersion": int(b[p + 120 : p + 132], 2),
+        "policyVersion": int(b[p + 132 : p + 138], 2),
+        "isServiceSpecific": b[p + 138] == "1",
+        "useNonStandardTexts": b[p + 139] == "1",
+        "specialFeatureOptins": ones(b[p + 140 : p + 152]),
+        "purposeConsents": ones(b[p + 152 : p + 176]),
+        "purposeLegitimateInterests": ones(b[p + 176 : p + 200]),
+        "purposeOneTreatment": b[p + 200] == "1",
+        "publisherCountryCode": read_letters(b[p + 201 : p + 213], "publisherCountryCode"),
+    }
+
+
+def read_fixed_fields(r: BitReader) -> dict[str, Any]:
     version = r.uint(6, "version")
     if version != 2:
         raise TCStringError("version", f"bandeau reads version 2 strings, not {version}")
-    values: dict[str, Any] = {
+    return {
         "version": version,
         "created": EPOCH + r.uint(36, "created") * DECISECOND,
         "lastUpdated": EPOCH + r.uint(36, "lastUpdated") * DECISECOND,
         "cmpId": r.uint(12, "cmpId"),
         "cmpVersion": r.uint(12, "cmpVersion"),
         "consentScreen": r.uint(6, "consentScreen"),
-        "consentLanguage": read_letters(r, "consentLanguage"),
+        "consentLanguage": read_letters(r.take(12, "consentLanguage"), "consentLanguage"),
         "vendorListVersion": r.uint(12, "vendorListVersion"),
         "policyVersion": r.uint(6, "policyVersion"),
         "isServiceSpecific": r.flag("isServiceSpecific"),
@@ -244,13 +296,10 @@ def read_core(r: BitReader) -> dict[str, Any]:
         "purposeConsents": read_bitfield(r, 24, "purposeConsents"),
         "purposeLegitimateInterests": read_bitfield(r, 24, "purposeLegitimateInterests"),
         "purposeOneTreatment": r.flag("purposeOneTreatment"),
-        "publisherCountryCode": read_letters(r, "publisherCountryCode"),
-        "vendorConsents": read_vendors(r, "vendorConsents"),
-        "vendorLegitimateInterests": read_vendors(r, "vendorLegitimateInterests"),
-        "publisherRestrictions": read_restrictions(r),
+        "publisherCountryCode": read_letters(
+            r.take(12, "publisherCountryCode"), "publisherCountryCode"
+        ),
     }
-    r.finish(CORE)
-    return values
 
 
 def read_publisher(r: BitReader) -> dict[str, Any]:
@@ -264,26 +313,45 @@ def read_publisher(r: BitReader) -> dict[str, Any]:
     return values
 
 
-def read_letters(r: BitReader, field: str) -> str:
-    codes = [r.uint(6, field), r.uint(6, field)]
+def read_letters(bits: str, field: str) -> str:
+    """Two letters, six bits each, A = 0."""
+    codes = (int(bits[:6], 2), int(bits[6:12], 2))
     if max(codes) > 25:
         raise TCStringError(field, "not two letters A-Z")
-    return "".join(chr(ord("A") + c) for c in codes)
+    return chr(65 + codes[0]) + chr(65 + codes[1])
+
+
+def ones(bits: str) -> frozenset[int]:
+    # the positions of the 1 bits, counted from 1, in one C-level pass
+    return frozenset(compress(count(1), map(ONE, bits)))
 
 
 def read_bitfield(r: BitReader, width: int, field: str) -> frozenset[int]:
-    return frozenset(i for i, bit in enumerate(r.take(width, field), start=1) if bit == "1")
+    return ones(r.take(width, field))
 
 
 def read_ranges(r: BitReader, field: str) -> frozenset[int]:
+    """NumEntries, then each entry: IsARange, StartOrOnlyVendorId and, for a range, its
+    EndVendorId (TCF-03). The hottest loop of decoding: it slices the bits itself."""
     ids: set[int] = set()
-    for _ in range(r.uint(12, field)):
-        is_range = r.flag(field)
-        first = r.uint(16, field)
-        last = r.uint(16, field) if is_range else first
+    bits, size = r.bits, r.size
+    entries = r.uint(12, field)
+    position = r.position
+    for _ in range(entries):
+        is_range = bits[position : position + 1] == "1"
+        end = position + (33 if is_range else 17)
+        if end > size:
+            raise TCStringError(field, "the segment ends inside this field")
+        first = int(bits[position + 1 : position + 17], 2)
+        last = int(bits[position + 17 : end], 2) if is_range else first
+        position = end
         if first < 1 or last < first:
             raise TCStringError(field, f"range {first}-{last} is not a range of vendor ids")
-        ids.update(range(first, last + 1))
+        if is_range:
+            ids.update(range(first, last + 1))
+        else:
+            ids.add(first)
+    r.position = position
     return frozenset(ids)
 
 
@@ -305,3 +373,10 @@ def read_restrictions(r: BitReader) -> tuple[PublisherRestriction, ...]:
         kind = r.uint(2, f"{field}.restrictionType")
         out.append(PublisherRestriction(purpose, kind, read_ranges(r, f"{field}.vendorIds")))
     return tuple(out)
+
+
+SEGMENT_READERS: dict[str, Callable[[BitReader], dict[str, Any]]] = {
+    VENDORS_DISCLOSED: read_disclosed,
+    VENDORS_ALLOWED: read_allowed,
+    PUBLISHER_TC: read_publisher,
+}

@@ -3,7 +3,9 @@ cached for exactly the `max-age` its response gives, revalidated with its `ETag`
 `Last-Modified`, and archived: every version the server uses is kept, so a decision's record can
 name the exact list its reader was shown (`ArchivedList.reference`).
 
-Browsers never fetch a vendor list from the IAB: they get the server's narrowed copy.
+The IAB's translations of the purposes (`purposes-{lang}.json`, `bandeau.tcf.translations`) are
+fetched, cached and archived by the same code (`JsonSource`). Browsers never fetch a vendor list
+or a translation from the IAB: they get the server's narrowed copy, in their language.
 """
 
 from __future__ import annotations
@@ -21,19 +23,33 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Generic, TypeVar
 
 import brotli
 
 from .gvl import VendorList, VendorListError, parse_vendor_list
 
-__all__ = ["ArchivedList", "VendorListArchive", "VendorListSource"]
+__all__ = [
+    "ArchivedList",
+    "JsonSource",
+    "Loaded",
+    "MissingDocument",
+    "VendorListArchive",
+    "VendorListSource",
+]
+
+T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
 ACCEPT_ENCODING: Final = "gzip, deflate, br"
 MAX_AGE_RE: Final = re.compile(r"(?:^|,)\s*max-age\s*=\s*(\d+)", re.IGNORECASE)
 TIMEOUT_SECONDS: Final = 10.0
+
+
+class MissingDocument(VendorListError):
+    """There is nothing at the place named: no such file, or a 404 (a translation the IAB does
+    not publish is no error: the texts stay in English)."""
 
 
 @dataclass(frozen=True)
@@ -44,11 +60,13 @@ class ArchivedList:
     version: int
     sha256: str
     path: Path | None
+    kind: str = "gvl"  # or `purposes-fr`, a translation (bandeau.tcf.translations)
 
     @property
     def reference(self) -> str:
-        """What a record or a notice archive names it by: `gvl-v120-sha256:…`."""
-        return f"gvl-v{self.version}-sha256:{self.sha256}"
+        """What a record or a notice archive names it by: `gvl-v120-sha256:…`,
+        `purposes-fr-v120-sha256:…`."""
+        return f"{self.kind}-v{self.version}-sha256:{self.sha256}"
 
 
 def canonical(data: Any) -> bytes:
@@ -63,17 +81,20 @@ class VendorListArchive:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def keep(self, data: Any, version: int) -> ArchivedList:
+    def keep(self, data: Any, version: int, kind: str = "gvl") -> ArchivedList:
+        """Archive `data` (a vendor list, or with `kind` `purposes-fr` a translation, kept as
+        `purposes-fr-v{N}-{sha256[:16]}.json`)."""
         text = canonical(data)
         digest = hashlib.sha256(text).hexdigest()
-        path = self.folder / f"vendor-list-v{version}-{digest[:16]}.json"
+        stem = "vendor-list" if kind == "gvl" else kind
+        path = self.folder / f"{stem}-v{version}-{digest[:16]}.json"
         if not path.exists():
             self.folder.mkdir(parents=True, exist_ok=True)
             partial = path.with_suffix(".part")
             partial.write_bytes(text)
             partial.replace(path)
-            logger.info("vendor list v%d archived as %s", version, path.name)
-        return ArchivedList(version, digest, path)
+            logger.info("%s v%d archived as %s", kind, version, path.name)
+        return ArchivedList(version, digest, path, kind)
 
     def versions(self) -> list[ArchivedList]:
         """Every archived list, by version then digest."""
@@ -86,19 +107,27 @@ class VendorListArchive:
 
 
 @dataclass(frozen=True)
-class Loaded:
-    gvl: VendorList
+class Loaded(Generic[T]):
+    value: T  # the checked document: a VendorList, a Translation
     archived: ArchivedList
     expires: float  # monotonic seconds
     validators: dict[str, str]  # If-None-Match / If-Modified-Since for the next request
 
+    @property
+    def gvl(self) -> T:
+        return self.value
 
-class VendorListSource:
-    """The vendor list at `where` (a file path, with an optional `#key` to pick a key of a JSON
-    file, or an http(s) URL). `get()` returns the current list: a URL is fetched again only
-    once the `max-age` of its last response has passed (no `max-age`: every `refresh_seconds`),
-    conditionally; a file is read again when it changes. A failed refresh keeps the last good
-    list and logs the problem; with no list yet, it raises `VendorListError`."""
+
+class JsonSource(Generic[T]):
+    """The JSON document at `where` (a file path, with an optional `#key` to pick a key of a
+    JSON file, or an http(s) URL), checked by `parse`. `get()` returns the current one: a URL
+    is fetched again only once the `max-age` of its last response has passed (no `max-age`:
+    every `refresh_seconds`), conditionally; a file is read again when it changes. A failed
+    refresh keeps the last good one and logs the problem; with none yet, it raises
+    `VendorListError`. Subclasses say how to check a document and which version it is."""
+
+    kind = "gvl"  # the archive's name for what this source reads
+    what = "a vendor list"  # its name in messages
 
     def __init__(
         self,
@@ -113,14 +142,20 @@ class VendorListSource:
         self.refresh_seconds = refresh_seconds
         self.clock = clock
         self.requests = 0  # upstream HTTP requests made (TCF-10: one per max-age window)
-        self._loaded: Loaded | None = None
-        self._previous: Loaded | None = None
+        self._loaded: Loaded[T] | None = None
+        self._previous: Loaded[T] | None = None
         self._lock = threading.Lock()
 
-    def get(self) -> VendorList:
-        return self.current().gvl
+    def parse(self, data: Any) -> T:
+        raise NotImplementedError
 
-    def current(self, *, refresh: bool = True) -> Loaded:
+    def version(self, value: T) -> int:
+        raise NotImplementedError
+
+    def get(self) -> T:
+        return self.current().value
+
+    def current(self, *, refresh: bool = True) -> Loaded[T]:
         """The list in use; with `refresh`, loaded again first when its cache expired."""
         with self._lock:
             loaded = self._loaded
@@ -132,19 +167,19 @@ class VendorListSource:
                 if loaded is None:
                     raise
                 logger.exception(
-                    "vendor list %s: keeping version %d", self.where, loaded.archived.version
+                    "%s %s: keeping version %d", self.kind, self.where, loaded.archived.version
                 )
-                fresh = Loaded(loaded.gvl, loaded.archived, self.clock() + 60, loaded.validators)
-            if loaded is not None and fresh.gvl.vendorListVersion != loaded.gvl.vendorListVersion:
+                fresh = Loaded(loaded.value, loaded.archived, self.clock() + 60, loaded.validators)
+            if loaded is not None and fresh.archived.version != loaded.archived.version:
                 self._previous = loaded
             self._loaded = fresh
             return fresh
 
-    def previous(self) -> Loaded | None:
+    def previous(self) -> Loaded[T] | None:
         """The list used before the current one (TCF-08 tolerates the penultimate)."""
         return self._previous
 
-    def _load(self, loaded: Loaded | None) -> Loaded:
+    def _load(self, loaded: Loaded[T] | None) -> Loaded[T]:
         if self.where.startswith(("https://", "http://")):
             return self._fetch(loaded)
         path, _, key = self.where.partition("#")
@@ -152,17 +187,21 @@ class VendorListSource:
             stat = Path(path).stat()
             validators = {"file": f"{stat.st_mtime_ns}:{stat.st_size}"}
             if loaded is not None and loaded.validators == validators:
-                return Loaded(loaded.gvl, loaded.archived, self.clock() + 1, validators)
+                return Loaded(loaded.value, loaded.archived, self.clock() + 1, validators)
             data = json.loads(Path(path).read_text(encoding="utf-8"))
             if key:
                 data = data[key]
+        except FileNotFoundError as e:
+            raise MissingDocument(
+                self.where, [f"file: cannot read it as {self.what} (no such file)"]
+            ) from e
         except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as e:
             raise VendorListError(
-                self.where, [f"file: cannot read it as a vendor list ({e!r})"]
+                self.where, [f"file: cannot read it as {self.what} ({e!r})"]
             ) from e
         return self._parsed(data, validators, self.clock() + 1)
 
-    def _fetch(self, loaded: Loaded | None) -> Loaded:
+    def _fetch(self, loaded: Loaded[T] | None) -> Loaded[T]:
         headers = {"Accept-Encoding": ACCEPT_ENCODING, "Accept": "application/json"}
         if loaded is not None:
             headers.update(loaded.validators)
@@ -175,9 +214,10 @@ class VendorListSource:
         except urllib.error.HTTPError as e:
             if e.code == 304 and loaded is not None:
                 return Loaded(
-                    loaded.gvl, loaded.archived, self._expiry(e.headers), loaded.validators
+                    loaded.value, loaded.archived, self._expiry(e.headers), loaded.validators
                 )
-            raise VendorListError(self.where, [f"url: the server answered {e.code}"]) from e
+            error = MissingDocument if e.code in (404, 410) else VendorListError
+            raise error(self.where, [f"url: the server answered {e.code}"]) from e
         except (urllib.error.URLError, OSError, ValueError) as e:
             raise VendorListError(self.where, [f"url: cannot fetch it ({e})"]) from e
         try:
@@ -195,16 +235,26 @@ class VendorListSource:
         found = MAX_AGE_RE.search(headers.get("Cache-Control", "") or "")
         return self.clock() + (int(found.group(1)) if found else self.refresh_seconds)
 
-    def _parsed(self, data: Any, validators: dict[str, str], expires: float) -> Loaded:
-        gvl = parse_vendor_list(data, self.where)
+    def _parsed(self, data: Any, validators: dict[str, str], expires: float) -> Loaded[T]:
+        value = self.parse(data)
+        version = self.version(value)
         if self.archive is not None:
-            archived = self.archive.keep(data, gvl.vendorListVersion)
+            archived = self.archive.keep(data, version, self.kind)
         else:
-            archived = ArchivedList(
-                gvl.vendorListVersion, hashlib.sha256(canonical(data)).hexdigest(), None
-            )
-        logger.info("vendor list %s: version %d", self.where, gvl.vendorListVersion)
-        return Loaded(gvl, archived, expires, validators)
+            digest = hashlib.sha256(canonical(data)).hexdigest()
+            archived = ArchivedList(version, digest, None, self.kind)
+        logger.info("%s %s: version %d", self.kind, self.where, version)
+        return Loaded(value, archived, expires, validators)
+
+
+class VendorListSource(JsonSource[VendorList]):
+    """The vendor list at `where`, checked against TCF-09 (`parse_vendor_list`)."""
+
+    def parse(self, data: Any) -> VendorList:
+        return parse_vendor_list(data, self.where)
+
+    def version(self, value: VendorList) -> int:
+        return value.vendorListVersion
 
 
 def decoded(body: bytes, encoding: str) -> bytes:

@@ -103,9 +103,13 @@ class TCModel:
     def __post_init__(self) -> None:
         # sets and lists given by a caller become the frozensets and tuples the model is made of
         for name in ID_SETS:
-            object.__setattr__(self, name, frozenset(getattr(self, name)))
-        object.__setattr__(self, "publisherRestrictions", tuple(self.publisherRestrictions))
-        object.__setattr__(self, "segments", tuple(self.segments))
+            value = getattr(self, name)
+            if type(value) is not frozenset:  # the decoder's are already (a hot path)
+                object.__setattr__(self, name, frozenset(value))
+        if type(self.publisherRestrictions) is not tuple:
+            object.__setattr__(self, "publisherRestrictions", tuple(self.publisherRestrictions))
+        if type(self.segments) is not tuple:
+            object.__setattr__(self, "segments", tuple(self.segments))
 
 
 def iso_date(moment: datetime) -> str:

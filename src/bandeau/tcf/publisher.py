@@ -20,7 +20,7 @@ from ..errors import InvalidRequest
 from ..policy import Policy
 from ..settings import Settings
 from .codec import encode
-from .fetch import Loaded, VendorListArchive, VendorListSource
+from .fetch import Loaded, MissingDocument, VendorListArchive, VendorListSource
 from .gpp import TCF_EU_V2, GppString
 from .gvl import VendorList, VendorListError
 from .model import (
@@ -32,6 +32,14 @@ from .model import (
 )
 from .rules import validate
 from .section import CONSENT_ONLY, TcfSection
+from .translations import (
+    Texts,
+    TranslationSource,
+    english_texts,
+    translated_texts,
+    translation_problems,
+    translation_where,
+)
 
 __all__ = [
     "Snapshot",
@@ -40,6 +48,7 @@ __all__ = [
     "needs_reprompt",
     "tc_string_of",
     "tcf_answer",
+    "tcf_problems",
     "tcf_site",
 ]
 
@@ -72,6 +81,10 @@ class Snapshot:
     consent_purposes: dict[int, frozenset[int]]
     li_purposes: dict[int, frozenset[int]]
     special_features: dict[int, frozenset[int]]
+
+    def used_purposes(self) -> set[int]:
+        """The purposes the banner shows: accepted for some vendor on some basis."""
+        return {*self.consent_purposes, *self.li_purposes}
 
     def everything(self) -> dict[str, set[int]]:
         """What accept all allows: every choice the banner offers."""
@@ -140,13 +153,83 @@ def restrictions_for(section: TcfSection, gvl: VendorList) -> tuple[PublisherRes
     )
 
 
-class TcfSite:
-    """A site's TCF mode: its `[tcf]` section and its vendor list source."""
+def stack_problems(section: TcfSection, snapshot: Snapshot) -> list[str]:
+    """What is wrong with the stacks `[tcf] stacks` presents (TCF-UI-01): a stack the list
+    lacks, a purpose or special feature no declared vendor uses (the stack would present what
+    is not asked), a purpose or special feature in two stacks (shown twice)."""
+    gvl, problems = snapshot.gvl, []
+    used = {"purposes": snapshot.used_purposes(), "specialFeatures": set(snapshot.special_features)}
+    seen: dict[tuple[str, int], int] = {}
+    for i, stack_id in enumerate(section.stacks):
+        where = f"tcf.stacks[{i}] (stack {stack_id})"
+        stack = gvl.stacks.get(stack_id)
+        if stack is None:
+            problems.append(
+                f"{where}: not in vendor list v{gvl.vendorListVersion}; use one of "
+                f"{sorted(gvl.stacks)} or remove it"
+            )
+            continue
+        for kind in ("purposes", "specialFeatures"):
+            ids = getattr(stack, kind)
+            unused = sorted(set(ids) - used[kind])
+            if unused:
+                problems.append(
+                    f"{where}.{kind}: {unused} are used by none of tcf.vendors; remove the "
+                    "stack, or accept them for a vendor that declares them"
+                )
+            twice = sorted(
+                {f"{n} (also in stack {seen[kind, n]})" for n in ids if (kind, n) in seen}
+            )
+            if twice:
+                problems.append(
+                    f"{where}.{kind}: {', '.join(twice)}: a stack shares none with another; "
+                    "keep one of the two"
+                )
+            seen.update({(kind, n): stack_id for n in ids})
+    return problems
 
-    def __init__(self, section: TcfSection, source: VendorListSource) -> None:
+
+class TcfSite:
+    """A site's TCF mode: its `[tcf]` section, its vendor list source and the sources of the
+    translations of the purposes into its languages (English needs none: it is the list's)."""
+
+    def __init__(
+        self,
+        section: TcfSection,
+        source: VendorListSource,
+        translations: dict[str, TranslationSource] | None = None,
+    ) -> None:
         self.section = section
         self.source = source
+        self.translations = translations or {}
         self._snapshots: dict[str, Snapshot] = {}
+        self._texts: dict[tuple[str, str, str], Texts] = {}
+
+    def texts(
+        self, lang: str, snapshot: Snapshot, *, refresh: bool = True, strict: bool = False
+    ) -> Texts:
+        """The purposes' texts a reader of `lang` is shown with `snapshot`: the translation into
+        `lang` when there is one that fits the list, else the list's English (a translation
+        that stopped fitting is logged; with `strict`, as when the server starts, an error)."""
+        source = self.translations.get(lang)
+        if source is None:
+            return english_texts(snapshot.gvl)
+        loaded = source.current(refresh=refresh)
+        key = (lang, loaded.archived.reference, snapshot.reference)
+        if key not in self._texts:
+            problems = translation_problems(loaded.value, snapshot.gvl)
+            if problems:
+                error = VendorListError(
+                    f"{source.where} against vendor list v{snapshot.gvl.vendorListVersion}",
+                    problems,
+                )
+                if strict:
+                    raise error
+                logger.error("%s; the %s texts are in English until it is fixed", error, lang)
+                self._texts[key] = english_texts(snapshot.gvl)  # logged once per version
+                return self._texts[key]
+            self._texts[key] = translated_texts(loaded.value, lang, loaded.archived.reference)
+        return self._texts[key]
 
     def snapshot(self, *, refresh: bool = True) -> Snapshot:
         """The narrowed list for the current vendor list (refetched when its cache expired,
@@ -169,14 +252,18 @@ class TcfSite:
             hint="reload the page to get the current banner",
         )
 
-    def _snapshot(self, loaded: Loaded) -> Snapshot:
+    def _snapshot(self, loaded: Loaded[VendorList]) -> Snapshot:
         reference = loaded.archived.reference
         if reference not in self._snapshots:
             now = datetime.now(UTC)
             problems = declaration_problems(self.section, loaded.gvl, now)
             if problems:
                 raise VendorListError(f"policy [tcf] against {self.source.where}", problems)
-            self._snapshots[reference] = narrowed_snapshot(self.section, loaded.gvl, reference)
+            snapshot = narrowed_snapshot(self.section, loaded.gvl, reference)
+            problems = stack_problems(self.section, snapshot)
+            if problems:
+                raise VendorListError(f"policy [tcf] against {self.source.where}", problems)
+            self._snapshots[reference] = snapshot
         return self._snapshots[reference]
 
     def decision_part(
@@ -190,12 +277,14 @@ class TcfSite:
             )
         snapshot = self.snapshot_of(choices.vendorListVersion)
         given = check_choices(snapshot, choices, action)
+        texts = self.texts(lang, snapshot, refresh=False)
         moment = datetime.fromtimestamp(occurred_at / 1000, UTC)
         day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
         part: dict[str, Any] = {
             "cmpId": self.section.cmp_id,
             "cmpVersion": self.section.cmp_version,
-            "consentLanguage": lang.upper()[:2],
+            # the language of the purposes' texts shown: English when no translation fits
+            "consentLanguage": texts.language.upper()[:2],
             "created": day.isoformat().replace("+00:00", "Z"),
             "publisherCountryCode": self.section.publisher_country,
             "policyVersion": snapshot.gvl.tcfPolicyVersion,
@@ -207,6 +296,8 @@ class TcfSite:
             ],
             **{name: sorted(ids) for name, ids in given.items()},
         }
+        if texts.reference:
+            part["purposeTexts"] = texts.reference  # the archived translation shown
         part["tcString"] = tc_string_of(part)
         return part
 
@@ -298,9 +389,55 @@ def tcf_site(policy: Policy, settings: Settings) -> TcfSite | None:
     if policy.tcf is None:
         return None
     archive = VendorListArchive(settings.data_dir / "vendor-lists")
-    site = TcfSite(policy.tcf, VendorListSource(policy.tcf.vendor_list, archive))
-    site.snapshot()
+    translations = translation_sources(policy.tcf, tuple(policy.languages), archive)
+    site = TcfSite(policy.tcf, VendorListSource(policy.tcf.vendor_list, archive), translations)
+    snapshot = site.snapshot()
+    for lang in translations:
+        site.texts(lang, snapshot, strict=True)
     return site
+
+
+def tcf_problems(policy: Policy) -> list[str]:
+    """What `bandeau check` says of a policy's `[tcf]` against its vendor list and the
+    translations of its purposes, read now and archived nowhere: each problem the server would
+    refuse to start with, naming the field and the fix (empty: none, or no `[tcf]`)."""
+    if policy.tcf is None:
+        return []
+    try:
+        translations = translation_sources(policy.tcf, tuple(policy.languages), None)
+        site = TcfSite(policy.tcf, VendorListSource(policy.tcf.vendor_list), translations)
+        snapshot = site.snapshot()
+        for lang in translations:
+            site.texts(lang, snapshot, strict=True)
+    except VendorListError as e:
+        return [f"{e.source}: {problem}" for problem in e.problems]
+    return []
+
+
+def translation_sources(
+    section: TcfSection, languages: tuple[str, ...], archive: VendorListArchive | None
+) -> dict[str, TranslationSource]:
+    """The translation into each of the site's languages but English, read now (TCF-09/10). A
+    language the IAB does not translate into (nothing at the place) is shown in English, and
+    logged; a translation that cannot be read or is malformed stops the server."""
+    found = {}
+    for lang in languages:
+        if lang == "en":
+            continue
+        where = translation_where(section.translations, section.vendor_list, lang)
+        source = TranslationSource(where, lang, archive)
+        try:
+            source.current()
+        except MissingDocument:
+            logger.warning(
+                "tcf: no translation of the purposes into %r at %s: its readers see them in "
+                "English, and their TC strings say EN",
+                lang,
+                where,
+            )
+            continue
+        found[lang] = source
+    return found
 
 
 def tcf_answer(part: dict[str, Any]) -> dict[str, Any]:

@@ -98,6 +98,17 @@ class TcfSection(_Section):
     vendor_list_page: str = Field(
         default="", description="a page listing the vendors; empty = the banner's own list"
     )
+    translations: str = Field(
+        default="",
+        description="where the IAB's translations of the purposes are: a file (relative to the "
+        "policy file) or an http(s) URL with `{lang}` for the language, e.g. "
+        '"gvl/purposes-{lang}.json"; empty = `purposes-{lang}.json` beside the vendor list',
+    )
+    stacks: tuple[int, ...] = Field(
+        default=(),
+        description="stacks of the vendor list the first layer presents in place of the "
+        "purposes they group (TCF-UI-01); their purposes must be used, none in two stacks",
+    )
 
     @field_validator("publisher_country")
     @classmethod
@@ -113,6 +124,27 @@ class TcfSection(_Section):
         twice = sorted({i for i in ids if ids.count(i) > 1})
         if twice:
             raise ValueError(f"vendors {twice} are declared twice: declare each once")
+        return v
+
+    @field_validator("translations")
+    @classmethod
+    def _translations(cls, v: str) -> str:
+        if v and "{lang}" not in v:
+            raise ValueError(
+                f"{v!r} names one file for every language: put {{lang}} where the language "
+                'goes, e.g. "purposes-{lang}.json"'
+            )
+        return v
+
+    @field_validator("stacks")
+    @classmethod
+    def _stacks(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        twice = sorted({i for i in v if v.count(i) > 1})
+        if twice:
+            raise ValueError(f"stacks {twice} are listed twice: list each once")
+        bad = [i for i in v if i < 1]
+        if bad:
+            raise ValueError(f"{bad} are not stack ids: use the ids of the vendor list's stacks")
         return v
 
     def is_url(self) -> bool:
