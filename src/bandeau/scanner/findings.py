@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .classify import Classifier, Verdict, by_features
+from .classify import Classifier, Verdict, by_features, lifetime_bucket
 from .instrument import CookieWrite, RequestSeen, StorageWrite, host_of
 from .visit import PhaseResult
 
@@ -82,6 +82,7 @@ class Evidence:
             lifetime_days=w.lifetime_days,
             value=w.value_sample,
             domain=w.domain,
+            lifetime=lifetime_bucket(w.lifetime_days),
         )
 
     def storage(self, w: StorageWrite) -> Verdict:
@@ -245,8 +246,16 @@ def _kept(refuse: PhaseResult, ev: Evidence) -> list[Finding]:
     if not snaps:
         return []
     out = []
+    # classified as its write was (lifetime, value, domain), so one cookie gets one purpose
+    writes = {(w.name, w.domain): w for w in refuse.recording.cookie_writes}
     for c in snaps[-1].cookies:
-        v = ev.classifier.cookie(c["name"], third_party=not same_site(c["domain"], ev.site))
+        write = writes.get((c["name"], c["domain"]))
+        third = not same_site(c["domain"], ev.site)
+        v = (
+            ev.cookie(write)
+            if write is not None
+            else ev.classifier.cookie(c["name"], third_party=third, domain=c["domain"])
+        )
         if not v.exempt:
             out.append(
                 Finding(
