@@ -136,11 +136,24 @@ class Choice:
     """the labels clicked, in order"""
     first_layer_roles: list[str] = field(default_factory=list)
     note: str = ""
+    by: str = "detector"
+    """who answered: `bandeau` (its API), `detector` (ours), `autoconsent:<rule>`"""
+
+    @property
+    def by_autoconsent(self) -> bool:
+        return self.by.startswith("autoconsent:")
+
+    @property
+    def measured_clicks(self) -> int | None:
+        """The reader's effort, counted on our own path only (None when autoconsent answered
+        or when the choice did not take)."""
+        return self.clicks if self.done and not self.by_autoconsent else None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "action": self.action,
-            "clicks": self.clicks if self.done else None,
+            "by": self.by,
+            "clicks": self.measured_clicks,
             "layers": self.layers,
             "done": self.done,
             "path": self.path,
@@ -374,7 +387,7 @@ async def bandeau_state(page: Page) -> dict[str, Any] | None:
 async def answer_bandeau(page: Page, action: str, settle: Any) -> Choice:
     """Answer bandeau's banner with its documented first-layer control (`refuse_all` or
     `accept_all`), then check through `bandeau.consent()` that the decision took."""
-    choice = Choice(action, layers=1)
+    choice = Choice(action, layers=1, by="bandeau")
     state = await bandeau_state(page)
     if state is None or not state["pending"]:
         choice.note = "bandeau asks nothing on this page"
