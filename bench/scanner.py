@@ -26,10 +26,13 @@ import argparse
 import asyncio
 import hashlib
 import json
+import os
+import resource
 import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -131,38 +134,94 @@ def classifier_figures(db_path: Path, cross_validate: bool) -> None:
     )
 
 
-def corpus_figures() -> None:
+AUTOCONSENT = ROOT / "node_modules" / "@duckduckgo" / "autoconsent"
+
+
+@dataclass
+class Run:
+    concurrency: int
+    wall_s: float
+    cpu_s: float
+    """this process and its children (Chromium and its renderers, Playwright's driver),
+    all reaped when the scan ends"""
+    load: tuple[float, float]
+    """the 1-minute load average before and after"""
+
+
+def _cpu() -> float:
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _verdict(ok: bool) -> str:
+    return "meets" if ok else "MISSES"
+
+
+def corpus_figures(concurrencies: tuple[int, ...]) -> None:
     from tests.scanner.corpus import FIXTURES, serving_corpus
 
     from bandeau.demo import DemoServer
     from bandeau.scanner.crawl import ScanOptions, scan
 
     golden = json.loads((ROOT / "tests" / "scanner" / "golden.json").read_text())
+    ac = AUTOCONSENT if AUTOCONSENT.exists() else None
     with serving_corpus() as corpus, DemoServer(Path(tempfile.mkdtemp())) as demo:
         urls = [corpus.url(f) for f in FIXTURES] + [demo.url + "/"]
         names = [*FIXTURES, "demo"]
-        rates: dict[int, float] = {}
+        runs: list[Run] = []
         pages = []
-        for concurrency in (1, 2):
-            start = time.perf_counter()
-            pages = asyncio.run(scan(urls, ScanOptions(concurrency=concurrency)))
-            rates[concurrency] = len(urls) / ((time.perf_counter() - start) / 60)
-    print(f"throughput, full protocol, {len(urls)} pages of the loopback corpus:")
-    print(f"  concurrency 1: {rates[1]:.1f} pages/min")
-    print(f"  concurrency 2: {rates[2]:.1f} pages/min (goal >= 8), x{rates[2] / rates[1]:.2f}")
+        for concurrency in concurrencies:
+            load, cpu, start = os.getloadavg()[0], _cpu(), time.perf_counter()
+            pages = asyncio.run(scan(urls, ScanOptions(concurrency=concurrency, autoconsent=ac)))
+            wall = time.perf_counter() - start
+            runs.append(Run(concurrency, wall, _cpu() - cpu, (load, os.getloadavg()[0])))
+    n = len(urls)
+    print(
+        f"throughput, full protocol (before / refuse / accept, autoconsent "
+        f"{'on' if ac else 'absent'}), {n} pages of the loopback corpus, "
+        f"{os.cpu_count()} CPUs:"
+    )
+    for r in runs:
+        rate = n / (r.wall_s / 60)
+        goal = f" (goal >= 8: {_verdict(rate >= 8)})" if r.concurrency == 2 else ""
+        print(
+            f"  concurrency {r.concurrency}: {rate:.1f} pages/min{goal}; "
+            f"CPU {r.cpu_s / n:.1f} s per page (all processes); "
+            f"load average {r.load[0]:.1f} -> {r.load[1]:.1f}"
+        )
+    if len(runs) > 1:
+        print(f"  concurrency {runs[-1].concurrency} vs 1: x{runs[0].wall_s / runs[-1].wall_s:.2f}")
     with_banner = [n for n in names if golden[n]["banner"]["found"]]
     by_name = dict(zip(names, pages, strict=True))
     found = sum(by_name[n].banner_found for n in with_banner)
     refused = sum(_done(by_name[n], "refuse") for n in with_banner)
     accepted = sum(_done(by_name[n], "accept") for n in with_banner)
     k = len(with_banner)
-    print(f"on the {k} pages with a banner (last run, concurrency 2):")
-    print(f"  banner found  {found / k:.0%} (goal >= 99 %; BannerClick 99 %)")
-    print(f"  refuse works  {refused / k:.0%} (goal >= 92 %; BannerClick 87 %)")
-    print(f"  accept works  {accepted / k:.0%} (goal >= 97 %; BannerClick 97 %)")
+    print(f"on the {k} pages with a banner (last run):")
+    for what, count, goal, peer in (
+        ("banner found", found, 99, 99),
+        ("refuse works", refused, 92, 87),
+        ("accept works", accepted, 97, 97),
+    ):
+        rate = count / k
+        print(
+            f"  {what}  {rate:.0%} (goal >= {goal} %: {_verdict(rate * 100 >= goal)}; "
+            f"BannerClick {peer} %)"
+        )
+    by_autoconsent = [n for n in with_banner if _by(by_name[n], "refuse").startswith("autoconsent")]
+    listed = ", ".join(by_autoconsent) or "none"
+    print(f"  refused by autoconsent's rules (our detector could not): {listed}")
     without = [n for n in names if not golden[n]["banner"]["found"]]
     false = sum(by_name[n].banner_found for n in without)
     print(f"  banners seen on the {len(without)} pages without one: {false}")
+
+
+def _by(page: object, phase: str) -> str:
+    choice = page.phases[phase].choice  # type: ignore[attr-defined]
+    return str(choice.by) if choice and choice.done else ""
 
 
 def _done(page: object, phase: str) -> bool:
@@ -179,6 +238,13 @@ def main() -> None:
     )
     parser.add_argument("--only-classifier", action="store_true")
     parser.add_argument(
+        "--concurrency",
+        type=int,
+        nargs="+",
+        default=[1, 2],
+        help="the concurrencies to measure, in this order (default: 1 2)",
+    )
+    parser.add_argument(
         "--cross-validate",
         action="store_true",
         help="also print the cross-validation within the training rows (how choices are made)",
@@ -189,7 +255,7 @@ def main() -> None:
         db = Path("/work/shared/data/open-cookie-database.csv")
     classifier_figures(db, args.cross_validate)
     if not args.only_classifier:
-        corpus_figures()
+        corpus_figures(tuple(args.concurrency))
 
 
 if __name__ == "__main__":

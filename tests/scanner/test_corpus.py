@@ -92,7 +92,14 @@ def test_json_report_has_the_contract_shape(scanned: dict[str, PageResult]) -> N
     assert set(report) == {"pages"}
     page = report["pages"][0]
     assert set(page) == {"url", "banner", "phases", "findings"}
-    assert set(page["banner"]) == {"found", "cmp", "refuse_clicks", "accept_clicks"}
+    assert set(page["banner"]) == {
+        "found",
+        "cmp",
+        "refuse_clicks",
+        "accept_clicks",
+        "refused_by",
+        "accepted_by",
+    }
     assert set(page["phases"]) == {"before", "refuse", "accept"}
     for f in page["findings"]:
         assert set(f) == {"rule", "severity", "title", "evidence"}
@@ -102,8 +109,9 @@ def test_json_report_has_the_contract_shape(scanned: dict[str, PageResult]) -> N
 
 def test_autoconsent_names_the_real_cmps_and_only_detects(scanned: dict[str, PageResult]) -> None:
     """autoconsent's rules, a second source: they recognise the popups of the CMPs installed
-    from npm, nothing on a homemade banner; they run in the `before` phase only, detecting
-    (no click, no self-test), so the phase shows no choice."""
+    from npm, nothing on a homemade banner; in the `before` phase they only detect (no click,
+    no self-test), so the phase shows no choice; in the others they act only where our
+    detector could not answer (test_autoconsent.py)."""
     popups = {
         name: (scanned[name].phases["before"].autoconsent or Detection()).popups
         for name in ("cc-compliant", "klaro-compliant", "tac-compliant", "homemade")

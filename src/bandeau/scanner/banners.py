@@ -26,6 +26,8 @@ log = logging.getLogger("bandeau.scanner")
 CANDIDATES = """(args) => {
   const [inFrame, round] = args;
   const out = [];
+  const shadowOf = (el) => el.shadowRoot
+    || (window.__bdscanShadowOf ? window.__bdscanShadowOf(el) : null);
   const visible = (el) => {
     const r = el.getBoundingClientRect();
     if (r.width < 2 || r.height < 2) return false;
@@ -36,7 +38,7 @@ CANDIDATES = """(args) => {
   const walk = (root) => {
     for (const el of root.querySelectorAll("*")) {
       all.push(el);
-      if (el.shadowRoot) walk(el.shadowRoot);
+      if (shadowOf(el)) walk(shadowOf(el));
     }
   };
   walk(document);
@@ -44,20 +46,20 @@ CANDIDATES = """(args) => {
     let t = el.innerText || "";
     const inner = [];
     const dig = (root) => {
-      for (const e of root.querySelectorAll("*")) if (e.shadowRoot) {
-        const parts = Array.from(e.shadowRoot.children, (c) => c.innerText || c.textContent || "");
+      for (const e of root.querySelectorAll("*")) if (shadowOf(e)) {
+        const parts = Array.from(shadowOf(e).children, (c) => c.innerText || c.textContent || "");
         inner.push(parts.join(" "));
-        dig(e.shadowRoot);
+        dig(shadowOf(e));
       }
     };
-    if (el.shadowRoot) dig({querySelectorAll: () => [el]});
+    if (shadowOf(el)) dig({querySelectorAll: () => [el]});
     dig(el);
     return (t + " " + inner.join(" ")).slice(0, 4000);
   };
   const controls = (el) => {
     const found = [];
     const seen = new Set();
-    const look = (root) => {
+    const look = (root, closed) => {
       const clickable = "button, a, [role=button], input[type=button], input[type=submit], "
         + "[onclick], [tabindex]";
       for (const c of root.querySelectorAll(clickable)) {
@@ -68,12 +70,16 @@ CANDIDATES = """(args) => {
         if (!label || label.length > 80) continue;
         const id = "r" + round + "-" + out.length + "-" + found.length;
         c.setAttribute("data-bdscan", id);
-        found.push({id, label, tag: c.tagName.toLowerCase()});
+        found.push({id, label, tag: c.tagName.toLowerCase(), closed});
       }
-      for (const e of root.querySelectorAll("*")) if (e.shadowRoot) look(e.shadowRoot);
+      for (const e of root.querySelectorAll("*")) {
+        const inner = shadowOf(e);
+        if (inner) look(inner, closed || inner !== e.shadowRoot);
+      }
     };
-    if (el.shadowRoot) look(el.shadowRoot);
-    look(el);
+    const own = shadowOf(el);
+    if (own) look(own, own !== el.shadowRoot);
+    look(el, false);
     return found;
   };
   let order = 0;
@@ -104,6 +110,8 @@ class Control:
     id: str
     label: str
     role: str | None
+    closed: bool = False
+    """inside a closed shadow root, which Playwright's selectors cannot reach"""
 
 
 @dataclass
@@ -180,7 +188,10 @@ async def find(page: Page) -> Found | None:
             continue
         best = _best(candidates)
         if best is not None:
-            controls = [Control(b["id"], b["label"], role_of(b["label"])) for b in best["buttons"]]
+            controls = [
+                Control(b["id"], b["label"], role_of(b["label"]), bool(b.get("closed")))
+                for b in best["buttons"]
+            ]
             return Found(frame, best["text"], controls, in_frame)
     return None
 
@@ -240,12 +251,69 @@ async def click(found: Found, control: Control) -> None:
     moving, covered by a transparent layer, a loaded machine), activate it as a script would."""
     from playwright.async_api import Error as PlaywrightError
 
+    if control.closed:
+        await _click_in_closed_root(found, control)
+        return
     target = found.frame.locator(f'[data-bdscan="{control.id}"]').first
     try:
         await target.click(timeout=5_000)
     except PlaywrightError as e:
         log.info("click on %r fell back to a script click: %s", control.label, str(e)[:80])
         await target.evaluate("(el) => el.click()", timeout=5_000)
+
+
+# Finds a control tagged by CANDIDATES, through open and closed shadow roots, brings it into
+# view and returns the centre of its box in the frame's viewport (null when it is gone).
+LOCATE_DEEP = """([id, activate]) => {
+  const shadowOf = (el) => el.shadowRoot
+    || (window.__bdscanShadowOf ? window.__bdscanShadowOf(el) : null);
+  const search = (root) => {
+    const hit = root.querySelector('[data-bdscan="' + id + '"]');
+    if (hit) return hit;
+    for (const e of root.querySelectorAll("*")) {
+      const inner = shadowOf(e);
+      const deep = inner && search(inner);
+      if (deep) return deep;
+    }
+    return null;
+  };
+  const el = search(document);
+  if (!el) return null;
+  if (activate) { el.click(); return {x: 0, y: 0}; }
+  el.scrollIntoView({block: "center"});
+  const r = el.getBoundingClientRect();
+  return {x: r.left + r.width / 2, y: r.top + r.height / 2};
+}"""
+
+
+async def _click_in_closed_root(found: Found, control: Control) -> None:
+    """A control in a closed shadow root: clicked with the mouse at the centre of its box (the
+    hit lands inside the root, as a reader's click does); in an iframe, whose offset the page's
+    mouse would need, activated as a script would."""
+    frame = found.frame
+    in_page = frame == frame.page.main_frame
+    point = await frame.evaluate(LOCATE_DEEP, [control.id, not in_page])
+    if point is None:
+        log.info("control %r left its closed shadow root before the click", control.label)
+    elif in_page:
+        await frame.page.mouse.click(point["x"], point["y"])
+
+
+# Runs in every frame before the page's scripts: keeps a reference to each closed shadow root
+# (which `element.shadowRoot` hides) so that the detector can search banners built in one.
+SHADOW_HOOK = """
+(() => {
+  if (window.__bdscanShadowOf) return;
+  const closed = new WeakMap();
+  const attach = Element.prototype.attachShadow;
+  Element.prototype.attachShadow = function (init) {
+    const root = attach.call(this, init);
+    if (init && init.mode === "closed") closed.set(this, root);
+    return root;
+  };
+  Object.defineProperty(window, "__bdscanShadowOf", {value: (el) => closed.get(el) || null});
+})();
+"""
 
 
 async def answer(page: Page, action: str, settle: Any) -> Choice:
@@ -337,7 +405,11 @@ async def _switches_off(found: Found) -> None:
             for (const el of root.querySelectorAll('input[type=checkbox]')) {
               if (el.checked && !el.disabled) el.click();
             }
-            for (const e of root.querySelectorAll('*')) if (e.shadowRoot) walk(e.shadowRoot);
+            for (const e of root.querySelectorAll('*')) {
+              const inner = e.shadowRoot
+                || (window.__bdscanShadowOf ? window.__bdscanShadowOf(e) : null);
+              if (inner) walk(inner);
+            }
           };
           walk(document);
         }"""

@@ -290,9 +290,7 @@ def _effort(phases: dict[str, PhaseResult]) -> list[Finding]:
         # our detector saw the banner's controls and found no way to refuse: the reader has
         # none either, even when autoconsent's rule refused through the CMP's own code
         what = "did not work" if not r.done else f"worked only through {r.by}"
-        out.append(
-            Finding("CNIL-01", "high", f"refusing {what}: {r.note}", [shot, r.to_json()])
-        )
+        out.append(Finding("CNIL-01", "high", f"refusing {what}: {r.note}", [shot, r.to_json()]))
     elif a is not None and r.measured_clicks and a.measured_clicks and r.clicks > a.clicks:
         out.append(
             Finding(

@@ -79,6 +79,7 @@ async def run_phase(
     options = chromium.options
     async with chromium.fresh_profile() as context:
         page = context.pages[0] if context.pages else await context.new_page()
+        await context.add_init_script(banners.SHADOW_HOOK)
         recorder = Recorder(context, page)
         await recorder.attach()
         result.recording = recorder.recording
@@ -175,9 +176,7 @@ class _Answerer:
         return choice
 
 
-async def _choose(
-    page: Page, recorder: Recorder, result: PhaseResult, answerer: _Answerer
-) -> None:
+async def _choose(page: Page, recorder: Recorder, result: PhaseResult, answerer: _Answerer) -> None:
     """Refuse or accept, then reload, then follow one internal link."""
     action = "refuse" if result.name in ("refuse", "necessary") else "accept"
     settle = answerer.settle
