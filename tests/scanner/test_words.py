@@ -15,6 +15,8 @@ from bandeau.scanner.classify import (
     lifetime_bucket,
     read_cookie_db,
     retention_bucket,
+    value_shape,
+    vendor_purpose,
 )
 from bandeau.scanner.errors import ScanError
 from bandeau.scanner.instrument import lifetime_days, parse_cookie
@@ -81,6 +83,46 @@ def test_features_classifier() -> None:
     assert by_features("cc_cookie") == "consent"
     assert by_features("x1", third_party=True) == "advertising"
     assert by_features("x1") == "unknown"
+
+
+def test_documented_product_names_are_facts() -> None:
+    """Without a cookie database: a documented product's cookie by its exact name or prefix,
+    case-sensitive (`IDE` is DoubleClick's, `ide` is nobody's in particular)."""
+    assert vendor_purpose("_ga_3XK2PQ") == "analytics"
+    assert vendor_purpose("_fbp") == "advertising"
+    assert vendor_purpose("IDE") == "advertising"
+    assert vendor_purpose("ide") is None
+    assert vendor_purpose("fresh") is None  # `fr` is an exact name, not a prefix
+    assert vendor_purpose("__cf_bm") == "necessary"
+    assert by_features("_gcl_au") == "advertising"
+
+
+@pytest.mark.parametrize(
+    ("value", "shape"),
+    [
+        ("3f1c2a9e-8b7d-4c6e-9f0a-1b2c3d4e5f60", "id"),
+        ("GA1.1.1234567890.1700000000", "id"),
+        ("1700000000123", "timestamp"),
+        ("%7B%22theme%22%3A%22dark%22%7D", "json"),
+        ("true", "flag"),
+        ("fr-FR", "flag"),
+        ("abcdefghijklmnopqrstuv", ""),
+        ("", ""),
+    ],
+)
+def test_value_shapes(value: str, shape: str) -> None:
+    assert value_shape(value) == shape
+
+
+def test_value_and_lifetime_decide_a_name_nobody_knows() -> None:
+    """A long-lived identifier follows the reader (not exempt); the same identifier for the
+    session is the site's session; a flag is a setting."""
+    uid = "3f1c2a9e8b7d4c6e9f0a1b2c3d4e5f60"
+    assert by_features("zq", lifetime_days=390, value=uid) == "analytics"
+    assert by_features("zq", lifetime_days=400, value="1700000000") == "analytics"
+    assert by_features("zq", lifetime_days=None, value=uid) == "necessary"
+    assert by_features("zq", lifetime_days=180, value="1") == "preferences"
+    assert by_features("zq", lifetime_days=180, value="plain words") == "unknown"
 
 
 def test_unknown_is_not_exempt() -> None:

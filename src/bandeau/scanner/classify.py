@@ -178,7 +178,120 @@ _FRAGMENTS: list[tuple[str, tuple[str, ...]]] = [
     ),
 ]
 
+# Cookie names of widely used products, by their vendors' public documentation (facts, written
+# here from that documentation, not learned from a database): a name that starts with the
+# prefix (or, ending in "$", is exactly it; names are case-sensitive). Used without a cookie
+# database; with one, the database's own entries and model answer.
+VENDOR_NAMES: tuple[tuple[str, str], ...] = (
+    # analytics: Google Analytics (and Urchin), Matomo, Hotjar, Clarity, Segment, Mixpanel,
+    # Amplitude, VWO, Adobe, Snowplow, Heap, Parse.ly, Piano Analytics
+    ("_ga", "analytics"),
+    ("_gid$", "analytics"),
+    ("_gat", "analytics"),
+    ("__utm", "analytics"),
+    ("_dc_gtm_", "analytics"),
+    ("_pk_", "analytics"),
+    ("_hj", "analytics"),
+    ("_clck$", "analytics"),
+    ("_clsk$", "analytics"),
+    ("ajs_", "analytics"),
+    ("mp_", "analytics"),
+    ("amp_", "analytics"),
+    ("AMP_", "analytics"),
+    ("_vwo_", "analytics"),
+    ("_vis_opt_", "analytics"),
+    ("s_vi$", "analytics"),
+    ("s_fid$", "analytics"),
+    ("s_cc$", "analytics"),
+    ("s_sq$", "analytics"),
+    ("AMCV_", "analytics"),
+    ("AMCVS_", "analytics"),
+    ("_sp_id", "analytics"),
+    ("_sp_ses", "analytics"),
+    ("_hp2_", "analytics"),
+    ("_parsely_", "analytics"),
+    ("atuserid$", "analytics"),
+    # advertising: Meta, Google Ads and DoubleClick, Microsoft Ads, Pinterest, TikTok,
+    # LinkedIn, Snap, Reddit, Criteo, The Trade Desk, Xandr, Quantcast, Lotame, PubMatic
+    ("_fbp$", "advertising"),
+    ("_fbc$", "advertising"),
+    ("fr$", "advertising"),
+    ("IDE$", "advertising"),
+    ("DSID$", "advertising"),
+    ("test_cookie$", "advertising"),
+    ("__gads$", "advertising"),
+    ("__gpi$", "advertising"),
+    ("_gcl_", "advertising"),
+    ("_gac_", "advertising"),
+    ("_uetsid$", "advertising"),
+    ("_uetvid$", "advertising"),
+    ("MUID$", "advertising"),
+    ("_pin_unauth$", "advertising"),
+    ("_pinterest_", "advertising"),
+    ("_ttp$", "advertising"),
+    ("_tt_enable_cookie$", "advertising"),
+    ("bcookie$", "advertising"),
+    ("lidc$", "advertising"),
+    ("li_sugr$", "advertising"),
+    ("_scid", "advertising"),
+    ("_rdt_uuid$", "advertising"),
+    ("cto_bundle$", "advertising"),
+    ("TDID$", "advertising"),
+    ("uuid2$", "advertising"),
+    ("anj$", "advertising"),
+    ("__qca$", "advertising"),
+    ("_cc_id$", "advertising"),
+    ("KADUSERCOOKIE$", "advertising"),
+    ("VISITOR_INFO1_LIVE$", "advertising"),
+    # necessary: bot and fraud protection (Cloudflare, Akamai, Imperva, Stripe), load
+    # balancers (F5), WordPress's login
+    ("__cf_bm$", "necessary"),
+    ("cf_clearance$", "necessary"),
+    ("_abck$", "necessary"),
+    ("ak_bmsc$", "necessary"),
+    ("bm_sv$", "necessary"),
+    ("incap_ses_", "necessary"),
+    ("visid_incap_", "necessary"),
+    ("__stripe_mid$", "necessary"),
+    ("__stripe_sid$", "necessary"),
+    ("BIGipServer", "necessary"),
+    ("wordpress_logged_in_", "necessary"),
+)
+
+
+def vendor_purpose(name: str) -> str | None:
+    """The purpose of a widely used product's cookie, by its documented name."""
+    for pattern, purpose in VENDOR_NAMES:
+        exact = pattern.endswith("$")
+        if (name == pattern[:-1]) if exact else name.startswith(pattern):
+            return purpose
+    return None
+
+
 _ID_LIKE = re.compile(r"^[A-Za-z0-9_\-.%]{16,}$")
+_UUID = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$", re.I)
+_BASE64 = re.compile(r"^[A-Za-z0-9+/_-]{16,}={0,2}$")
+_TIMESTAMP = re.compile(r"^1[0-9]{9}(?:[0-9]{3})?$")  # seconds or ms since 1970, 2001 to 2286
+_FLAG = re.compile(r"^(?:[01]|true|false|yes|no|on|off|y|n|[a-z]{2}(?:[-_][A-Za-z]{2})?)$", re.I)
+
+
+def value_shape(value: str) -> str:
+    """What a cookie's value looks like: `id` (a UUID, a long random string or base64),
+    `timestamp`, `json`, `flag` (a boolean, or a language code), else ''."""
+    from urllib.parse import unquote
+
+    text = unquote(value.strip().strip('"'))
+    if not text:
+        return ""
+    if text.startswith(("{", "[")):  # the value is cut at 40 characters: no closing brace
+        return "json"
+    if _TIMESTAMP.match(text):
+        return "timestamp"
+    if _FLAG.match(text):
+        return "flag"
+    if _UUID.match(text) or _BASE64.match(text) or _ID_LIKE.match(text):
+        return "id" if any(c.isdigit() for c in text) else ""
+    return ""
 
 
 def _words(name: str) -> str:
@@ -198,10 +311,14 @@ class Verdict:
 def by_features(
     name: str, *, third_party: bool = False, lifetime_days: float | None = None, value: str = ""
 ) -> str:
-    """Our own classifier: fragments of the name first, then lifetime and value shape."""
+    """Our own classifier: a CMP's record, a documented product's name, fragments of the
+    name, then who wrote it, its lifetime and its value's shape."""
     low = _words(name)
     if low in CMP_RECORDS or any(w in low for w in _CONSENT_WORDS):
         return "consent"
+    vendor = vendor_purpose(name)
+    if vendor is not None:
+        return vendor
     scores: Counter[str] = Counter()
     for purpose, fragments in _FRAGMENTS:
         for f in fragments:
@@ -213,8 +330,22 @@ def by_features(
         return scores.most_common(1)[0][0]
     if third_party:
         return "advertising"
-    if lifetime_days is not None and lifetime_days > 30 and _ID_LIKE.match(value or ""):
+    return _by_value(value, lifetime_days)
+
+
+def _by_value(value: str, lifetime_days: float | None) -> str:
+    """A first-party cookie no name tells about, by its value and lifetime: an identifier
+    kept over a month (or a first-visit time) follows the reader, so it is read as audience
+    measurement (never exempt without a policy saying so); an identifier gone with the
+    session is the site's session; a flag or a JSON object holds a setting."""
+    shape = value_shape(value)
+    long_lived = lifetime_days is not None and lifetime_days > 30
+    if shape in ("id", "timestamp") and long_lived:
         return "analytics"
+    if shape == "id" and lifetime_days is None:
+        return "necessary"
+    if shape in ("flag", "json"):
+        return "preferences"
     return "unknown"
 
 
