@@ -28,6 +28,11 @@ log = logging.getLogger("bandeau.scanner")
 
 PHASES = ("before", "refuse", "accept")
 
+ACTION_GRACE_MS = 250
+"""after a scroll or a click, how long the first request it triggers may take to start (a
+script's fetch, an IntersectionObserver's lazy load at the next frame); once one has, the
+usual quiet window applies"""
+
 LINKS = """() => Array.from(document.querySelectorAll('a[href]'), (a) => a.href)"""
 
 
@@ -86,28 +91,31 @@ async def run_phase(
         if ac is not None and name == "before":
             result.autoconsent = await autoconsent.attach(context, ac)
 
-        async def settle() -> None:
+        async def settle() -> None:  # after a navigation's load event
             await recorder.quiet(options.settle_ms)
 
+        async def settle_action() -> None:  # after a scroll or a click
+            await recorder.quiet(options.settle_ms, after_action_ms=ACTION_GRACE_MS)
+
         try:
-            await _arrive(page, url, settle)
+            await _arrive(page, url, settle, settle_action)
             await _look(page, result)
             result.screenshots["arrival"] = await _shot(page)
             await recorder.snapshot()
             if name != "before":
-                answerer = _Answerer(page, settle, ac, detector_answers)
-                await _choose(page, recorder, result, answerer)
+                answerer = _Answerer(page, settle_action, ac, detector_answers)
+                await _choose(page, recorder, result, answerer, settle)
         except PlaywrightError as e:  # the page failed or hung: reported, the scan goes on
             result.error = str(e).splitlines()[0]
             log.warning("%s phase of %s: %s", name, url, result.error)
     return result
 
 
-async def _arrive(page: Page, url: str, settle: Any) -> None:
+async def _arrive(page: Page, url: str, settle: Any, settle_action: Any) -> None:
     await page.goto(url, wait_until="load")
     await settle()
     await page.mouse.wheel(0, 600)
-    await settle()
+    await settle_action()
 
 
 async def _look(page: Page, result: PhaseResult) -> None:
@@ -176,10 +184,11 @@ class _Answerer:
         return choice
 
 
-async def _choose(page: Page, recorder: Recorder, result: PhaseResult, answerer: _Answerer) -> None:
+async def _choose(
+    page: Page, recorder: Recorder, result: PhaseResult, answerer: _Answerer, settle: Any
+) -> None:
     """Refuse or accept, then reload, then follow one internal link."""
     action = "refuse" if result.name in ("refuse", "necessary") else "accept"
-    settle = answerer.settle
     recorder.stage = "choice"
     result.choice = await answerer.answer(result, action)
     result.screenshots["after_choice"] = await _shot(page)
