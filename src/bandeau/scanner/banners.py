@@ -173,8 +173,10 @@ class Choice:
 _round = 0
 
 
-async def find(page: Page) -> Found | None:
-    """The consent banner on screen now, in the page or any frame; None when there is none."""
+async def find(page: Page, wording: bool = True) -> Found | None:
+    """The consent banner on screen now, in the page or any frame; None when there is none.
+    `wording` False: a layer opened from the banner (its settings), which need not speak of
+    cookies or consent again (Klaro's "Services we would like to use")."""
     global _round
     for frame in page.frames:
         in_frame = frame != page.main_frame
@@ -186,7 +188,7 @@ async def find(page: Page) -> Found | None:
         except Exception as e:  # a frame that navigates away while we look
             log.info("frame %s not searched: %s", frame.url, str(e).splitlines()[0])
             continue
-        best = _best(candidates)
+        best = _best(candidates, wording)
         if best is not None:
             controls = [
                 Control(b["id"], b["label"], role_of(b["label"]), bool(b.get("closed")))
@@ -196,13 +198,13 @@ async def find(page: Page) -> Found | None:
     return None
 
 
-def _best(candidates: list[dict[str, Any]]) -> dict[str, Any] | None:
+def _best(candidates: list[dict[str, Any]], wording: bool = True) -> dict[str, Any] | None:
     """The banner among the candidates: speaks of consent and offers a choice; a modal layer
     first, then the one stacked highest, then the last in the document."""
     good = []
     for c in candidates:
         roles = {role_of(b["label"]) for b in c["buttons"]}
-        if not speaks_of_consent(c["text"]):
+        if wording and not speaks_of_consent(c["text"]):
             continue
         if not roles & {"accept", "refuse", "settings", "acknowledge", "save"}:
             continue
@@ -212,25 +214,25 @@ def _best(candidates: list[dict[str, Any]]) -> dict[str, Any] | None:
     return max(good, key=lambda c: (c["modal"], c["z"], c["order"]))
 
 
-async def appear(page: Page, tries: int = 6) -> Found | None:
+async def appear(page: Page, tries: int = 6, wording: bool = True) -> Found | None:
     """The banner, looking a few times 250 ms apart: CMPs often show it a moment after load,
     and a banner in a frame needs the frame painted."""
     import asyncio
 
     for attempt in range(tries):
-        found = await find(page)
+        found = await find(page, wording)
         if found is not None or attempt == tries - 1:
             return found
         await asyncio.sleep(0.25)
     return None
 
 
-async def gone(page: Page, tries: int = 6) -> bool:
+async def gone(page: Page, tries: int = 6, wording: bool = True) -> bool:
     """Whether the banner has left the screen (it may fade out: a few looks, 250 ms apart)."""
     import asyncio
 
     for _ in range(tries):
-        if await find(page) is None:
+        if await find(page, wording) is None:
             return True
         await asyncio.sleep(0.25)
     return False
@@ -323,7 +325,7 @@ async def answer(page: Page, action: str, settle: Any) -> Choice:
     choice = Choice(action)
     opened_settings = False
     for layer in range(1, 4):
-        found = await appear(page)
+        found = await appear(page, wording=layer == 1)
         if found is None:
             choice.note = "no banner on screen" if layer == 1 else "the banner went away"
             return choice
@@ -341,15 +343,15 @@ async def answer(page: Page, action: str, settle: Any) -> Choice:
             choice.clicks += 1
             choice.path.append(target.label.strip())
             await settle()
-            choice.done = await gone(page)
-            after = await find(page) if not choice.done and layer > 1 else None
+            choice.done = await gone(page, wording=layer == 1)
+            after = await find(page, wording=False) if not choice.done and layer > 1 else None
             closer = after and (after.first("close") or after.first("save"))
             if after and closer:  # a settings panel that stays open after the choice
                 await click(after, closer)
                 choice.clicks += 1
                 choice.path.append(closer.label.strip())
                 await settle()
-                choice.done = await gone(page)
+                choice.done = await gone(page, wording=False)
             if not choice.done:
                 choice.note = "the banner stayed on screen after the click"
             return choice
@@ -379,7 +381,7 @@ async def answer_through_settings(page: Page, settle: Any) -> Choice:
     choice.clicks, choice.layers = 1, 2
     choice.path.append(more.label.strip())
     await settle()
-    layer2 = await find(page)
+    layer2 = await appear(page, wording=False)
     if layer2 is None:
         choice.note = "the settings layer was not found"
         return choice
@@ -392,7 +394,7 @@ async def answer_through_settings(page: Page, settle: Any) -> Choice:
     choice.clicks += 1
     choice.path.append(target.label.strip())
     await settle()
-    choice.done = await gone(page)
+    choice.done = await gone(page, wording=False)
     return choice
 
 
