@@ -287,8 +287,9 @@ def _effort(phases: dict[str, PhaseResult]) -> list[Finding]:
     if "accept" in roles and "refuse" not in roles:
         out.append(Finding("EDPB-A", "high", "the first layer can accept but not refuse", [shot]))
     if not r.done or (r.by_autoconsent and roles):
-        # our detector saw the banner's controls and found no way to refuse: the reader has
-        # none either, even when autoconsent's rule refused through the CMP's own code
+        # our detector saw the banner's controls and could not refuse by them (none was a
+        # refusal, or using it left the banner up): that autoconsent's rule refused through
+        # the CMP's own code gives the reader no way (the note says what our path met)
         what = "did not work" if not r.done else f"worked only through {r.by}"
         out.append(Finding("CNIL-01", "high", f"refusing {what}: {r.note}", [shot, r.to_json()]))
     elif a is not None and r.measured_clicks and a.measured_clicks and r.clicks > a.clicks:
