@@ -16,6 +16,7 @@
   prints it), not on the held-out rows.
 
     .venv/bin/python bench/scanner.py [--cookie-db FILE] [--only-classifier] [--cross-validate]
+                                      [--concurrency N [N ...]] [--profile]
 
 The database is read in place (default ../shared/data/open-cookie-database.csv).
 """
@@ -219,6 +220,52 @@ def corpus_figures(concurrencies: tuple[int, ...]) -> None:
     print(f"  banners seen on the {len(without)} pages without one: {false}")
 
 
+STEPS = (
+    ("crawl", "run_phase", "a whole phase (context made and closed included)"),
+    ("instrument", "Recorder.quiet", "waiting for the network to go quiet"),
+    ("banners", "appear", "looking for a banner (polls 250 ms apart while none)"),
+    ("banners", "gone", "checking that it went away"),
+    ("visit", "_shot", "screenshots (JPEG)"),
+    ("instrument", "Recorder.snapshot", "snapshots of cookies and storage"),
+    ("instrument", "Recorder.attach", "instrumenting a fresh context"),
+    ("autoconsent", "act", "autoconsent answering"),
+)
+
+
+def profiled() -> dict[str, list[float]]:
+    """Wraps the scanner's steps to sum the wall time each takes (summed over phases running
+    at once, so shares of the `run_phase` total are what to read)."""
+    import importlib
+
+    spent: dict[str, list[float]] = {}
+    for module_name, dotted, _ in STEPS:
+        module = importlib.import_module(f"bandeau.scanner.{module_name}")
+        owner, attr = (module, dotted) if "." not in dotted else dotted.split(".")
+        holder = getattr(module, owner) if isinstance(owner, str) else owner
+        original = getattr(holder, attr)
+
+        def timed(*args: object, _f: object = original, _k: str = dotted, **kw: object) -> object:
+            async def run() -> object:
+                start = time.perf_counter()
+                try:
+                    return await _f(*args, **kw)  # type: ignore[operator]
+                finally:
+                    spent.setdefault(_k, []).append(time.perf_counter() - start)
+
+            return run()
+
+        setattr(holder, attr, timed)
+    return spent
+
+
+def print_profile(spent: dict[str, list[float]]) -> None:
+    total = sum(spent.get("run_phase", [])) or 1.0
+    print("where a phase's wall time goes (concurrency 1; sums over every phase):")
+    for _, dotted, what in STEPS:
+        times = spent.get(dotted, [])
+        print(f"  {what:<52} {sum(times):6.1f} s  {sum(times) / total:4.0%}  ({len(times)} calls)")
+
+
 def _by(page: object, phase: str) -> str:
     choice = page.phases[phase].choice  # type: ignore[attr-defined]
     return str(choice.by) if choice and choice.done else ""
@@ -245,6 +292,11 @@ def main() -> None:
         help="the concurrencies to measure, in this order (default: 1 2)",
     )
     parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="one scan at concurrency 1, and where its wall time goes (no classifier figures)",
+    )
+    parser.add_argument(
         "--cross-validate",
         action="store_true",
         help="also print the cross-validation within the training rows (how choices are made)",
@@ -253,6 +305,11 @@ def main() -> None:
     db = args.cookie_db
     if not db.exists():
         db = Path("/work/shared/data/open-cookie-database.csv")
+    if args.profile:
+        spent = profiled()
+        corpus_figures((1,))
+        print_profile(spent)
+        return
     classifier_figures(db, args.cross_validate)
     if not args.only_classifier:
         corpus_figures(tuple(args.concurrency))
