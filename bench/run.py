@@ -20,6 +20,7 @@ def main() -> None:
     runs = [
         ("banner.py", ["--runs", "3"] if quick else []),
         ("firstpaint.py", ["--runs", "3"] if quick else []),
+        ("scanner.py", ["--concurrency", "2"] if quick else []),
         ("decisions.py", ["--seconds", "2", "--rounds", "1"] if quick else []),
         ("verify.py", ["--records", "50000"] if quick else []),
         ("scale.py", ["--hour-seconds", "0.5"] if quick else []),

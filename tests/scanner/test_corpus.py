@@ -62,6 +62,16 @@ def test_third_party_cookie_lifetime_comes_from_the_raw_header(
     assert pixel[0].domain == "127.0.0.2" and "Max-Age=31536000" in pixel[0].raw
 
 
+def test_fresh_contexts_keep_third_party_cookies(scanned: dict[str, PageResult]) -> None:
+    """Issue 12's pitfall: a fresh profile blocks third-party cookies, a reader's default
+    one does not. Each phase's new context inherits the seeded setting: the pixel's cookie,
+    set by 127.0.0.2 under a page of 127.0.0.1, is stored, in every phase, not blocked."""
+    for phase in scanned["no-banner-tracker"].phases.values():
+        held = {(c["name"], c["domain"]) for c in phase.recording.snapshots[0].cookies}
+        assert ("trk_id", "127.0.0.2") in held, phase.name
+        assert not any(w.blocked for w in phase.recording.cookie_writes)
+
+
 def test_refusal_ignored_shows_on_the_next_page_view(scanned: dict[str, PageResult]) -> None:
     """CNIL-03: the tracker that ignores a refusal loads on the page followed after reload."""
     page = scanned["klaro-ignores-refusal"]
@@ -92,7 +102,14 @@ def test_json_report_has_the_contract_shape(scanned: dict[str, PageResult]) -> N
     assert set(report) == {"pages"}
     page = report["pages"][0]
     assert set(page) == {"url", "banner", "phases", "findings"}
-    assert set(page["banner"]) == {"found", "cmp", "refuse_clicks", "accept_clicks"}
+    assert set(page["banner"]) == {
+        "found",
+        "cmp",
+        "refuse_clicks",
+        "accept_clicks",
+        "refused_by",
+        "accepted_by",
+    }
     assert set(page["phases"]) == {"before", "refuse", "accept"}
     for f in page["findings"]:
         assert set(f) == {"rule", "severity", "title", "evidence"}
@@ -102,8 +119,9 @@ def test_json_report_has_the_contract_shape(scanned: dict[str, PageResult]) -> N
 
 def test_autoconsent_names_the_real_cmps_and_only_detects(scanned: dict[str, PageResult]) -> None:
     """autoconsent's rules, a second source: they recognise the popups of the CMPs installed
-    from npm, nothing on a homemade banner; they run in the `before` phase only, detecting
-    (no click, no self-test), so the phase shows no choice."""
+    from npm, nothing on a homemade banner; in the `before` phase they only detect (no click,
+    no self-test), so the phase shows no choice; in the others they act only where our
+    detector could not answer (test_autoconsent.py)."""
     popups = {
         name: (scanned[name].phases["before"].autoconsent or Detection()).popups
         for name in ("cc-compliant", "klaro-compliant", "tac-compliant", "homemade")

@@ -8,6 +8,7 @@ from pathlib import Path
 from bandeau.banner.config import site_config
 from bandeau.declarations import Declaration
 from bandeau.policy import load_policy
+from bandeau.scanner.autoconsent import Detection
 from bandeau.scanner.banners import Choice
 from bandeau.scanner.classify import Classifier, SitePolicy
 from bandeau.scanner.findings import Evidence, evaluate
@@ -110,3 +111,38 @@ def test_writes_after_necessary_only_are_cnil_03() -> None:
     """The optional phase that refuses through the settings is held to the same rule."""
     necessary = phase("necessary", write("_ga", "reload"), choice=done("necessary", 2))
     assert rules({"necessary": necessary}) == {("CNIL-03", "high")}
+
+
+def by_autoconsent(action: str, roles: tuple[str, ...] = ()) -> Choice:
+    choice = done(action, clicks=0, roles=roles)
+    choice.by = "autoconsent:Klaro"
+    return choice
+
+
+def test_refusal_by_autoconsent_is_judged_on_what_the_page_does() -> None:
+    """CNIL-03 from a tracker written after autoconsent refused; no effort finding where our
+    detector could not read the banner (the reader's effort is measured on our path only)."""
+    refuse = phase("refuse", write("_ga", "reload"), choice=by_autoconsent("refuse", roles=()))
+    accept = phase("accept", choice=done("accept"))
+    assert rules({"refuse": refuse, "accept": accept}) == {("CNIL-03", "high")}
+    assert refuse.choice is not None and refuse.choice.measured_clicks is None
+
+
+def test_refusal_only_through_autoconsent_is_cnil_01_when_the_reader_has_none() -> None:
+    """Our detector read the first layer, accept and settings but no refusal anywhere; that
+    autoconsent's rule refused through the CMP's code does not give the reader a way."""
+    refuse = phase("refuse", choice=by_autoconsent("refuse", roles=("accept", "settings")))
+    accept = phase("accept", choice=done("accept"))
+    assert rules({"refuse": refuse, "accept": accept}) == {
+        ("CNIL-01", "high"),
+        ("EDPB-A", "high"),
+    }
+
+
+def test_a_popup_only_autoconsent_saw_is_a_banner() -> None:
+    """LAW-01 needs no banner from any source: a CMP popup autoconsent saw open counts."""
+    before = phase("before", write("_trk", "load", by="http://127.0.0.2:9000/t.js"))
+    before.banner_found = False
+    assert ("LAW-01", "high") in rules({"before": before})
+    before.autoconsent = Detection(cmps=["Klaro"], popups=["Klaro"])
+    assert ("LAW-01", "high") not in rules({"before": before})

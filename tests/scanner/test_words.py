@@ -6,7 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from bandeau.scanner.classify import Classifier, CookieDb, NameModel, by_features, read_cookie_db
+from bandeau.scanner.classify import (
+    Classifier,
+    CookieDb,
+    NameModel,
+    by_features,
+    features,
+    lifetime_bucket,
+    read_cookie_db,
+    retention_bucket,
+    value_shape,
+    vendor_purpose,
+)
 from bandeau.scanner.errors import ScanError
 from bandeau.scanner.instrument import lifetime_days, parse_cookie
 from bandeau.scanner.words import role_of, speaks_of_consent
@@ -74,6 +85,46 @@ def test_features_classifier() -> None:
     assert by_features("x1") == "unknown"
 
 
+def test_documented_product_names_are_facts() -> None:
+    """Without a cookie database: a documented product's cookie by its exact name or prefix,
+    case-sensitive (`IDE` is DoubleClick's, `ide` is nobody's in particular)."""
+    assert vendor_purpose("_ga_3XK2PQ") == "analytics"
+    assert vendor_purpose("_fbp") == "advertising"
+    assert vendor_purpose("IDE") == "advertising"
+    assert vendor_purpose("ide") is None
+    assert vendor_purpose("fresh") is None  # `fr` is an exact name, not a prefix
+    assert vendor_purpose("__cf_bm") == "necessary"
+    assert by_features("_gcl_au") == "advertising"
+
+
+@pytest.mark.parametrize(
+    ("value", "shape"),
+    [
+        ("3f1c2a9e-8b7d-4c6e-9f0a-1b2c3d4e5f60", "id"),
+        ("GA1.1.1234567890.1700000000", "id"),
+        ("1700000000123", "timestamp"),
+        ("%7B%22theme%22%3A%22dark%22%7D", "json"),
+        ("true", "flag"),
+        ("fr-FR", "flag"),
+        ("abcdefghijklmnopqrstuv", ""),
+        ("", ""),
+    ],
+)
+def test_value_shapes(value: str, shape: str) -> None:
+    assert value_shape(value) == shape
+
+
+def test_value_and_lifetime_decide_a_name_nobody_knows() -> None:
+    """A long-lived identifier follows the reader (not exempt); the same identifier for the
+    session is the site's session; a flag is a setting."""
+    uid = "3f1c2a9e8b7d4c6e9f0a1b2c3d4e5f60"
+    assert by_features("zq", lifetime_days=390, value=uid) == "analytics"
+    assert by_features("zq", lifetime_days=400, value="1700000000") == "analytics"
+    assert by_features("zq", lifetime_days=None, value=uid) == "necessary"
+    assert by_features("zq", lifetime_days=180, value="1") == "preferences"
+    assert by_features("zq", lifetime_days=180, value="plain words") == "unknown"
+
+
 def test_unknown_is_not_exempt() -> None:
     verdict = Classifier().cookie("zz")
     assert (verdict.purpose, verdict.exempt) == ("unknown", False)
@@ -94,5 +145,48 @@ def test_bad_cookie_database_names_the_file(tmp_path: Path) -> None:
 
 
 def test_name_model_learns_from_examples() -> None:
-    model = NameModel([("_pk_id", "analytics"), ("_pk_ses", "analytics"), ("sessid", "necessary")])
+    examples = [("_pk_id", "analytics"), ("_pk_ses", "analytics"), ("sessid", "necessary")]
+    model = NameModel((features(name), purpose) for name, purpose in examples)
     assert model.predict("_pk_ref") == "analytics"
+
+
+def test_name_model_reads_lifetime_and_vendor_domain() -> None:
+    """The same unseen name leans on what a scan sees beside it: a year-long cookie another
+    site set (an ad server's) against a session cookie of the site itself."""
+    examples = [
+        (features("uid", "ads.example", "year"), "advertising"),
+        (features("bid", "ads.example", "year"), "advertising"),
+        (features("sid", "", "session"), "necessary"),
+        (features("lb", "", "session"), "necessary"),
+    ]
+    model = NameModel(examples)
+    assert model.predict(features("xq", "ads.example", "year")) == "advertising"
+    assert model.predict(features("xq", "", "session")) == "necessary"
+
+
+def test_lifetime_buckets() -> None:
+    assert lifetime_bucket(None) == "session"
+    assert lifetime_bucket(0.5) == "day"
+    assert lifetime_bucket(395) == "year"
+    assert lifetime_bucket(730) == "years"
+    assert retention_bucket("Session") == retention_bucket("End of session (browser)")
+    assert retention_bucket("30 minutes") == "hour"
+    assert retention_bucket("13 months") == "year"
+    assert retention_bucket("2 years") == "years"
+    assert retention_bucket("Unknown") == ""
+
+
+def test_wildcard_entries_match_a_variable_part_only(tmp_path: Path) -> None:
+    """A wildcard entry is a prefix and an id: `_s` covers `_s2f9c`, not `_shopify_y`."""
+    csv = tmp_path / "db.csv"
+    csv.write_text(
+        "ID,Platform,Category,Cookie / Data Key name,Domain,Description,Retention period,"
+        "Data Controller,User Privacy & GDPR Rights Portals,Wildcard match\n"
+        "1,X,Marketing,_s,,,1 year,,,1\n"
+        "2,Y,Analytics,_pk_id,,,13 months,,,1\n"
+    )
+    db = CookieDb(read_cookie_db(csv))
+    assert db.lookup("_s2f9c") is not None
+    assert db.lookup("_shopify_y") is None
+    assert db.lookup("_pk_id.1.abcd") is not None
+    assert db.lookup("_PK_ID.1") is None  # cookie names are case-sensitive

@@ -1,9 +1,17 @@
 """DuckDuckGo's autoconsent as a second source on banners: its maintained rule set (npm
 `@duckduckgo/autoconsent`, pinned in package.json) names the CMP it recognises and says whether
-that CMP's popup is open. It runs in the `before` phase only, detecting, never clicking
-(`autoAction` null): the reader's effort is measured on bandeau's own detector path. Its
-self-test checks the CMP's stored state, not behaviour, so it is never requested and never
-counted as evidence.
+that CMP's popup is open.
+
+- In the `before` phase it detects and never clicks (`autoAction` null).
+- In the `refuse` and `accept` phases it acts only when bandeau's own detector could not
+  answer the banner (`act`): it is then injected into the page's frames, and the frame where
+  one of its rules found an open popup is asked to opt out (or in). The reader's effort is
+  measured on the detector's path only, so a choice made by autoconsent has no click count.
+
+Whether the site then respects the choice is judged by what the page does after it (cookies
+written and held, requests made: `findings`), never by autoconsent's word: its self-test
+checks the CMP's stored state, not behaviour, so it is never requested, and its result message
+only says that its steps ran.
 
 The package is read in place from the folder given (`--autoconsent DIR`): its content script
 `dist/autoconsent.playwright.js` and its rules `rules/compact-rules.json`.
@@ -11,6 +19,7 @@ The package is read in place from the folder given (`--autoconsent DIR`): its co
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import dataclass, field
@@ -20,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import ScanError
 
 if TYPE_CHECKING:
-    from playwright.async_api import BrowserContext
+    from playwright.async_api import BrowserContext, Frame, Page
 
 log = logging.getLogger("bandeau.scanner")
 
@@ -70,22 +79,27 @@ class Detection:
         return {"cmps": self.cmps, "popups": self.popups, "errors": self.errors[:5]}
 
 
+async def _serve(frame: Frame, message: dict[str, Any], ac: Autoconsent) -> None:
+    """Answer what autoconsent's content script asks of us: its rules, and evaluations."""
+    kind = message.get("type")
+    try:
+        if kind == "init":
+            await frame.evaluate(ac.rules)
+        elif kind == "eval":
+            result = await frame.evaluate(message["code"])
+            answer = {"id": message["id"], "type": "evalResp", "result": result}
+            await frame.evaluate(f"autoconsentReceiveMessage({json.dumps(answer)})")
+    except Exception as e:  # a frame that went away while autoconsent worked in it
+        log.info("autoconsent in %s: %s", frame.url, str(e).splitlines()[0])
+
+
 async def attach(context: BrowserContext, ac: Autoconsent) -> Detection:
     """Run autoconsent's content script in every frame of the context, detecting only."""
     found = Detection()
 
     async def on_message(source: dict[str, Any], message: dict[str, Any]) -> None:
-        frame = source["frame"]
+        await _serve(source["frame"], message, ac)
         kind = message.get("type")
-        try:
-            if kind == "init":
-                await frame.evaluate(ac.rules)
-            elif kind == "eval":
-                result = await frame.evaluate(message["code"])
-                answer = {"id": message["id"], "type": "evalResp", "result": result}
-                await frame.evaluate(f"autoconsentReceiveMessage({json.dumps(answer)})")
-        except Exception as e:  # a frame that went away while autoconsent worked in it
-            log.info("autoconsent in %s: %s", frame.url, str(e).splitlines()[0])
         if kind == "cmpDetected" and message.get("cmp") not in found.cmps:
             found.cmps.append(str(message.get("cmp")))
         elif kind == "popupFound" and message.get("cmp") not in found.popups:
@@ -96,3 +110,70 @@ async def attach(context: BrowserContext, ac: Autoconsent) -> Detection:
     await context.expose_binding("autoconsentSendMessage", on_message)
     await context.add_init_script(ac.script)
     return found
+
+
+@dataclass
+class Action:
+    """What autoconsent did when asked to answer a banner."""
+
+    rule: str | None = None
+    """the rule whose popup was open and which was asked to act"""
+    ran: bool = False
+    """autoconsent says its opt-out (or opt-in) steps ran: its word, not evidence"""
+    note: str = ""
+
+
+@dataclass
+class _Waits:
+    """Futures that autoconsent's messages resolve."""
+
+    detected: asyncio.Future[str]
+    popup: asyncio.Future[tuple[Frame, str]]
+    result: asyncio.Future[dict[str, Any]]
+
+    def on(self, frame: Frame, message: dict[str, Any]) -> None:
+        kind, cmp = message.get("type"), str(message.get("cmp"))
+        if kind == "cmpDetected" and not self.detected.done():
+            self.detected.set_result(cmp)
+        elif kind == "popupFound" and not self.popup.done():
+            self.popup.set_result((frame, cmp))
+        elif kind in ("optOutResult", "optInResult") and not self.result.done():
+            self.result.set_result(message)
+
+
+async def act(
+    context: BrowserContext, page: Page, ac: Autoconsent, action: str, detect_s: float = 2.0
+) -> Action:
+    """Inject autoconsent into the page's frames now and have the rule whose popup is open
+    refuse (`optOut`) or accept (`optIn`). Gives up when no rule recognises a CMP within
+    `detect_s` (most pages without a CMP), or when a step outlasts ten seconds."""
+    loop = asyncio.get_running_loop()
+    waits = _Waits(loop.create_future(), loop.create_future(), loop.create_future())
+
+    async def on_message(source: dict[str, Any], message: dict[str, Any]) -> None:
+        await _serve(source["frame"], message, ac)
+        waits.on(source["frame"], message)
+
+    await context.expose_binding("autoconsentSendMessage", on_message)
+    for frame in page.frames:
+        try:
+            await frame.evaluate(ac.script)
+        except Exception as e:  # a frame that navigates away or forbids scripts
+            log.info("autoconsent not injected in %s: %s", frame.url, str(e).splitlines()[0])
+    try:
+        cmp = await asyncio.wait_for(waits.detected, detect_s)
+    except TimeoutError:
+        return Action(note="autoconsent recognised no CMP")
+    try:
+        frame, rule = await asyncio.wait_for(waits.popup, 10)
+    except TimeoutError:
+        return Action(cmp, note=f"autoconsent found {cmp} but no open popup")
+    kind = "optOut" if action == "refuse" else "optIn"
+    try:
+        await asyncio.wait_for(frame.evaluate(f"autoconsentReceiveMessage({{type: '{kind}'}})"), 10)
+        message = await asyncio.wait_for(waits.result, 10)
+    except Exception as e:  # the frame went away (a reload by the CMP) or the step hung
+        log.info("autoconsent %s with %s: %s", kind, rule, str(e).splitlines()[0])
+        return Action(rule, note=f"autoconsent's {kind} with {rule} did not finish")
+    ran = bool(message.get("result"))
+    return Action(rule, ran, "" if ran else f"autoconsent's {kind} with {rule} failed")

@@ -26,6 +26,8 @@ log = logging.getLogger("bandeau.scanner")
 CANDIDATES = """(args) => {
   const [inFrame, round] = args;
   const out = [];
+  const shadowOf = (el) => el.shadowRoot
+    || (window.__bdscanShadowOf ? window.__bdscanShadowOf(el) : null);
   const visible = (el) => {
     const r = el.getBoundingClientRect();
     if (r.width < 2 || r.height < 2) return false;
@@ -36,7 +38,7 @@ CANDIDATES = """(args) => {
   const walk = (root) => {
     for (const el of root.querySelectorAll("*")) {
       all.push(el);
-      if (el.shadowRoot) walk(el.shadowRoot);
+      if (shadowOf(el)) walk(shadowOf(el));
     }
   };
   walk(document);
@@ -44,20 +46,20 @@ CANDIDATES = """(args) => {
     let t = el.innerText || "";
     const inner = [];
     const dig = (root) => {
-      for (const e of root.querySelectorAll("*")) if (e.shadowRoot) {
-        const parts = Array.from(e.shadowRoot.children, (c) => c.innerText || c.textContent || "");
+      for (const e of root.querySelectorAll("*")) if (shadowOf(e)) {
+        const parts = Array.from(shadowOf(e).children, (c) => c.innerText || c.textContent || "");
         inner.push(parts.join(" "));
-        dig(e.shadowRoot);
+        dig(shadowOf(e));
       }
     };
-    if (el.shadowRoot) dig({querySelectorAll: () => [el]});
+    if (shadowOf(el)) dig({querySelectorAll: () => [el]});
     dig(el);
     return (t + " " + inner.join(" ")).slice(0, 4000);
   };
   const controls = (el) => {
     const found = [];
     const seen = new Set();
-    const look = (root) => {
+    const look = (root, closed) => {
       const clickable = "button, a, [role=button], input[type=button], input[type=submit], "
         + "[onclick], [tabindex]";
       for (const c of root.querySelectorAll(clickable)) {
@@ -68,12 +70,16 @@ CANDIDATES = """(args) => {
         if (!label || label.length > 80) continue;
         const id = "r" + round + "-" + out.length + "-" + found.length;
         c.setAttribute("data-bdscan", id);
-        found.push({id, label, tag: c.tagName.toLowerCase()});
+        found.push({id, label, tag: c.tagName.toLowerCase(), closed});
       }
-      for (const e of root.querySelectorAll("*")) if (e.shadowRoot) look(e.shadowRoot);
+      for (const e of root.querySelectorAll("*")) {
+        const inner = shadowOf(e);
+        if (inner) look(inner, closed || inner !== e.shadowRoot);
+      }
     };
-    if (el.shadowRoot) look(el.shadowRoot);
-    look(el);
+    const own = shadowOf(el);
+    if (own) look(own, own !== el.shadowRoot);
+    look(el, false);
     return found;
   };
   let order = 0;
@@ -104,6 +110,8 @@ class Control:
     id: str
     label: str
     role: str | None
+    closed: bool = False
+    """inside a closed shadow root, which Playwright's selectors cannot reach"""
 
 
 @dataclass
@@ -136,11 +144,24 @@ class Choice:
     """the labels clicked, in order"""
     first_layer_roles: list[str] = field(default_factory=list)
     note: str = ""
+    by: str = "detector"
+    """who answered: `bandeau` (its API), `detector` (ours), `autoconsent:<rule>`"""
+
+    @property
+    def by_autoconsent(self) -> bool:
+        return self.by.startswith("autoconsent:")
+
+    @property
+    def measured_clicks(self) -> int | None:
+        """The reader's effort, counted on our own path only (None when autoconsent answered
+        or when the choice did not take)."""
+        return self.clicks if self.done and not self.by_autoconsent else None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "action": self.action,
-            "clicks": self.clicks if self.done else None,
+            "by": self.by,
+            "clicks": self.measured_clicks,
             "layers": self.layers,
             "done": self.done,
             "path": self.path,
@@ -152,8 +173,10 @@ class Choice:
 _round = 0
 
 
-async def find(page: Page) -> Found | None:
-    """The consent banner on screen now, in the page or any frame; None when there is none."""
+async def find(page: Page, wording: bool = True) -> Found | None:
+    """The consent banner on screen now, in the page or any frame; None when there is none.
+    `wording` False: a layer opened from the banner (its settings), which need not speak of
+    cookies or consent again (Klaro's "Services we would like to use")."""
     global _round
     for frame in page.frames:
         in_frame = frame != page.main_frame
@@ -165,20 +188,23 @@ async def find(page: Page) -> Found | None:
         except Exception as e:  # a frame that navigates away while we look
             log.info("frame %s not searched: %s", frame.url, str(e).splitlines()[0])
             continue
-        best = _best(candidates)
+        best = _best(candidates, wording)
         if best is not None:
-            controls = [Control(b["id"], b["label"], role_of(b["label"])) for b in best["buttons"]]
+            controls = [
+                Control(b["id"], b["label"], role_of(b["label"]), bool(b.get("closed")))
+                for b in best["buttons"]
+            ]
             return Found(frame, best["text"], controls, in_frame)
     return None
 
 
-def _best(candidates: list[dict[str, Any]]) -> dict[str, Any] | None:
+def _best(candidates: list[dict[str, Any]], wording: bool = True) -> dict[str, Any] | None:
     """The banner among the candidates: speaks of consent and offers a choice; a modal layer
     first, then the one stacked highest, then the last in the document."""
     good = []
     for c in candidates:
         roles = {role_of(b["label"]) for b in c["buttons"]}
-        if not speaks_of_consent(c["text"]):
+        if wording and not speaks_of_consent(c["text"]):
             continue
         if not roles & {"accept", "refuse", "settings", "acknowledge", "save"}:
             continue
@@ -188,25 +214,25 @@ def _best(candidates: list[dict[str, Any]]) -> dict[str, Any] | None:
     return max(good, key=lambda c: (c["modal"], c["z"], c["order"]))
 
 
-async def appear(page: Page, tries: int = 6) -> Found | None:
+async def appear(page: Page, tries: int = 6, wording: bool = True) -> Found | None:
     """The banner, looking a few times 250 ms apart: CMPs often show it a moment after load,
     and a banner in a frame needs the frame painted."""
     import asyncio
 
     for attempt in range(tries):
-        found = await find(page)
+        found = await find(page, wording)
         if found is not None or attempt == tries - 1:
             return found
         await asyncio.sleep(0.25)
     return None
 
 
-async def gone(page: Page, tries: int = 6) -> bool:
+async def gone(page: Page, tries: int = 6, wording: bool = True) -> bool:
     """Whether the banner has left the screen (it may fade out: a few looks, 250 ms apart)."""
     import asyncio
 
     for _ in range(tries):
-        if await find(page) is None:
+        if await find(page, wording) is None:
             return True
         await asyncio.sleep(0.25)
     return False
@@ -227,12 +253,69 @@ async def click(found: Found, control: Control) -> None:
     moving, covered by a transparent layer, a loaded machine), activate it as a script would."""
     from playwright.async_api import Error as PlaywrightError
 
+    if control.closed:
+        await _click_in_closed_root(found, control)
+        return
     target = found.frame.locator(f'[data-bdscan="{control.id}"]').first
     try:
         await target.click(timeout=5_000)
     except PlaywrightError as e:
         log.info("click on %r fell back to a script click: %s", control.label, str(e)[:80])
         await target.evaluate("(el) => el.click()", timeout=5_000)
+
+
+# Finds a control tagged by CANDIDATES, through open and closed shadow roots, brings it into
+# view and returns the centre of its box in the frame's viewport (null when it is gone).
+LOCATE_DEEP = """([id, activate]) => {
+  const shadowOf = (el) => el.shadowRoot
+    || (window.__bdscanShadowOf ? window.__bdscanShadowOf(el) : null);
+  const search = (root) => {
+    const hit = root.querySelector('[data-bdscan="' + id + '"]');
+    if (hit) return hit;
+    for (const e of root.querySelectorAll("*")) {
+      const inner = shadowOf(e);
+      const deep = inner && search(inner);
+      if (deep) return deep;
+    }
+    return null;
+  };
+  const el = search(document);
+  if (!el) return null;
+  if (activate) { el.click(); return {x: 0, y: 0}; }
+  el.scrollIntoView({block: "center"});
+  const r = el.getBoundingClientRect();
+  return {x: r.left + r.width / 2, y: r.top + r.height / 2};
+}"""
+
+
+async def _click_in_closed_root(found: Found, control: Control) -> None:
+    """A control in a closed shadow root: clicked with the mouse at the centre of its box (the
+    hit lands inside the root, as a reader's click does); in an iframe, whose offset the page's
+    mouse would need, activated as a script would."""
+    frame = found.frame
+    in_page = frame == frame.page.main_frame
+    point = await frame.evaluate(LOCATE_DEEP, [control.id, not in_page])
+    if point is None:
+        log.info("control %r left its closed shadow root before the click", control.label)
+    elif in_page:
+        await frame.page.mouse.click(point["x"], point["y"])
+
+
+# Runs in every frame before the page's scripts: keeps a reference to each closed shadow root
+# (which `element.shadowRoot` hides) so that the detector can search banners built in one.
+SHADOW_HOOK = """
+(() => {
+  if (window.__bdscanShadowOf) return;
+  const closed = new WeakMap();
+  const attach = Element.prototype.attachShadow;
+  Element.prototype.attachShadow = function (init) {
+    const root = attach.call(this, init);
+    if (init && init.mode === "closed") closed.set(this, root);
+    return root;
+  };
+  Object.defineProperty(window, "__bdscanShadowOf", {value: (el) => closed.get(el) || null});
+})();
+"""
 
 
 async def answer(page: Page, action: str, settle: Any) -> Choice:
@@ -242,7 +325,7 @@ async def answer(page: Page, action: str, settle: Any) -> Choice:
     choice = Choice(action)
     opened_settings = False
     for layer in range(1, 4):
-        found = await appear(page)
+        found = await appear(page, wording=layer == 1)
         if found is None:
             choice.note = "no banner on screen" if layer == 1 else "the banner went away"
             return choice
@@ -260,15 +343,15 @@ async def answer(page: Page, action: str, settle: Any) -> Choice:
             choice.clicks += 1
             choice.path.append(target.label.strip())
             await settle()
-            choice.done = await gone(page)
-            after = await find(page) if not choice.done and layer > 1 else None
+            choice.done = await gone(page, wording=layer == 1)
+            after = await find(page, wording=False) if not choice.done and layer > 1 else None
             closer = after and (after.first("close") or after.first("save"))
             if after and closer:  # a settings panel that stays open after the choice
                 await click(after, closer)
                 choice.clicks += 1
                 choice.path.append(closer.label.strip())
                 await settle()
-                choice.done = await gone(page)
+                choice.done = await gone(page, wording=False)
             if not choice.done:
                 choice.note = "the banner stayed on screen after the click"
             return choice
@@ -298,7 +381,7 @@ async def answer_through_settings(page: Page, settle: Any) -> Choice:
     choice.clicks, choice.layers = 1, 2
     choice.path.append(more.label.strip())
     await settle()
-    layer2 = await find(page)
+    layer2 = await appear(page, wording=False)
     if layer2 is None:
         choice.note = "the settings layer was not found"
         return choice
@@ -311,7 +394,7 @@ async def answer_through_settings(page: Page, settle: Any) -> Choice:
     choice.clicks += 1
     choice.path.append(target.label.strip())
     await settle()
-    choice.done = await gone(page)
+    choice.done = await gone(page, wording=False)
     return choice
 
 
@@ -324,7 +407,11 @@ async def _switches_off(found: Found) -> None:
             for (const el of root.querySelectorAll('input[type=checkbox]')) {
               if (el.checked && !el.disabled) el.click();
             }
-            for (const e of root.querySelectorAll('*')) if (e.shadowRoot) walk(e.shadowRoot);
+            for (const e of root.querySelectorAll('*')) {
+              const inner = e.shadowRoot
+                || (window.__bdscanShadowOf ? window.__bdscanShadowOf(e) : null);
+              if (inner) walk(inner);
+            }
           };
           walk(document);
         }"""
@@ -374,7 +461,7 @@ async def bandeau_state(page: Page) -> dict[str, Any] | None:
 async def answer_bandeau(page: Page, action: str, settle: Any) -> Choice:
     """Answer bandeau's banner with its documented first-layer control (`refuse_all` or
     `accept_all`), then check through `bandeau.consent()` that the decision took."""
-    choice = Choice(action, layers=1)
+    choice = Choice(action, layers=1, by="bandeau")
     state = await bandeau_state(page)
     if state is None or not state["pending"]:
         choice.note = "bandeau asks nothing on this page"

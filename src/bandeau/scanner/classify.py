@@ -178,7 +178,120 @@ _FRAGMENTS: list[tuple[str, tuple[str, ...]]] = [
     ),
 ]
 
+# Cookie names of widely used products, by their vendors' public documentation (facts, written
+# here from that documentation, not learned from a database): a name that starts with the
+# prefix (or, ending in "$", is exactly it; names are case-sensitive). Used without a cookie
+# database; with one, the database's own entries and model answer.
+VENDOR_NAMES: tuple[tuple[str, str], ...] = (
+    # analytics: Google Analytics (and Urchin), Matomo, Hotjar, Clarity, Segment, Mixpanel,
+    # Amplitude, VWO, Adobe, Snowplow, Heap, Parse.ly, Piano Analytics
+    ("_ga", "analytics"),
+    ("_gid$", "analytics"),
+    ("_gat", "analytics"),
+    ("__utm", "analytics"),
+    ("_dc_gtm_", "analytics"),
+    ("_pk_", "analytics"),
+    ("_hj", "analytics"),
+    ("_clck$", "analytics"),
+    ("_clsk$", "analytics"),
+    ("ajs_", "analytics"),
+    ("mp_", "analytics"),
+    ("amp_", "analytics"),
+    ("AMP_", "analytics"),
+    ("_vwo_", "analytics"),
+    ("_vis_opt_", "analytics"),
+    ("s_vi$", "analytics"),
+    ("s_fid$", "analytics"),
+    ("s_cc$", "analytics"),
+    ("s_sq$", "analytics"),
+    ("AMCV_", "analytics"),
+    ("AMCVS_", "analytics"),
+    ("_sp_id", "analytics"),
+    ("_sp_ses", "analytics"),
+    ("_hp2_", "analytics"),
+    ("_parsely_", "analytics"),
+    ("atuserid$", "analytics"),
+    # advertising: Meta, Google Ads and DoubleClick, Microsoft Ads, Pinterest, TikTok,
+    # LinkedIn, Snap, Reddit, Criteo, The Trade Desk, Xandr, Quantcast, Lotame, PubMatic
+    ("_fbp$", "advertising"),
+    ("_fbc$", "advertising"),
+    ("fr$", "advertising"),
+    ("IDE$", "advertising"),
+    ("DSID$", "advertising"),
+    ("test_cookie$", "advertising"),
+    ("__gads$", "advertising"),
+    ("__gpi$", "advertising"),
+    ("_gcl_", "advertising"),
+    ("_gac_", "advertising"),
+    ("_uetsid$", "advertising"),
+    ("_uetvid$", "advertising"),
+    ("MUID$", "advertising"),
+    ("_pin_unauth$", "advertising"),
+    ("_pinterest_", "advertising"),
+    ("_ttp$", "advertising"),
+    ("_tt_enable_cookie$", "advertising"),
+    ("bcookie$", "advertising"),
+    ("lidc$", "advertising"),
+    ("li_sugr$", "advertising"),
+    ("_scid", "advertising"),
+    ("_rdt_uuid$", "advertising"),
+    ("cto_bundle$", "advertising"),
+    ("TDID$", "advertising"),
+    ("uuid2$", "advertising"),
+    ("anj$", "advertising"),
+    ("__qca$", "advertising"),
+    ("_cc_id$", "advertising"),
+    ("KADUSERCOOKIE$", "advertising"),
+    ("VISITOR_INFO1_LIVE$", "advertising"),
+    # necessary: bot and fraud protection (Cloudflare, Akamai, Imperva, Stripe), load
+    # balancers (F5), WordPress's login
+    ("__cf_bm$", "necessary"),
+    ("cf_clearance$", "necessary"),
+    ("_abck$", "necessary"),
+    ("ak_bmsc$", "necessary"),
+    ("bm_sv$", "necessary"),
+    ("incap_ses_", "necessary"),
+    ("visid_incap_", "necessary"),
+    ("__stripe_mid$", "necessary"),
+    ("__stripe_sid$", "necessary"),
+    ("BIGipServer", "necessary"),
+    ("wordpress_logged_in_", "necessary"),
+)
+
+
+def vendor_purpose(name: str) -> str | None:
+    """The purpose of a widely used product's cookie, by its documented name."""
+    for pattern, purpose in VENDOR_NAMES:
+        exact = pattern.endswith("$")
+        if (name == pattern[:-1]) if exact else name.startswith(pattern):
+            return purpose
+    return None
+
+
 _ID_LIKE = re.compile(r"^[A-Za-z0-9_\-.%]{16,}$")
+_UUID = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$", re.I)
+_BASE64 = re.compile(r"^[A-Za-z0-9+/_-]{16,}={0,2}$")
+_TIMESTAMP = re.compile(r"^1[0-9]{9}(?:[0-9]{3})?$")  # seconds or ms since 1970, 2001 to 2286
+_FLAG = re.compile(r"^(?:[01]|true|false|yes|no|on|off|y|n|[a-z]{2}(?:[-_][A-Za-z]{2})?)$", re.I)
+
+
+def value_shape(value: str) -> str:
+    """What a cookie's value looks like: `id` (a UUID, a long random string or base64),
+    `timestamp`, `json`, `flag` (a boolean, or a language code), else ''."""
+    from urllib.parse import unquote
+
+    text = unquote(value.strip().strip('"'))
+    if not text:
+        return ""
+    if text.startswith(("{", "[")):  # the value is cut at 40 characters: no closing brace
+        return "json"
+    if _TIMESTAMP.match(text):
+        return "timestamp"
+    if _FLAG.match(text):
+        return "flag"
+    if _UUID.match(text) or _BASE64.match(text) or _ID_LIKE.match(text):
+        return "id" if any(c.isdigit() for c in text) else ""
+    return ""
 
 
 def _words(name: str) -> str:
@@ -198,10 +311,14 @@ class Verdict:
 def by_features(
     name: str, *, third_party: bool = False, lifetime_days: float | None = None, value: str = ""
 ) -> str:
-    """Our own classifier: fragments of the name first, then lifetime and value shape."""
+    """Our own classifier: a CMP's record, a documented product's name, fragments of the
+    name, then who wrote it, its lifetime and its value's shape."""
     low = _words(name)
     if low in CMP_RECORDS or any(w in low for w in _CONSENT_WORDS):
         return "consent"
+    vendor = vendor_purpose(name)
+    if vendor is not None:
+        return vendor
     scores: Counter[str] = Counter()
     for purpose, fragments in _FRAGMENTS:
         for f in fragments:
@@ -213,8 +330,22 @@ def by_features(
         return scores.most_common(1)[0][0]
     if third_party:
         return "advertising"
-    if lifetime_days is not None and lifetime_days > 30 and _ID_LIKE.match(value or ""):
+    return _by_value(value, lifetime_days)
+
+
+def _by_value(value: str, lifetime_days: float | None) -> str:
+    """A first-party cookie no name tells about, by its value and lifetime: an identifier
+    kept over a month (or a first-visit time) follows the reader, so it is read as audience
+    measurement (never exempt without a policy saying so); an identifier gone with the
+    session is the site's session; a flag or a JSON object holds a setting."""
+    shape = value_shape(value)
+    long_lived = lifetime_days is not None and lifetime_days > 30
+    if shape in ("id", "timestamp") and long_lived:
         return "analytics"
+    if shape == "id" and lifetime_days is None:
+        return "necessary"
+    if shape in ("flag", "json"):
+        return "preferences"
     return "unknown"
 
 
@@ -237,6 +368,8 @@ class DbEntry:
     purpose: str
     platform: str
     wildcard: bool
+    lifetime: str = ""
+    """`lifetime_bucket` of the database's retention period; '' when it gives none we read"""
 
     @property
     def site_domain(self) -> str:
@@ -245,10 +378,79 @@ class DbEntry:
         return domain if domain and "(" not in domain else ""
 
 
-def model_text(name: str, third_party_domain: str = "") -> str:
-    """What the name model reads: the name, and the domain of a third-party cookie (the
-    database gives domains for those; a first-party cookie's domain is the site's own)."""
-    return f"{name} @{third_party_domain}" if third_party_domain else name
+_UNITS = {
+    "second": 1 / 86400,
+    "minute": 1 / 1440,
+    "hour": 1 / 24,
+    "day": 1,
+    "week": 7,
+    "month": 30.4,
+    "year": 365,
+}
+_RETENTION = re.compile(r"(\d+(?:\.\d+)?)\s*(second|minute|hour|day|week|month|year)")
+
+
+def lifetime_bucket(days: float | None) -> str:
+    """A cookie's lifetime, coarsely: what tells a session's helper from a long-lived id."""
+    if days is None:
+        return "session"
+    for limit, bucket in ((1 / 24, "hour"), (1, "day"), (31, "month"), (190, "half-year")):
+        if days <= limit:
+            return bucket
+    return "year" if days <= 400 else "years"
+
+
+def retention_bucket(text: str) -> str:
+    """The database's retention period (`1 year`, `session`, `30 minutes`...) as a bucket;
+    '' when it says nothing we can read."""
+    low = text.strip().lower()
+    if "session" in low:
+        return "session"
+    if low in ("forever", "persistent", "permanent"):
+        return "years"
+    m = _RETENTION.search(low)
+    if not m:
+        return ""
+    return lifetime_bucket(float(m.group(1)) * _UNITS[m.group(2)])
+
+
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def registrable(domain: str) -> str:
+    """The last two labels of a host (a rough registrable domain: enough to name a vendor)."""
+    return ".".join(domain.lstrip(".").split(".")[-2:])
+
+
+def features(name: str, third_party_domain: str = "", lifetime: str = "") -> list[str]:
+    """What the name model reads, all of it seen by a scan: character 2- to 4-grams of the
+    name, how the name is written (`shape`), the vendor's domain when another site set the
+    cookie (the database gives domains for those; a first-party cookie's domain is the site's
+    own), and its lifetime bucket. Each of these weighs as several grams (WEIGHTS, chosen by
+    cross-validation on the training rows only: bench/scanner.py)."""
+    out = NameModel.grams(name)
+    out += ["s:" + shape(name)] * WEIGHTS["shape"]
+    if third_party_domain:
+        out += ["d:" + registrable(third_party_domain)] * WEIGHTS["domain"]
+        out += ["d:third"] * WEIGHTS["third"]
+    if lifetime:
+        out += ["l:" + lifetime] * WEIGHTS["lifetime"]
+    return out
+
+
+WEIGHTS = {"shape": 2, "domain": 8, "third": 1, "lifetime": 6}
+
+
+def shape(name: str) -> str:
+    """How a name is written: upper case (`AWSALB`), camelCase, snake_case, with a leading
+    underscore, with digits; naming habits differ between kinds of products."""
+    parts = [
+        "_" if name.startswith("_") else "",
+        "U" if name.isupper() else "c" if _CAMEL.search(name) else "l",
+        "0" if any(ch.isdigit() for ch in name) else "",
+        "-" if "-" in name else "",
+    ]
+    return "".join(parts)
 
 
 def read_cookie_db(path: Path) -> list[DbEntry]:
@@ -278,22 +480,24 @@ def read_cookie_db(path: Path) -> list[DbEntry]:
                 purpose=purpose,
                 platform=row["Platform"].strip(),
                 wildcard=row["Wildcard match"].strip() == "1",
+                lifetime=retention_bucket(row.get("Retention period") or ""),
             )
         )
     return entries
 
 
 class NameModel:
-    """Multinomial naive Bayes over the character 2- to 4-grams of a cookie's name (and its
-    third-party domain, `model_text`), lower case, bounded by ^ and $, with add-one smoothing:
-    learns how the names of each purpose look."""
+    """Multinomial naive Bayes over a cookie's `features` (character 2- to 4-grams of its name,
+    lower case, bounded by ^ and $; its words, vendor domain and lifetime), with additive
+    smoothing `alpha`, and the same prior for every purpose: a purpose with few examples in the
+    database is not a rarer purpose on a site, and the figure we aim at is the mean recall
+    over purposes (balanced accuracy)."""
 
-    def __init__(self, examples: Iterable[tuple[str, str]]) -> None:
+    def __init__(self, examples: Iterable[tuple[list[str], str]], alpha: float = 0.3) -> None:
+        self.alpha = alpha
         self.counts: dict[str, Counter[str]] = defaultdict(Counter)
-        self.docs: Counter[str] = Counter()
-        for name, purpose in examples:
-            self.docs[purpose] += 1
-            self.counts[purpose].update(self.grams(name))
+        for feats, purpose in examples:
+            self.counts[purpose].update(feats)
         self.totals = {p: sum(c.values()) for p, c in self.counts.items()}
         self.vocabulary = len({g for c in self.counts.values() for g in c})
 
@@ -302,13 +506,14 @@ class NameModel:
         text = "^" + re.sub(r"\d+", "0", name.lower()) + "$"
         return [text[i : i + n] for n in (2, 3, 4) for i in range(len(text) - n + 1)]
 
-    def predict(self, name: str) -> str:
-        n = sum(self.docs.values())
-        grams = self.grams(name)
+    def predict(self, feats: list[str] | str) -> str:
+        """The most likely purpose of a cookie's features (or of a bare name)."""
+        if isinstance(feats, str):
+            feats = features(feats)
         best, best_score = "unknown", -math.inf
-        for purpose, docs in self.docs.items():
-            counts, total = self.counts[purpose], self.totals[purpose] + self.vocabulary
-            score = math.log(docs / n) + sum(math.log((counts[g] + 1) / total) for g in grams)
+        for purpose, counts in self.counts.items():
+            total = self.totals[purpose] + self.alpha * self.vocabulary
+            score = sum(math.log((counts[g] + self.alpha) / total) for g in feats)
             if score > best_score:
                 best, best_score = purpose, score
         return best
@@ -324,13 +529,31 @@ class CookieDb:
         for e in entries:
             if e.site_domain:
                 self.domains.setdefault(e.site_domain, e.purpose)
-        self.model = NameModel((model_text(e.name, e.site_domain), e.purpose) for e in entries)
+        self.model = NameModel(
+            (features(e.name, e.site_domain, e.lifetime), e.purpose) for e in entries
+        )
 
     def lookup(self, name: str) -> DbEntry | None:
         low = name.lower()
         if low in self.exact:
             return self.exact[low]
-        return next((e for e in self.prefixes if low.startswith(e.name.lower())), None)
+        return next((e for e in self.prefixes if _wildcard_match(e.name, name)), None)
+
+
+def _wildcard_match(prefix: str, name: str) -> bool:
+    """A wildcard entry names a prefix followed by a variable part (an id, a number). Cookie
+    names are case-sensitive, and a short prefix (`_s`, `tp`) matches only when what follows
+    it does not go on with the same word (`_s` + `2f9c`, not `_s` + `hopify_tm`)."""
+    if not name.startswith(prefix) or len(name) == len(prefix):
+        return len(name) == len(prefix) and name == prefix
+    if len(prefix) >= MIN_OPEN_PREFIX:
+        return True
+    rest = name[len(prefix)]
+    same_word = (rest.islower() and prefix[-1].isalpha()) or (rest.isalpha() and prefix[-1] in "_-")
+    return not same_word
+
+
+MIN_OPEN_PREFIX = 4
 
 
 # ---------------------------------------------------------------------- the site's policy
@@ -378,8 +601,10 @@ class Classifier:
         value: str = "",
         storage: bool = False,
         domain: str = "",
+        lifetime: str = "",
     ) -> Verdict:
-        """`domain`: the cookie's domain when another site set it (else empty)."""
+        """`domain`: the cookie's domain when another site set it (else empty); `lifetime`:
+        its `lifetime_bucket` when the lifetime is known ('' when not: storage, a snapshot)."""
         if self.policy is not None:
             found = self.policy.verdict(name, storage)
             if found is not None:
@@ -396,8 +621,8 @@ class Classifier:
             if entry is not None:
                 return _verdict(entry.purpose, "cookie-db")
             # measured better than our fragments on names the database lacks (bench/scanner.py)
-            text = model_text(name, domain if third_party else "")
-            return _verdict(self.db.model.predict(text), "cookie-db-model")
+            seen = features(name, domain if third_party else "", lifetime)
+            return _verdict(self.db.model.predict(seen), "cookie-db-model")
         if purpose != "unknown":
             return _verdict(purpose, "features")
         return Verdict("unknown", "unknown", False)

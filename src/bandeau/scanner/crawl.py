@@ -15,7 +15,7 @@ from .autoconsent import Autoconsent
 from .browser import BrowserOptions, Chromium, require
 from .classify import Classifier, CookieDb, SitePolicy, read_cookie_db
 from .errors import ScanError
-from .findings import Evidence, Finding, evaluate, site_host
+from .findings import Evidence, Finding, banner_seen, evaluate, site_host
 from .visit import PHASES, PhaseResult, run_phase
 
 if TYPE_CHECKING:
@@ -33,6 +33,8 @@ class ScanOptions:
     necessary_only: bool = False
     autoconsent: Path | None = None
     """the @duckduckgo/autoconsent package folder, to use its rules as a second source"""
+    detector_answers: bool = True
+    """False: our detector finds banners but leaves answering them to autoconsent (tests)"""
     browser: BrowserOptions = field(default_factory=BrowserOptions)
 
 
@@ -48,8 +50,7 @@ class PageResult:
     @property
     def banner_found(self) -> bool:
         """bandeau's API or our detector saw a banner, or autoconsent found a CMP's popup."""
-        seen = any(p.banner_found for p in self.phases.values())
-        return seen or bool(self.autoconsent_popups)
+        return banner_seen(self.phases)
 
     @property
     def autoconsent_popups(self) -> list[str]:
@@ -123,7 +124,9 @@ class _Scanner:
 
     async def phase(self, url: str, name: str) -> PhaseResult:
         async with self.gate:
-            result = await run_phase(self.chromium, url, name, self.autoconsent)
+            result = await run_phase(
+                self.chromium, url, name, self.autoconsent, self.options.detector_answers
+            )
         self.progress(url, f"phase:{name}")
         return result
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .classify import Classifier, Verdict, by_features
+from .classify import Classifier, Verdict, by_features, lifetime_bucket
 from .instrument import CookieWrite, RequestSeen, StorageWrite, host_of
 from .visit import PhaseResult
 
@@ -82,6 +82,7 @@ class Evidence:
             lifetime_days=w.lifetime_days,
             value=w.value_sample,
             domain=w.domain,
+            lifetime=lifetime_bucket(w.lifetime_days),
         )
 
     def storage(self, w: StorageWrite) -> Verdict:
@@ -156,6 +157,14 @@ def _severity(base: str, v: Verdict | None) -> str:
     return LOWER[base] if v is not None and v.purpose == "unknown" else base
 
 
+def banner_seen(phases: dict[str, PhaseResult]) -> bool:
+    """A banner on screen in some phase, for our detector or bandeau's API, or a CMP's popup
+    open for autoconsent (before any choice, or when it answered)."""
+    before = phases.get("before")
+    popups = before is not None and before.autoconsent is not None and before.autoconsent.popups
+    return any(p.banner_found for p in phases.values()) or bool(popups)
+
+
 def evaluate(phases: dict[str, PhaseResult], ev: Evidence, declared: bool = False) -> list[Finding]:
     """Every finding of one page, from its phases."""
     ev.tracker_hosts(list(phases.values()))
@@ -163,7 +172,7 @@ def evaluate(phases: dict[str, PhaseResult], ev: Evidence, declared: bool = Fals
     before, refuse = phases.get("before"), phases.get("refuse")
     if before is not None:
         found += _writes(before, ev, "CNIL-02", "before any choice", lambda stage: True)
-        if not before.banner_found and ev.trackers:
+        if not banner_seen(phases) and ev.trackers:
             found.append(
                 Finding(
                     "LAW-01",
@@ -245,8 +254,16 @@ def _kept(refuse: PhaseResult, ev: Evidence) -> list[Finding]:
     if not snaps:
         return []
     out = []
+    # classified as its write was (lifetime, value, domain), so one cookie gets one purpose
+    writes = {(w.name, w.domain): w for w in refuse.recording.cookie_writes}
     for c in snaps[-1].cookies:
-        v = ev.classifier.cookie(c["name"], third_party=not same_site(c["domain"], ev.site))
+        write = writes.get((c["name"], c["domain"]))
+        third = not same_site(c["domain"], ev.site)
+        v = (
+            ev.cookie(write)
+            if write is not None
+            else ev.classifier.cookie(c["name"], third_party=third, domain=c["domain"])
+        )
         if not v.exempt:
             out.append(
                 Finding(
@@ -269,11 +286,13 @@ def _effort(phases: dict[str, PhaseResult]) -> list[Finding]:
     roles = set(r.first_layer_roles)
     if "accept" in roles and "refuse" not in roles:
         out.append(Finding("EDPB-A", "high", "the first layer can accept but not refuse", [shot]))
-    if not r.done:
-        out.append(
-            Finding("CNIL-01", "high", f"refusing did not work: {r.note}", [shot, r.to_json()])
-        )
-    elif a is not None and a.done and r.clicks > a.clicks:
+    if not r.done or (r.by_autoconsent and roles):
+        # our detector saw the banner's controls and could not refuse by them (none was a
+        # refusal, or using it left the banner up): that autoconsent's rule refused through
+        # the CMP's own code gives the reader no way (the note says what our path met)
+        what = "did not work" if not r.done else f"worked only through {r.by}"
+        out.append(Finding("CNIL-01", "high", f"refusing {what}: {r.note}", [shot, r.to_json()]))
+    elif a is not None and r.measured_clicks and a.measured_clicks and r.clicks > a.clicks:
         out.append(
             Finding(
                 "CNIL-01",

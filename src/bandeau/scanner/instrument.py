@@ -162,6 +162,8 @@ class Recorder:
         self._cdp: CDPSession | None = None
         self._inflight: set[str] = set()
         self._last_activity = time.monotonic()
+        self._activity = asyncio.Event()
+        """set at each request that starts or ends: wakes `quiet`"""
 
     async def attach(self) -> None:
         await self.context.expose_binding("__bdscanWrite", self._on_write)
@@ -174,20 +176,37 @@ class Recorder:
         await cdp.send("Network.enable")
         self._cdp = cdp
 
-    async def quiet(self, cap_ms: int, idle_ms: int = 500) -> None:
-        """Wait until no request has been in flight for `idle_ms`, or `cap_ms` at most."""
-        deadline = time.monotonic() + cap_ms / 1000
-        while time.monotonic() < deadline:
-            idle = time.monotonic() - self._last_activity
-            if not self._inflight and idle * 1000 >= idle_ms:
+    async def quiet(
+        self, cap_ms: int, idle_ms: int = 500, after_action_ms: int | None = None
+    ) -> None:
+        """Wait until no request has been in flight for `idle_ms`, or `cap_ms` at most, woken
+        by the network's own events (no polling). After an action (`after_action_ms` given),
+        the window starts at the action: a quiet network before it says nothing about what
+        the action triggers, so the wait lasts `after_action_ms` when nothing starts, and
+        the usual window after the last request when something does."""
+        start = time.monotonic()
+        deadline = start + cap_ms / 1000
+        while (now := time.monotonic()) < deadline:
+            if self._inflight:
+                wait = deadline - now
+            elif after_action_ms is not None and self._last_activity < start:
+                wait = after_action_ms / 1000 - (now - start)
+            else:
+                wait = idle_ms / 1000 - (now - self._last_activity)
+            if wait <= 0:
                 return
-            await asyncio.sleep(0.05)
+            self._activity.clear()
+            try:
+                await asyncio.wait_for(self._activity.wait(), min(wait, deadline - now))
+            except TimeoutError:
+                continue
 
     # ------------------------------------------------------------------ events
 
     def _on_done(self, event: dict[str, Any]) -> None:
         self._inflight.discard(event.get("requestId", ""))
         self._last_activity = time.monotonic()
+        self._activity.set()
 
     def _on_request(self, event: dict[str, Any]) -> None:
         request = event.get("request", {})
@@ -197,6 +216,7 @@ class Recorder:
         self._urls[event["requestId"]] = url
         self._inflight.add(event["requestId"])
         self._last_activity = time.monotonic()
+        self._activity.set()
         initiator = event.get("initiator", {})
         by = str(initiator.get("url") or "")
         frames = (initiator.get("stack") or {}).get("callFrames") or []

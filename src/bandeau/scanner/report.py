@@ -18,15 +18,22 @@ def banner_json(page: PageResult) -> dict[str, Any]:
     refuse, accept = page.phases.get("refuse"), page.phases.get("accept")
 
     def clicks(phase: PhaseResult | None) -> int | None:
+        if phase is None or phase.choice is None:
+            return None
+        return phase.choice.measured_clicks
+
+    def by(phase: PhaseResult | None) -> str | None:
         if phase is None or phase.choice is None or not phase.choice.done:
             return None
-        return phase.choice.clicks
+        return phase.choice.by
 
     return {
         "found": page.banner_found,
         "cmp": page.cmp,
         "refuse_clicks": clicks(refuse),
         "accept_clicks": clicks(accept),
+        "refused_by": by(refuse),
+        "accepted_by": by(accept),
     }
 
 
@@ -124,10 +131,9 @@ def write_html(pages: list[PageResult], path: Path) -> None:
         parts.append(f"<h2>{e(page.url)}</h2>")
         parts.append(
             f"<p>Banner: {'found' if b['found'] else 'none found'}"
-            f"{' (' + e(b['cmp']) + ')' if b['cmp'] else ''}; clicks to refuse: "
-            f"{b['refuse_clicks'] if b['refuse_clicks'] is not None else 'could not refuse'}; "
-            f"clicks to accept: "
-            f"{b['accept_clicks'] if b['accept_clicks'] is not None else 'could not accept'}.</p>"
+            f"{' (' + e(b['cmp']) + ')' if b['cmp'] else ''}; refuse: "
+            f"{e(_effort_text(b['refuse_clicks'], b['refused_by'], 'refuse'))}; accept: "
+            f"{e(_effort_text(b['accept_clicks'], b['accepted_by'], 'accept'))}.</p>"
         )
         for name, phase in page.phases.items():
             if phase.error:
@@ -241,6 +247,15 @@ def _toml(origin: str, host: str, found: dict[str, dict[str, dict[str, int | Non
     return "\n".join(lines) + "\n"
 
 
+def _effort_text(clicks: int | None, by: str | None, action: str) -> str:
+    """`1 click(s)`, `by autoconsent:Klaro (clicks not counted)`, or `could not refuse`."""
+    if by is None:
+        return f"could not {action}"
+    if clicks is None:
+        return f"by {by} (clicks not counted)"
+    return f"{clicks} click(s)"
+
+
 def print_summary(pages: list[PageResult]) -> None:
     """One line per page, one per finding: what a person reads in a terminal or a CI log."""
     import click
@@ -249,8 +264,10 @@ def print_summary(pages: list[PageResult]) -> None:
         b = banner_json(page)
         banner = f"banner {b['cmp'] or 'found'}" if b["found"] else "no banner"
         click.echo(
-            f"{page.url}: {banner}, refuse {b['refuse_clicks']} click(s), "
-            f"accept {b['accept_clicks']} click(s), {len(page.findings)} finding(s)"
+            f"{page.url}: {banner}, refuse: "
+            f"{_effort_text(b['refuse_clicks'], b['refused_by'], 'refuse')}, accept: "
+            f"{_effort_text(b['accept_clicks'], b['accepted_by'], 'accept')}, "
+            f"{len(page.findings)} finding(s)"
         )
         for name, phase in page.phases.items():
             if phase.error:

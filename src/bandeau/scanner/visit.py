@@ -28,6 +28,11 @@ log = logging.getLogger("bandeau.scanner")
 
 PHASES = ("before", "refuse", "accept")
 
+ACTION_GRACE_MS = 250
+"""after a scroll or a click, how long the first request it triggers may take to start (a
+script's fetch, an IntersectionObserver's lazy load at the next frame); once one has, the
+usual quiet window applies"""
+
 LINKS = """() => Array.from(document.querySelectorAll('a[href]'), (a) => a.href)"""
 
 
@@ -65,42 +70,52 @@ def same_site_links(base: str, hrefs: list[str]) -> list[str]:
 
 
 async def run_phase(
-    chromium: Chromium, url: str, name: str, ac: Autoconsent | None = None
+    chromium: Chromium,
+    url: str,
+    name: str,
+    ac: Autoconsent | None = None,
+    detector_answers: bool = True,
 ) -> PhaseResult:
-    """One phase of the protocol in a profile of its own."""
+    """One phase of the protocol in a profile of its own. `detector_answers` False leaves the
+    answer to autoconsent (the tests exercise its path on banners our detector can answer)."""
     from playwright.async_api import Error as PlaywrightError
 
     result = PhaseResult(name, url)
     options = chromium.options
     async with chromium.fresh_profile() as context:
         page = context.pages[0] if context.pages else await context.new_page()
+        await context.add_init_script(banners.SHADOW_HOOK)
         recorder = Recorder(context, page)
         await recorder.attach()
         result.recording = recorder.recording
         if ac is not None and name == "before":
             result.autoconsent = await autoconsent.attach(context, ac)
 
-        async def settle() -> None:
+        async def settle() -> None:  # after a navigation's load event
             await recorder.quiet(options.settle_ms)
 
+        async def settle_action() -> None:  # after a scroll or a click
+            await recorder.quiet(options.settle_ms, after_action_ms=ACTION_GRACE_MS)
+
         try:
-            await _arrive(page, url, settle)
+            await _arrive(page, url, settle, settle_action)
             await _look(page, result)
             result.screenshots["arrival"] = await _shot(page)
             await recorder.snapshot()
             if name != "before":
-                await _choose(page, recorder, result, settle)
+                answerer = _Answerer(page, settle_action, ac, detector_answers)
+                await _choose(page, recorder, result, answerer, settle)
         except PlaywrightError as e:  # the page failed or hung: reported, the scan goes on
             result.error = str(e).splitlines()[0]
             log.warning("%s phase of %s: %s", name, url, result.error)
     return result
 
 
-async def _arrive(page: Page, url: str, settle: Any) -> None:
+async def _arrive(page: Page, url: str, settle: Any, settle_action: Any) -> None:
     await page.goto(url, wait_until="load")
     await settle()
     await page.mouse.wheel(0, 600)
-    await settle()
+    await settle_action()
 
 
 async def _look(page: Page, result: PhaseResult) -> None:
@@ -117,16 +132,65 @@ async def _look(page: Page, result: PhaseResult) -> None:
     result.links = same_site_links(page.url, await page.evaluate(LINKS))
 
 
-async def _choose(page: Page, recorder: Recorder, result: PhaseResult, settle: Any) -> None:
+@dataclass
+class _Answerer:
+    """Who answers a banner: bandeau's API, our detector, then autoconsent when given."""
+
+    page: Page
+    settle: Any
+    ac: Autoconsent | None
+    detector_answers: bool
+
+    async def answer(self, result: PhaseResult, action: str) -> banners.Choice:
+        page, settle = self.page, self.settle
+        if result.bandeau is not None:
+            return await banners.answer_bandeau(page, action, settle)
+        if result.name == "necessary":
+            return await banners.answer_through_settings(page, settle)
+        if not self.detector_answers:
+            mine = banners.Choice(action, note="our detector was told not to answer")
+        elif not result.banner_found:  # it looked on arrival: looking again costs seconds
+            mine = banners.Choice(action, note="no banner on screen")
+        else:
+            mine = await banners.answer(page, action, settle)
+        if mine.done or self.ac is None:
+            return mine
+        return await self._autoconsent(self.ac, result, action, mine)
+
+    async def _autoconsent(
+        self, ac: Autoconsent, result: PhaseResult, action: str, mine: banners.Choice
+    ) -> banners.Choice:
+        """Our path failed: autoconsent's rule for the CMP answers, if it has one. Whether the
+        banner went away is what we see; whether the site respects the choice is judged by
+        what it does next (findings), never by autoconsent."""
+        acted = await autoconsent.act(self.page.context, self.page, ac, action)
+        if acted.rule is None or not acted.ran:
+            mine.note = "; ".join(n for n in (mine.note, acted.note) if n)
+            return mine
+        result.banner_found = True  # one of its rules saw the CMP's popup open
+        result.cmp = result.cmp or acted.rule
+        await self.settle()
+        choice = banners.Choice(
+            action,
+            layers=mine.layers,
+            by=f"autoconsent:{acted.rule}",
+            path=[f"autoconsent {acted.rule}: {'optOut' if action == 'refuse' else 'optIn'}"],
+            first_layer_roles=mine.first_layer_roles,
+            note=f"our detector: {mine.note}",
+        )
+        choice.done = await banners.gone(self.page)
+        if not choice.done:
+            choice.note += "; the banner stayed on screen after autoconsent's answer"
+        return choice
+
+
+async def _choose(
+    page: Page, recorder: Recorder, result: PhaseResult, answerer: _Answerer, settle: Any
+) -> None:
     """Refuse or accept, then reload, then follow one internal link."""
     action = "refuse" if result.name in ("refuse", "necessary") else "accept"
     recorder.stage = "choice"
-    if result.bandeau is not None:
-        result.choice = await banners.answer_bandeau(page, action, settle)
-    elif result.name == "necessary":
-        result.choice = await banners.answer_through_settings(page, settle)
-    else:
-        result.choice = await banners.answer(page, action, settle)
+    result.choice = await answerer.answer(result, action)
     result.screenshots["after_choice"] = await _shot(page)
     await recorder.snapshot()
     recorder.stage = "reload"

@@ -1,4 +1,5 @@
-// A homemade banner: <script src="/assets/homemade.js" data-tracker="URL" data-mode="plain|shadow">.
+// A homemade banner: <script src="/assets/homemade.js" data-tracker="URL"
+// data-mode="plain|shadow|closed"> (shadow: in an open shadow root; closed: in a closed one).
 // It stores the reader's choice in the "consentement" cookie (6 months) and loads the tracker
 // only after acceptance.
 (function () {
@@ -40,8 +41,8 @@
     var host = document.createElement("div");
     host.setAttribute("style", "position:fixed;bottom:0;left:0;right:0;z-index:9999;" +
       "background:#fff;border-top:2px solid #333;padding:1em;font:16px sans-serif");
-    if (mode === "shadow") {
-      var root = host.attachShadow({ mode: "open" });
+    if (mode === "shadow" || mode === "closed") {
+      var root = host.attachShadow({ mode: mode === "closed" ? "closed" : "open" });
       build(root, host);
     } else {
       build(host, host);

@@ -1,0 +1,43 @@
+"""`--necessary-only`: refusal through the settings layer (switches off, save or refuse there)
+on the corpus's real CMPs, judged like a refusal (issue 12, item 1; CNIL-03)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bandeau.scanner.crawl import PageResult, ScanOptions, scan
+
+from .corpus import Corpus
+
+pytestmark = pytest.mark.browser
+
+FIXTURES = ("cc-compliant", "klaro-compliant", "klaro-ignores-refusal", "tac-compliant")
+
+
+@pytest.fixture(scope="module")
+def necessary(corpus: Corpus) -> dict[str, PageResult]:
+    options = ScanOptions(concurrency=3, necessary_only=True)
+    pages = asyncio.run(scan([corpus.url(f) for f in FIXTURES], options))
+    return dict(zip(FIXTURES, pages, strict=True))
+
+
+@pytest.mark.parametrize("fixture", FIXTURES)
+def test_necessary_only_goes_through_the_settings_layer(
+    fixture: str, necessary: dict[str, PageResult]
+) -> None:
+    """The settings layer is found even when it does not speak of cookies again (Klaro's
+    "Services we would like to use"), and the choice takes: two clicks, two layers."""
+    choice = necessary[fixture].phases["necessary"].choice
+    assert choice is not None and choice.done, choice
+    assert (choice.clicks, choice.layers, choice.by) == (2, 2, "detector")
+
+
+@pytest.mark.parametrize("fixture", FIXTURES)
+def test_trackers_after_necessary_only_are_cnil_03(
+    fixture: str, necessary: dict[str, PageResult]
+) -> None:
+    titles = [f.title for f in necessary[fixture].findings if f.rule == "CNIL-03"]
+    after_necessary = [t for t in titles if "necessary only" in t]
+    assert bool(after_necessary) == (fixture == "klaro-ignores-refusal"), titles
