@@ -92,7 +92,11 @@
 
   // ---- TCData (TCF-13) and the __tcfapi commands (TCF-11, TCF-12)
   let eventStatus = null; // tcloaded | cmpuishown | useractioncomplete, once known
-  let displayStatus = 'hidden';
+  // Whether the CMP's UI is on screen, read from the page when asked: the first layer shown or
+  // the preferences open. (Kept in a variable, it lagged behind the preferences' close event,
+  // which comes a task after the dialog is gone.)
+  const displayStatus = () =>
+    tcf && doc.querySelector('#bandeau .bd-l1:not([hidden]), #bandeau dialog[open]') ? 'visible' : 'hidden';
   const listeners = {};
   let nextListener = 1;
 
@@ -143,7 +147,7 @@
     gdprApplies: tcf.gdprApplies,
     cmpLoaded: true,
     cmpStatus: 'loaded',
-    displayStatus,
+    displayStatus: displayStatus(),
     apiVersion: '2.3',
     cmpVersion: tcf.cmpVersion,
     cmpId: tcf.cmpId,
@@ -209,7 +213,7 @@
   const gppPing = () => ({
     gppVersion: '1.1',
     cmpStatus: 'loaded',
-    cmpDisplayStatus: displayStatus,
+    cmpDisplayStatus: displayStatus(),
     signalStatus: eventStatus && eventStatus !== 'cmpuishown' ? 'ready' : 'not ready',
     supportedAPIs: ['2:tcfeuv2'],
     cmpId: tcf.cmpId,
@@ -413,19 +417,12 @@
     layer(layer) {
       if (!tcf) return;
       if (!layer.querySelector('.bd-tcf')) layer.querySelector('.bd-sc').append(firstLayerPart());
-      displayStatus = 'visible';
       if (eventStatus !== 'cmpuishown') setStatus('cmpuishown');
     },
     dialog(dialog) {
       if (!tcf) return;
       dialog.querySelector('.bd-sc').append(preferencesPart());
-      displayStatus = 'visible';
       if (eventStatus !== 'cmpuishown') setStatus('cmpuishown');
-      // closed without a choice: hidden again, unless the banner put its first layer back (it
-      // does that before this listener runs, for a reader who has not decided yet)
-      dialog.addEventListener('close', () => {
-        if (!doc.querySelector('#bandeau .bd-l1:not([hidden])')) displayStatus = 'hidden';
-      });
     },
     decide(body, action) {
       if (!tcf) return;
@@ -436,7 +433,6 @@
       LISTS.forEach((list) => (kept[list] = current[list].filter((id) => choices[list].includes(id))));
       current = kept;
       controls = null;
-      displayStatus = 'hidden';
     },
     answer(answer) {
       if (!tcf || !answer.tcf) return;
