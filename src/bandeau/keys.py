@@ -178,3 +178,17 @@ class KeyRing:
 
     def sign(self, data: bytes) -> bytes:
         return self._private.sign(data)
+
+    def signing_bytes(self) -> bytes:
+        """The current private key's 32 raw bytes: what the log's writer process is handed
+        (through its pipe, never a file or the environment) to sign tokens with this ring."""
+        return self._private.private_bytes(
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
+        )
+
+    @classmethod
+    def signing_only(cls, raw: bytes) -> KeyRing:
+        """A ring that signs with the key of `signing_bytes` (and knows only its public key)."""
+        return cls(Ed25519PrivateKey.from_private_bytes(raw), {})

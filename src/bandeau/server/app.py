@@ -33,6 +33,7 @@ from .context import API, Context, Site
 from .edge import install_error_handlers
 from .openapi import install_openapi
 from .timeouts import client_gone
+from .writerprocess import ProcessWriter, Signer
 
 __all__ = ["app_from_settings", "create_app", "housekeeping", "log_config"]
 
@@ -123,6 +124,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Housekeeping runs while the server serves; at shutdown the writer drains its queue and
     a last checkpoint covers every decision acknowledged."""
     ctx: Context = app.state.bandeau
+    await start_writer_process(ctx)
     task = asyncio.create_task(housekeeping_loop(ctx), name="bandeau-housekeeping")
     watcher = None
     if ctx.settings.workers > 1:  # a worker of `bandeau serve`: its parent supervises it
@@ -133,12 +135,38 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         task.cancel()
         if watcher is not None:
             watcher.cancel()
-        await run_in_threadpool(ctx.writer.close)
+        await close_writer(ctx)
         ctx.limiter.close()
         try:
             await run_in_threadpool(ctx.ledger.checkpoint)
         except BandeauError as e:
             logger.error("no checkpoint at shutdown: %s", e)
+
+
+async def start_writer_process(ctx: Context) -> None:
+    """Hand the decisions to a writer process of this server process's own (`writerprocess`)
+    when the settings ask for it and another process can open the store; else they stay with
+    the thread `create_app` started (an in-memory database, `log_writer = "thread"`)."""
+    url = ctx.store.url
+    if ctx.settings.log_writer != "process" or not url or not isinstance(ctx.writer, BatchWriter):
+        return
+    signers = {
+        name: Signer(site.keys.signing_bytes(), site.policy.reprompt_after_days)
+        for name, site in ctx.sites.items()
+    }
+    writer = ProcessWriter(url, signers, ctx.settings.log_level)
+    writer.start()
+    thread, ctx.writer = ctx.writer, writer
+    await run_in_threadpool(thread.close)  # idle: nothing was submitted before startup
+
+
+async def close_writer(ctx: Context) -> None:
+    """Let the writer finish what it holds (every decision it acknowledges is committed)."""
+    writer = ctx.writer
+    if isinstance(writer, ProcessWriter):
+        await writer.close()
+    elif isinstance(writer, BatchWriter):
+        await run_in_threadpool(writer.close)
 
 
 async def watch_parent(parent: int) -> None:

@@ -3,7 +3,6 @@ access) and erasing it (right to erasure)."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import hmac
 import json
@@ -15,7 +14,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from ..consent import issue_token, read_token
+from ..consent import read_token
 from ..decisions import (
     BadJSON,
     DecisionIn,
@@ -24,6 +23,7 @@ from ..decisions import (
     RecordOut,
     RetryNotProven,
     build_record,
+    token_of,
 )
 from ..errors import InvalidRequest, NotFound, OriginNotAllowed, RateLimited, TokenError
 from ..signals import gpc_from_headers
@@ -99,11 +99,11 @@ async def decide(request: Request) -> Response:
     if earlier is not None:  # once per consent id (GPC-03): nothing new to store
         stored, created = dataclasses.replace(record, decision_id=earlier.decision_id), False
     else:
-        stored, created = await asyncio.wrap_future(ctx.writer.submit(record))
+        stored, created, token = await ctx.writer.append(record)
         if not created:
             check_retry(stored, record)
     return Response(
-        json.dumps(signed_answer(request, site, stored), separators=(",", ":")).encode(),
+        json.dumps(signed_answer(site, stored, token), separators=(",", ":")).encode(),
         status_code=201 if created else 200,
         media_type="application/json",
         headers=cors_headers(origin),
@@ -155,20 +155,14 @@ def parse_decision(body: bytes) -> DecisionIn:
         raise InvalidRequest(str(first["msg"]), field=field) from None
 
 
-def signed_answer(request: Request, site: Site, stored: Record) -> dict[str, Any]:
+def signed_answer(site: Site, stored: Record, token: str | None = None) -> dict[str, Any]:
     """The answer to a recorded decision: its ids and the signed token the banner stores as
-    the consent cookie (the banner is the cookie's only writer in the browser)."""
+    the consent cookie (the banner is the cookie's only writer in the browser). `token` is the
+    one the log's writer process signed, if it did; otherwise it is signed here."""
     policy = site.policy
     issued = stored.occurred_at // 1000
-    token = issue_token(
-        site.keys,
-        site=policy.site,
-        consent_id=stored.consent_id,
-        choices={k: (v, stored.shown[k]) for k, v in stored.choices.items()},
-        issued_at=issued,
-        lifetime_days=policy.reprompt_after_days,
-        decision_id=stored.decision_id,
-    )
+    if token is None:
+        token = token_of(site.keys, stored, policy.reprompt_after_days)
     expires = issued + policy.reprompt_after_days * 86400
     return {
         "consent_id": stored.consent_id,

@@ -21,7 +21,7 @@ from ..privacy import render_privacy_page
 from ..ratelimit import RateLimiter
 from ..settings import Settings
 from ..store import Notice, Store
-from ..store.writer import BatchWriter
+from ..store.writer import LogAppender
 from ..tcf.publisher import TcfSite
 
 __all__ = ["API", "Context", "Site", "context", "site_of"]
@@ -131,7 +131,7 @@ class Context:
     keys: KeyRing  # the log's: it signs checkpoints
     store: Store
     ledger: Ledger
-    writer: BatchWriter
+    writer: LogAppender  # a `BatchWriter`, or the `ProcessWriter` `app.lifespan` starts
     limiter: RateLimiter
 
 

@@ -111,7 +111,7 @@ class LogWriter(ABC):
             )
             nodes[(0, size)] = leaf
             node_rows += self._complete_subtrees(cur, size, leaf, nodes)
-            stored = _with_seq(record, size + 1)
+            stored = with_seq(record, size + 1)
             seen[record.decision_id] = stored
             out.append((stored, True))
             size, prev = size + 1, leaf
@@ -350,7 +350,7 @@ def _first_line(error: Exception) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
-def _with_seq(record: Record, seq: int) -> Record:
+def with_seq(record: Record, seq: int) -> Record:
     """A copy of `record` at its place in the log (as `dataclasses.replace` would make, without
     running `__init__` again: this is the writer's inner loop, under the commit's lock)."""
     stored = object.__new__(Record)

@@ -7,17 +7,18 @@ commit (and one fsync). Across processes, the store's own write lock orders the 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
-from typing import Final, Protocol
+from typing import Final, NamedTuple, Protocol
 
 from ..errors import StorageError
 from . import Record
 
-__all__ = ["BatchWriter"]
+__all__ = ["Appended", "BatchWriter", "LogAppender"]
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +32,25 @@ up to a millisecond for the next (and again after each one that comes) lets the 
 already being parsed join the batch; a lone decision waits one millisecond more."""
 
 Waiter = tuple[Record, "Future[tuple[Record, bool]]"]
+
+
+class Appended(NamedTuple):
+    """What appending a decision gives its request: the stored record, whether it is new (a
+    retried decision id gives the record stored first), and its signed consent token when the
+    writer signed it (the log's writer process does; None: the request signs it)."""
+
+    record: Record
+    created: bool
+    token: str | None = None
+
+
+class LogAppender(Protocol):
+    """What the decision route appends through: `BatchWriter` (a thread of the server's
+    process) or `server.writerprocess.ProcessWriter` (a process of its own)."""
+
+    async def append(self, record: Record) -> Appended:
+        """Append `record`; return once its transaction is committed."""
+        ...
 
 
 class AppendsBatches(Protocol):
@@ -60,6 +80,11 @@ class BatchWriter:
             return future
         self._queue.put((record, future))
         return future
+
+    async def append(self, record: Record) -> Appended:
+        """`submit`, awaited from the event loop."""
+        stored, created = await asyncio.wrap_future(self.submit(record))
+        return Appended(stored, created)
 
     def _run(self) -> None:
         while (batch := self._next_batch()) is not None:
