@@ -33,7 +33,7 @@ from .context import API, Context, Site
 from .edge import install_error_handlers
 from .openapi import install_openapi
 from .timeouts import client_gone
-from .writerprocess import ProcessWriter, Signer
+from .writerprocess import ProcessWriter, SiteDesk
 
 __all__ = ["app_from_settings", "create_app", "housekeeping", "log_config"]
 
@@ -144,29 +144,29 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 async def start_writer_process(ctx: Context) -> None:
-    """Hand the decisions to a writer process of this server process's own (`writerprocess`)
-    when the settings ask for it and another process can open the store; else they stay with
-    the thread `create_app` started (an in-memory database, `log_writer = "thread"`)."""
+    """Hand the decisions to a log writer process of this server process's own
+    (`writerprocess`) when the settings ask for it and another process can open the store;
+    else they stay with the thread `create_app` started (`log_writer = "thread"`, or an
+    in-memory database)."""
     url = ctx.store.url
-    if ctx.settings.log_writer != "process" or not url or not isinstance(ctx.writer, BatchWriter):
+    if ctx.settings.log_writer != "process" or not url:
         return
-    signers = {
-        name: Signer(site.keys.signing_bytes(), site.policy.reprompt_after_days)
+    desks = {
+        name: SiteDesk(site.policy, *site.keys.raw(), site.served_notices())
         for name, site in ctx.sites.items()
     }
-    writer = ProcessWriter(url, signers, ctx.settings.log_level)
-    writer.start()
-    thread, ctx.writer = ctx.writer, writer
-    await run_in_threadpool(thread.close)  # idle: nothing was submitted before startup
+    desk = ProcessWriter(url, desks, ctx.settings.log_level)
+    desk.start()
+    ctx.desk = desk
+    # idle: nothing reached it before startup, and from now on every decision goes to `desk`
+    await run_in_threadpool(ctx.writer.close)
 
 
 async def close_writer(ctx: Context) -> None:
     """Let the writer finish what it holds (every decision it acknowledges is committed)."""
-    writer = ctx.writer
-    if isinstance(writer, ProcessWriter):
-        await writer.close()
-    elif isinstance(writer, BatchWriter):
-        await run_in_threadpool(writer.close)
+    if ctx.desk is not None:
+        await ctx.desk.close()
+    await run_in_threadpool(ctx.writer.close)
 
 
 async def watch_parent(parent: int) -> None:

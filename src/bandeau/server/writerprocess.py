@@ -1,17 +1,20 @@
 """The decision log's writer in a process of its own, beside each server process.
 
-Why: a decision's durable part — the canonical JSON, the chained leaf hash, the subtree hashes,
-the SQL of its share of a batch, and the Ed25519 signature of the reader's token — is pure
-Python and C work that, in a thread, runs under the server's one interpreter lock and takes
-turns with HTTP parsing. In a process of its own it runs on another core while the server
-parses the next requests (docs/operations.md, "The writer process").
+Why: after HTTP, a decision is pure Python work — checking the body against the policy,
+building the record, its canonical JSON, the chained leaf hash, the subtree hashes, the SQL of
+its share of a batch, the Ed25519 signature of the reader's token, the JSON answer — that in
+the server's process runs under its one interpreter lock and takes turns with HTTP parsing.
+In a process of its own it runs on another core while the server parses the next requests
+(docs/operations.md, "The log writer process").
 
-How: the server's event loop queues each record and, once per turn of the loop, sends every
-record queued so far as one message down a socket pair (no thread, no lock on the server's
-side). The writer process reads what has arrived, appends it in one transaction
-(`Ledger.append_batch`: the same sequencing, chain and tree), signs each reader's token with
-the site's key, and answers the batch in one message; the loop then resolves each request's
-future. A decision is acknowledged only once its transaction is committed, as before.
+How: the server's event loop queues each decision's body as it came (or, for a TCF site, the
+record it built: its vendor list lives in the server) and sends what is queued as one message
+down a socket pair, one message in flight at a time (no thread, no lock on the server's
+side). The writer process checks and builds each decision (`decisions.build_record`, the
+same code), appends the batch in one transaction (`Ledger.append_batch`: the same sequencing,
+chain and tree), signs each token with the site's key and answers the batch in one message:
+for each decision its status and answer bytes, or its error. The loop then resolves each
+request's future. A decision is acknowledged only once its transaction is committed.
 
 If the writer process dies, every decision waiting for it fails with `StorageError` (a 503
 `storage_error`, the one error shape): none of them was acknowledged, and the banner sends each
@@ -19,33 +22,45 @@ again with the same id and secret, which returns the stored record when the dead
 committed it. The process is then started again (at once, then backing off while it cannot
 start). Decisions that arrive before it is back fail the same way.
 
-Messages use multiprocessing's framing (a 4-byte big-endian length, then a pickle): the writer
-process reads them with `Connection.recv_bytes`, the server with non-blocking `os.read`.
+The writer process runs `writerprocess.main` in this interpreter, started with `subprocess`
+(not `multiprocessing`, which would import the server's main module again: a script that
+builds the app at import time would start a server in the child). Its first message carries
+its settings (store URL, signing keys, log level), so no secret goes through its command line
+or environment. Messages use multiprocessing's framing (a 4-byte big-endian length, then a
+pickle): the writer process reads them with `Connection.recv_bytes`, the server with
+non-blocking `os.read`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
-import multiprocessing
 import os
 import pickle
+import signal
+import socket
 import struct
+import subprocess
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from multiprocessing.connection import Connection
 from operator import attrgetter
 from typing import Any, Final
 
-from ..decisions import token_of
+from ..decisions import build_record
 from ..errors import BandeauError, StorageError
 from ..keys import KeyRing
 from ..ledger import Ledger
-from ..store import Record, open_store
-from ..store.base import with_seq
-from ..store.writer import MAX_BATCH, Appended
+from ..notices import Served, notice_for
+from ..policy import Policy
+from ..store import Record, Store, open_store
+from ..store.writer import MAX_BATCH
+from .consents import answer_bytes, check_retry, earlier_gpc, parse_decision
+from .context import archived_served, site_language
 
-__all__ = ["ProcessWriter", "Signer"]
+__all__ = ["ProcessWriter", "RelayedError", "SiteDesk"]
 
 logger = logging.getLogger(__name__)
 
@@ -64,32 +79,51 @@ CLOSE_WAIT: Final = 30.0
 
 
 @dataclass(frozen=True)
-class Signer:
-    """What the writer process needs to sign one site's tokens: the site ring's current
-    private key (32 raw bytes) and the token's lifetime (the policy's `reprompt_after_days`)."""
+class SiteDesk:
+    """What the writer process knows of one site: its policy, its key ring as raw bytes
+    (`KeyRing.raw`), and the notices known to be archived, (language, id) -> the server's
+    word (an older one is read from the archive, as `Site.served_from` does)."""
 
+    policy: Policy
     private: bytes
-    lifetime_days: int
+    public: dict[str, bytes]
+    served: dict[tuple[str, str], Served]
+
+
+Answer = tuple[int, bytes]
+"""(HTTP status, answer body) of a decision."""
+Error = tuple[str, str, str, str]
+"""(code, message, field, hint) of a `BandeauError` raised in the writer process."""
+
+
+class RelayedError(BandeauError):
+    """An error the writer process raised, raised again in the server with its code (hence
+    its status), message, field and hint."""
+
+    def __init__(self, code: str, message: str, field: str, hint: str) -> None:
+        super().__init__(message, field=field, hint=hint)
+        self.code = code
 
 
 class ProcessWriter:
-    """Appends decisions through a writer process (see the module's docstring). Used from the
-    server's event loop only: `start` and `append` are called in it, and so are the callbacks."""
+    """Decisions through a writer process (see the module's docstring). Used from the
+    server's event loop only: `start`, `decide` and `settle` are called in it, and so are its
+    callbacks."""
 
-    def __init__(self, url: str, signers: Mapping[str, Signer], log_level: str = "info") -> None:
+    def __init__(self, url: str, desks: Mapping[str, SiteDesk], log_level: str = "info") -> None:
         if not url:
             raise StorageError("a writer process needs a store another process can open")
         self.url = url
-        self.signers = dict(signers)
+        self.desks = dict(desks)
         self.log_level = log_level
-        self.process: multiprocessing.process.BaseProcess | None = None
+        self.process: subprocess.Popen[bytes] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._conn: Connection | None = None
+        self._conn: socket.socket | None = None
         self._fd = -1
         self._next = 0
-        self._pending: dict[int, tuple[Record, asyncio.Future[Appended]]] = {}
-        self._outbox: list[tuple[int, tuple[Any, ...]]] = []
-        self._flush_due = False
+        self._pending: dict[int, asyncio.Future[Answer]] = {}
+        self._outbox: list[tuple[int, str, Any]] = []
+        self._in_flight = False
         self._wbuf = bytearray()
         self._rbuf = bytearray()
         self._writing = False
@@ -106,52 +140,66 @@ class ProcessWriter:
 
     def start(self) -> None:
         """Start the writer process (it becomes ready in the background: decisions sent
-        before then wait in the pipe)."""
+        before then wait in the socket)."""
         self._loop = asyncio.get_running_loop()
         self._spawn()
 
-    async def append(self, record: Record) -> Appended:
-        """Send `record` with the others of this turn of the loop; return once committed."""
+    async def decide(self, site: str, body: bytes, gpc: bool, ua: str) -> Answer:
+        """Check, record and answer a decision's `body` (as `consents.decide_here` would);
+        `gpc`: the request's Sec-GPC header; `ua`: its User-Agent. A `BandeauError` raised
+        there is raised here again, as a `RelayedError` of the same code."""
+        return await self._send("d", (site, body, gpc, ua))
+
+    async def settle(self, record: Record) -> Answer:
+        """Append a record built here, check a retry against the stored one, and answer."""
+        return await self._send("r", values_of(record))
+
+    async def _send(self, kind: str, payload: Any) -> Answer:
         if self._conn is None or self._loop is None:
             raise StorageError(
                 "the decision log's writer process is restarting: the decision was not "
                 "stored; send it again"
             )
         n = self._next = self._next + 1
-        future: asyncio.Future[Appended] = self._loop.create_future()
-        self._pending[n] = (record, future)
-        self._outbox.append((n, values_of(record)))
-        if not self._flush_due:
-            self._flush_due = True
+        future: asyncio.Future[Answer] = self._loop.create_future()
+        self._pending[n] = future
+        self._outbox.append((n, kind, payload))
+        if not self._in_flight:
+            self._in_flight = True  # sent at the end of this turn of the loop, with the others
             self._loop.call_soon(self._flush)
         return await future
 
-    # ------------------------------------------------------------------ the pipe
+    # ------------------------------------------------------------------ the socket
 
     def _spawn(self) -> None:
         self._restart = None
         if self._closed or self._loop is None:
             return
-        context = multiprocessing.get_context("spawn")  # never fork a process with a loop
-        ours, theirs = context.Pipe(duplex=True)
-        process = context.Process(
-            target=serve,
-            args=(theirs, self.url, self.signers, self.log_level),
-            name="bandeau-log-writer",
-            daemon=True,
+        ours, theirs = socket.socketpair()
+        # the child finds bandeau where this process found it
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        process = subprocess.Popen(  # noqa: S603 (this interpreter, this module)
+            [sys.executable, "-c", f"from {__name__} import main; main()", str(theirs.fileno())],
+            pass_fds=[theirs.fileno()],
+            stdin=subprocess.DEVNULL,
+            env=env,
         )
-        process.start()
-        theirs.close()  # so that the writer process's end is its alone: its death is EOF here
+        theirs.close()  # the writer process's end is its alone: its death is EOF here
         self.process, self._conn, self._fd = process, ours, ours.fileno()
         self._ready = False
+        settings = pickle.dumps((self.url, self.desks, self.log_level))
+        self._wbuf += HEADER.pack(len(settings)) + settings
         os.set_blocking(self._fd, False)
         self._loop.add_reader(self._fd, self._readable)
+        self._write()
         logger.info("log writer process %d started", process.pid)
 
     def _flush(self) -> None:
-        """Send what this turn of the loop queued as one message."""
-        self._flush_due = False
+        """Send what is queued as one message. The next goes when this one is answered: the
+        writer process takes one batch at a time, so decisions arriving meanwhile wait here
+        and leave together (fewer, larger messages; the same commits)."""
         if not self._outbox or self._conn is None:
+            self._in_flight = False
             return
         payload = pickle.dumps(self._outbox, protocol=pickle.HIGHEST_PROTOCOL)
         self._outbox = []
@@ -169,7 +217,7 @@ class ProcessWriter:
             self._lost(f"cannot write to it: {e}")
             return
         del self._wbuf[:sent]
-        if self._wbuf and not self._writing:  # the pipe is full: the rest when it drains
+        if self._wbuf and not self._writing:  # the socket is full: the rest when it drains
             loop.add_writer(self._fd, self._write)
             self._writing = True
         elif not self._wbuf and self._writing:
@@ -185,7 +233,7 @@ class ProcessWriter:
             self._lost(f"cannot read from it: {e}")
             return
         if not data:
-            self._lost("it stopped")
+            self._lost("stopped")
             return
         buf = self._rbuf
         buf += data
@@ -198,39 +246,24 @@ class ProcessWriter:
             message = pickle.loads(memoryview(buf)[start + HEADER.size : end])  # noqa: S301 (our child)
             start = end
             self._receive(message)
-            if self._conn is None:  # a message said the process is stopping
-                return
         del buf[:start]
 
     def _receive(self, message: tuple[Any, ...]) -> None:
-        kind = message[0]
-        if kind == "results":
-            self._resolve(message[1])
-        elif kind == "failed":
-            self._fail(message[1], StorageError(message[2]))
-        elif kind == "ready":
+        if message[0] == "ready":
             self._ready = True
             self._delay = RESTART_DELAY
             logger.info("log writer process %d ready", message[1])
-
-    def _resolve(self, results: list[tuple[int, int, tuple[Any, ...] | None, str | None]]) -> None:
-        for n, seq, stored, token in results:
-            entry = self._pending.pop(n, None)
-            if entry is None or entry[1].done():  # the request went away meanwhile
+            return
+        for n, status, answer in message[1]:
+            future = self._pending.pop(n, None)
+            if future is None or future.done():  # the request went away meanwhile
                 continue
-            record, future = entry
-            if stored is None:  # new: the record sent, at its place in the log
-                future.set_result(Appended(with_seq(record, seq), True, token))
-            else:  # a retry: the record stored first
-                future.set_result(Appended(Record(*stored), False, token))
+            if status:
+                future.set_result((status, answer))
+            else:
+                future.set_exception(RelayedError(*answer))
         self._signal_drained()
-
-    def _fail(self, numbers: list[int], error: StorageError) -> None:
-        for n in numbers:
-            entry = self._pending.pop(n, None)
-            if entry is not None and not entry[1].done():
-                entry[1].set_exception(error)
-        self._signal_drained()
+        self._flush()  # the batch is answered: send what queued up meanwhile
 
     def _lost(self, why: str) -> None:
         """The writer process is gone: fail what waited for it, and start another."""
@@ -246,25 +279,26 @@ class ProcessWriter:
         self._wbuf.clear()
         self._rbuf.clear()
         self._outbox = []
-        code = process.exitcode if process is not None else None
+        self._in_flight = False
+        code = process.poll() if process is not None else None
         if not self._closed:
             logger.error(
                 "log writer process %s %s (exit code %s): %d decision(s) not acknowledged "
-                "(answered 503); starting another",
+                "(answered 503 storage_error); starting another",
                 process.pid if process else "?",
                 why,
                 code,
                 waiting,
             )
-        self._fail(
-            list(self._pending),
-            StorageError(
-                "the decision log's writer process stopped before acknowledging this "
-                "decision; send it again (with the same id and secret)"
-            ),
+        error = StorageError(
+            "the decision log's writer process stopped before acknowledging this decision; "
+            "send it again (with the same id and secret)"
         )
-        if process is not None:
-            process.join(0)  # reap it if it has exited; `close` or the next start reaps later
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(error)
+        self._pending.clear()
+        self._signal_drained()
         if not self._closed:
             delay = 0.0 if self._ready else self._delay
             if not self._ready:
@@ -282,7 +316,7 @@ class ProcessWriter:
 
     async def close(self) -> None:
         """Wait for the decisions still in the writer process (up to `CLOSE_WAIT` s), then
-        stop it: it finishes its batch and exits when its pipe closes."""
+        stop it: it finishes its batch and exits when its socket closes."""
         self._closed = True
         if self._restart is not None:
             self._restart.cancel()
@@ -296,26 +330,42 @@ class ProcessWriter:
             self._lost("was stopped")
         process = self.process
         if process is not None:
-            await asyncio.to_thread(process.join, CLOSE_WAIT)
-            if process.is_alive():
+            try:
+                await asyncio.to_thread(process.wait, CLOSE_WAIT)
+            except subprocess.TimeoutExpired:
                 logger.error("log writer process %d did not stop: killed", process.pid)
                 process.kill()
+                await asyncio.to_thread(process.wait)
 
 
 # ---------------------------------------------------------------------- the writer process
 
 
-def serve(conn: Connection, url: str, signers: Mapping[str, Signer], log_level: str) -> None:
-    """The writer process: append each batch that arrives, answer it, until the pipe closes."""
+def main() -> None:
+    """The writer process, on the socket whose descriptor is its first argument.
+
+    It ignores SIGTERM and SIGINT, which a service manager or a terminal sends to the whole
+    process group: it stops when the server closes its socket, after the server has waited
+    for the decisions in flight (or at once when the server is gone)."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    conn = Connection(int(sys.argv[1]))
+    try:
+        url, desks, log_level = pickle.loads(conn.recv_bytes())  # noqa: S301 (our server)
+    except EOFError:
+        return  # the server stopped before it said anything
+    serve(conn, url, desks, log_level)
+
+
+def serve(conn: Connection, url: str, desks: Mapping[str, SiteDesk], log_level: str) -> None:
+    """Take each batch that arrives, answer it, until the socket closes."""
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s:     %(name)s: %(message)s")
     try:
         ledger = Ledger(open_store(url))
     except BandeauError as e:
         logger.error("the log writer process cannot open the store: %s", e)
-        return  # the server sees the pipe close, fails what waits, and starts another
-    rings = {
-        name: (KeyRing.signing_only(s.private), s.lifetime_days) for name, s in signers.items()
-    }
+        return  # the server sees the socket close, fails what waits, and starts another
+    sites = {name: _Site(desk) for name, desk in desks.items()}
     try:
         conn.send_bytes(pickle.dumps(("ready", os.getpid())))
         while True:
@@ -326,34 +376,100 @@ def serve(conn: Connection, url: str, signers: Mapping[str, Signer], log_level: 
                     batch += pickle.loads(conn.recv_bytes())  # noqa: S301
             except EOFError:
                 break
-            answer = commit(ledger, rings, batch)
-            conn.send_bytes(pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
+            answers = work(ledger, sites, batch)
+            conn.send_bytes(pickle.dumps(("answers", answers), protocol=pickle.HIGHEST_PROTOCOL))
     except OSError as e:  # the server is gone
         logger.info("log writer process stops: %s", e)
     finally:
         ledger.store.close()
 
 
-def commit(
-    ledger: Ledger,
-    rings: Mapping[str, tuple[KeyRing, int]],
-    batch: list[tuple[int, tuple[Any, ...]]],
-) -> tuple[Any, ...]:
-    """Append one batch in one transaction; ("results", [(n, seq, stored, token)]) where
-    `stored` is None for a new record (the server has it) and the stored record's fields for a
-    retried decision id; ("failed", [n], message) when the transaction failed."""
-    numbers = [n for n, _ in batch]
+class _Site:
+    """A site in the writer process: its policy, its ring, the notices it knows."""
+
+    def __init__(self, desk: SiteDesk) -> None:
+        self.policy = desk.policy
+        self.keys = KeyRing.from_raw(desk.private, desk.public)
+        self.served = dict(desk.served)
+        self.current = {lang: notice_for(desk.policy, lang).id for lang in desk.policy.languages}
+
+    def served_for(self, store: Store, lang: str, claimed: str | None) -> Served:
+        """As `Site.served`, then `Site.served_from` when it says None."""
+        lang = site_language(self.policy, lang)
+        key = (lang, self.current[lang] if claimed is None else claimed)
+        found = self.served.get(key)
+        if found is None:
+            found = self.served[key] = archived_served(store, self.policy.site, lang, claimed)
+        return found
+
+    def prepare(self, store: Store, body: bytes, header_gpc: bool, ua: str) -> _Prepared:
+        """As `consents.decide_here` up to the append: the record, or the earlier GPC record
+        that answers it."""
+        decision = parse_decision(body)
+        served = self.served_for(store, decision.lang, decision.notice)
+        record = build_record(
+            self.policy, decision, self.keys, gpc=decision.gpc or header_gpc, ua=ua, served=served
+        )
+        if record.event == "gpc_applied" and decision.token:
+            history = store.history(record.site, record.consent_id)
+            earlier = earlier_gpc(history, record, set(decision.choices))
+            if earlier is not None:
+                return record, dataclasses.replace(record, decision_id=earlier.decision_id)
+        return record, None
+
+
+_Prepared = tuple[Record, Record | None]
+
+
+def _error(e: BandeauError) -> Error:
+    return (e.code, e.message, e.field, e.hint)
+
+
+def work(
+    ledger: Ledger, sites: Mapping[str, _Site], batch: list[tuple[int, str, Any]]
+) -> list[tuple[int, int, Any]]:
+    """Check and build each decision of `batch`, append the records in one transaction, and
+    answer each: (n, status, answer bytes), or (n, 0, `Error`)."""
+    answers: list[tuple[int, int, Any]] = []
+    todo: list[tuple[int, _Site, Record]] = []
+    for n, kind, payload in batch:
+        try:
+            if kind == "r":
+                record = Record(*payload)
+                site, answered = sites[record.site], None
+            else:
+                site = sites[payload[0]]
+                record, answered = site.prepare(ledger.store, *payload[1:])
+        except BandeauError as e:
+            answers.append((n, 0, _error(e)))
+            continue
+        if answered is not None:  # an earlier GPC record answers it: nothing to store
+            answers.append((n, 200, answer_bytes(site.policy, site.keys, answered)))
+        else:
+            todo.append((n, site, record))
+    if todo:
+        answers += _append(ledger, todo)
+    return answers
+
+
+def _append(ledger: Ledger, todo: list[tuple[int, _Site, Record]]) -> list[tuple[int, int, Any]]:
     try:
-        results = ledger.append_batch([Record(*values) for _, values in batch])
+        results = ledger.append_batch([record for _, _, record in todo])
     except StorageError as e:  # logged by the store, with its cause
-        return ("failed", numbers, str(e))
+        return [(n, 0, _error(e)) for n, _, _ in todo]
     except Exception:
         # a bug, not the database: this process must survive it, and every waiter hear of it
-        logger.exception("the log writer process failed on a batch of %d", len(batch))
-        return ("failed", numbers, "the decision log's writer failed; the decision was not stored")
-    out = []
-    for n, (stored, created) in zip(numbers, results, strict=True):
-        signer = rings.get(stored.site)
-        token = token_of(signer[0], stored, signer[1]) if signer is not None else None
-        out.append((n, stored.seq, None if created else values_of(stored), token))
-    return ("results", out)
+        logger.exception("the log writer process failed on a batch of %d", len(todo))
+        failed = _error(StorageError("the decision log's writer failed; nothing was stored"))
+        return [(n, 0, failed) for n, _, _ in todo]
+    answers: list[tuple[int, int, Any]] = []
+    for (n, site, record), (stored, created) in zip(todo, results, strict=True):
+        try:
+            if not created:
+                check_retry(stored, record)
+            answers.append(
+                (n, 201 if created else 200, answer_bytes(site.policy, site.keys, stored))
+            )
+        except BandeauError as e:
+            answers.append((n, 0, _error(e)))
+    return answers

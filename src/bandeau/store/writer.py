@@ -13,12 +13,12 @@ import queue
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
-from typing import Final, NamedTuple, Protocol
+from typing import Final, Protocol
 
 from ..errors import StorageError
 from . import Record
 
-__all__ = ["Appended", "BatchWriter", "LogAppender"]
+__all__ = ["BatchWriter"]
 
 logger = logging.getLogger(__name__)
 
@@ -32,25 +32,6 @@ up to a millisecond for the next (and again after each one that comes) lets the 
 already being parsed join the batch; a lone decision waits one millisecond more."""
 
 Waiter = tuple[Record, "Future[tuple[Record, bool]]"]
-
-
-class Appended(NamedTuple):
-    """What appending a decision gives its request: the stored record, whether it is new (a
-    retried decision id gives the record stored first), and its signed consent token when the
-    writer signed it (the log's writer process does; None: the request signs it)."""
-
-    record: Record
-    created: bool
-    token: str | None = None
-
-
-class LogAppender(Protocol):
-    """What the decision route appends through: `BatchWriter` (a thread of the server's
-    process) or `server.writerprocess.ProcessWriter` (a process of its own)."""
-
-    async def append(self, record: Record) -> Appended:
-        """Append `record`; return once its transaction is committed."""
-        ...
 
 
 class AppendsBatches(Protocol):
@@ -81,10 +62,9 @@ class BatchWriter:
         self._queue.put((record, future))
         return future
 
-    async def append(self, record: Record) -> Appended:
+    async def append(self, record: Record) -> tuple[Record, bool]:
         """`submit`, awaited from the event loop."""
-        stored, created = await asyncio.wrap_future(self.submit(record))
-        return Appended(stored, created)
+        return await asyncio.wrap_future(self.submit(record))
 
     def _run(self) -> None:
         while (batch := self._next_batch()) is not None:
