@@ -399,7 +399,7 @@ class _Site:
         key = (lang, self.current[lang] if claimed is None else claimed)
         found = self.served.get(key)
         if found is None:
-            found = self.served[key] = archived_served(store, self.policy.site, lang, claimed)
+            found = self.served[key] = archived_served(store, self.policy.site, *key)
         return found
 
     def prepare(self, store: Store, body: bytes, header_gpc: bool, ua: str) -> _Prepared:
