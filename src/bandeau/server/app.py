@@ -9,6 +9,7 @@ import copy
 import logging
 import os
 import signal
+import sys
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -150,6 +151,9 @@ async def start_writer_process(ctx: Context) -> None:
     in-memory database)."""
     url = ctx.store.url
     if ctx.settings.log_writer != "process" or not url:
+        return
+    if not sys.executable:  # an embedded interpreter: no Python to start
+        logger.warning("no Python interpreter to run a log writer process: using a thread")
         return
     desks = {
         name: SiteDesk(site.policy, *site.keys.raw(), site.served_notices())

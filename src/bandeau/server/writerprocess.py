@@ -74,6 +74,8 @@ RESTART_DELAY: Final = 0.2
 """Seconds before the first restart of a writer process that stopped; doubled each time one
 stops without having become ready, up to `RESTART_MAX`."""
 RESTART_MAX: Final = 30.0
+CRASHED: Final = -1
+"""The status the writer process answers for a decision it failed on by a bug."""
 CLOSE_WAIT: Final = 30.0
 """Seconds a closing server waits for the decisions still in the writer process."""
 
@@ -175,22 +177,41 @@ class ProcessWriter:
         self._restart = None
         if self._closed or self._loop is None:
             return
+        try:
+            self._start_process()
+        except OSError as e:  # no interpreter to run, no process or descriptor left
+            logger.error("cannot start a log writer process: %s; trying again", e)
+            self._restart = self._loop.call_later(self._delay, self._spawn)
+            self._delay = min(self._delay * 2, RESTART_MAX)
+
+    def _start_process(self) -> None:
+        loop = self._running_loop()
         ours, theirs = socket.socketpair()
         # the child finds bandeau where this process found it
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-        process = subprocess.Popen(  # noqa: S603 (this interpreter, this module)
-            [sys.executable, "-c", f"from {__name__} import main; main()", str(theirs.fileno())],
-            pass_fds=[theirs.fileno()],
-            stdin=subprocess.DEVNULL,
-            env=env,
-        )
+        try:
+            process = subprocess.Popen(  # noqa: S603 (this interpreter, this module)
+                [
+                    sys.executable,
+                    "-c",
+                    f"from {__name__} import main; main()",
+                    str(theirs.fileno()),
+                ],
+                pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL,
+                env=env,
+            )
+        except OSError:
+            ours.close()
+            theirs.close()
+            raise
         theirs.close()  # the writer process's end is its alone: its death is EOF here
         self.process, self._conn, self._fd = process, ours, ours.fileno()
         self._ready = False
         settings = pickle.dumps((self.url, self.desks, self.log_level))
         self._wbuf += HEADER.pack(len(settings)) + settings
         os.set_blocking(self._fd, False)
-        self._loop.add_reader(self._fd, self._readable)
+        loop.add_reader(self._fd, self._readable)
         self._write()
         logger.info("log writer process %d started", process.pid)
 
@@ -258,10 +279,12 @@ class ProcessWriter:
             future = self._pending.pop(n, None)
             if future is None or future.done():  # the request went away meanwhile
                 continue
-            if status:
+            if status > 0:
                 future.set_result((status, answer))
-            else:
+            elif status == 0:
                 future.set_exception(RelayedError(*answer))
+            else:  # a bug there (logged there): a 500 here, like any crash of a route
+                future.set_exception(RuntimeError("the log writer process failed on a decision"))
         self._signal_drained()
         self._flush()  # the batch is answered: send what queued up meanwhile
 
@@ -443,6 +466,10 @@ def work(
         except BandeauError as e:
             answers.append((n, 0, _error(e)))
             continue
+        except Exception:  # a bug: this decision fails (a 500 in the server), not the batch
+            logger.exception("the log writer process failed to check a decision")
+            answers.append((n, CRASHED, None))
+            continue
         if answered is not None:  # an earlier GPC record answers it: nothing to store
             answers.append((n, 200, answer_bytes(site.policy, site.keys, answered)))
         else:
@@ -472,4 +499,7 @@ def _append(ledger: Ledger, todo: list[tuple[int, _Site, Record]]) -> list[tuple
             )
         except BandeauError as e:
             answers.append((n, 0, _error(e)))
+        except Exception:  # a bug, after the commit: the retry will get the stored record
+            logger.exception("the log writer process failed to answer a stored decision")
+            answers.append((n, CRASHED, None))
     return answers
