@@ -20,7 +20,8 @@ If the writer process dies, every decision waiting for it fails with `StorageErr
 `storage_error`, the one error shape): none of them was acknowledged, and the banner sends each
 again with the same id and secret, which returns the stored record when the dead process had
 committed it. The process is then started again (at once, then backing off while it cannot
-start). Decisions that arrive before it is back fail the same way.
+start). Decisions that arrive while none runs fail the same way; once one is started, they wait
+in the socket until it is ready.
 
 The writer process runs `writerprocess.main` in this interpreter, started with `subprocess`
 (not `multiprocessing`, which would import the server's main module again: a script that
