@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import signal
 import socket
 import statistics
@@ -88,6 +89,10 @@ def _is_log_writer(pid: int) -> bool:
         return False
 
 
+LOAD_CPU: list[float] = []
+"""CPU seconds of each run of bench/load.py, in order (the load generator shares the machine)."""
+
+
 def load(url: str, seconds: float, connections: int, post: Path | None, origin: str) -> float:
     """Requests per second: POSTs of the `post` template, or else the no-op, a CORS preflight
     (OPTIONS with the page's Origin): the same routing and middleware as a decision, no work."""
@@ -102,7 +107,10 @@ def load(url: str, seconds: float, connections: int, post: Path | None, origin: 
     ]
     args += ["--post", str(post)] if post else ["--method", "OPTIONS"]
     args += ["--origin", origin]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(args, capture_output=True, text=True, check=True, timeout=seconds + 60)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    LOAD_CPU.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
     result = json.loads(out.stdout)
     if result["error"]:
         raise SystemExit(f"{result['error']} requests failed against {url}")
@@ -189,6 +197,8 @@ class Measured:
     noop_us: float  # worker CPU per no-op request
     decide_us: float  # worker CPU per decision
     writer_us: float  # log writer processes' CPU per decision
+    load_noop_us: float  # the load generator's CPU per no-op request
+    load_decide_us: float  # and per decision
 
 
 def measure(database: str, workers: int, args: argparse.Namespace, tmp: Path) -> Measured:
@@ -201,25 +211,30 @@ def measure(database: str, workers: int, args: argparse.Namespace, tmp: Path) ->
         load(noop_url, 1, args.connections, None, origin)  # warm up both paths
         load(decide_url, 1, args.connections, server.template, origin)
         noop, decide = [], []
-        cpu = writer = noop_cpu = 0.0
+        cpu = writer = noop_cpu = load_noop = load_decide = 0.0
         for _ in range(args.rounds):
             before, _ = server_cpu(server.proc.pid)
             noop.append(load(noop_url, args.seconds, args.connections, None, origin))
             after, _ = server_cpu(server.proc.pid)
             noop_cpu += after - before
+            load_noop += LOAD_CPU[-1]
             before, writer_before = server_cpu(server.proc.pid)
             decide.append(load(decide_url, args.seconds, args.connections, server.template, origin))
             after, writer_after = server_cpu(server.proc.pid)
             cpu += after - before
             writer += writer_after - writer_before
+            load_decide += LOAD_CPU[-1]
         decisions = sum(decide) * args.seconds
+        requests = sum(noop) * args.seconds
         return Measured(
             statistics.median(noop),
             statistics.median(decide),
             decisions / cpu if cpu else float("nan"),
-            noop_cpu / (sum(noop) * args.seconds) * 1e6,
+            noop_cpu / requests * 1e6,
             (cpu - writer) / decisions * 1e6,
             writer / decisions * 1e6,
+            load_noop / requests * 1e6,
+            load_decide / decisions * 1e6,
         )
 
 
@@ -265,6 +280,12 @@ def main() -> None:
             rows,
         )
     )
+    for line in LOAD_LINES:
+        print(line)
+
+
+LOAD_LINES: list[str] = []
+"""What the load generator used, a line per configuration, printed under the table."""
 
 
 def measure_all(args: argparse.Namespace, tmp: Path) -> list[tuple[str, ...]]:
@@ -299,6 +320,10 @@ def row(
     except SystemExit as e:  # one configuration that cannot run: say so, go on
         return (label, "n/a", "n/a", "n/a", "≥ 70%", str(e), "", "", "", "", "")
     ratio = m.decide / m.noop
+    LOAD_LINES.append(
+        f"{label}: the load generator used {m.load_noop_us:,.0f} µs of CPU per no-op and "
+        f"{m.load_decide_us:,.0f} per decision (on the same CPUs as the server)"
+    )
     return (
         label,
         f"{m.noop:,.0f}",
