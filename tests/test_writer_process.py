@@ -6,6 +6,7 @@ their retries are stored once, and another writer process takes over."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
@@ -14,10 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from bandeau.keys import KeyRing
-from bandeau.ledger import verify_log
-from bandeau.store import open_store
+from bandeau.ledger import Ledger, verify_log
+from bandeau.notices import notice_for
+from bandeau.policy import parse_policy
+from bandeau.server import writerprocess
+from bandeau.server.writerprocess import CRASHED, SiteDesk, work
+from bandeau.store import Record, open_store
 
 from .served import Served, bandeau_serve
 from .wire import decision_body
@@ -142,3 +148,44 @@ def test_killing_the_writer_process_loses_no_acknowledged_decision(
         assert verify_log(store, KeyRing.open(tmp_path / "data" / "keys").public).ok
     finally:
         store.close()
+
+
+def test_a_bug_on_one_decision_fails_that_decision_not_its_batch(
+    tmp_path: Path, policy_text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In the writer process (`work`, called here in process): a decision whose checks crash
+    is answered `CRASHED` (a 500 in the server), a bad one its error, and the others of the
+    same batch are stored and answered."""
+    policy = parse_policy(policy_text)
+    keys = KeyRing.generate()
+    ledger = Ledger(open_store(f"sqlite:///{tmp_path / 'bandeau.db'}"))
+    try:
+        for lang in policy.languages:
+            ledger.store.archive_notice(notice_for(policy, lang))
+        sites = {policy.site: writerprocess._Site(SiteDesk(policy, *keys.raw(), {}))}
+        real = writerprocess.build_record
+
+        def build(*args: Any, **kwargs: Any) -> Record:
+            if kwargs.get("ua") == "crash":
+                raise RuntimeError("a bug")
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(writerprocess, "build_record", build)
+        bodies = [decision_body(policy, "accept_all") for _ in range(3)]
+        batch = [
+            (1, "d", (policy.site, json.dumps(bodies[0]).encode(), False, "Mozilla/5.0")),
+            (2, "d", (policy.site, json.dumps(bodies[1]).encode(), False, "crash")),
+            (3, "d", (policy.site, b"{not json", False, "Mozilla/5.0")),
+            (4, "d", (policy.site, json.dumps(bodies[2]).encode(), False, "Mozilla/5.0")),
+        ]
+        answers = {n: (status, answer) for n, status, answer in work(ledger, sites, batch)}
+        assert answers[2] == (CRASHED, None)
+        assert answers[3][0] == 0 and answers[3][1][0] == "malformed_json"
+        for n, body in ((1, bodies[0]), (4, bodies[2])):
+            status, answer = answers[n]
+            assert status == 201
+            assert json.loads(answer)["decision_id"] == body["id"]
+            assert ledger.store.get(body["id"]) is not None
+        assert ledger.store.count() == 2
+    finally:
+        ledger.store.close()
