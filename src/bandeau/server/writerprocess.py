@@ -9,7 +9,7 @@ In a process of its own it runs on another core while the server parses the next
 
 How: the server's event loop queues each decision's body as it came (or, for a TCF site, the
 record it built: its vendor list lives in the server) and sends what is queued as one message
-down a socket pair, one message in flight at a time (no thread, no lock on the server's
+down a socket pair, at most two messages in flight (no thread, no lock on the server's
 side). The writer process checks and builds each decision (`decisions.build_record`, the
 same code), appends the batch in one transaction (`Ledger.append_batch`: the same sequencing,
 chain and tree), signs each token with the site's key and answers the batch in one message:
@@ -75,6 +75,9 @@ RESTART_DELAY: Final = 0.2
 """Seconds before the first restart of a writer process that stopped; doubled each time one
 stops without having become ready, up to `RESTART_MAX`."""
 RESTART_MAX: Final = 30.0
+IN_FLIGHT: Final = 2
+"""Batch messages the server keeps sent and unanswered: while the writer process commits one,
+the next waits in its socket, so it starts on it at once instead of after a round trip."""
 CRASHED: Final = -1
 """The status the writer process answers for a decision it failed on by a bug."""
 CLOSE_WAIT: Final = 30.0
@@ -126,7 +129,8 @@ class ProcessWriter:
         self._next = 0
         self._pending: dict[int, asyncio.Future[Answer]] = {}
         self._outbox: list[tuple[int, str, Any]] = []
-        self._in_flight = False
+        self._sent = 0  # batch messages sent and not yet answered
+        self._flush_due = False
         self._wbuf = bytearray()
         self._rbuf = bytearray()
         self._writing = False
@@ -167,8 +171,8 @@ class ProcessWriter:
         future: asyncio.Future[Answer] = self._loop.create_future()
         self._pending[n] = future
         self._outbox.append((n, kind, payload))
-        if not self._in_flight:
-            self._in_flight = True  # sent at the end of this turn of the loop, with the others
+        if not self._flush_due and self._sent < IN_FLIGHT:
+            self._flush_due = True  # sent at the end of this turn of the loop, with the others
             self._loop.call_soon(self._flush)
         return await future
 
@@ -217,14 +221,14 @@ class ProcessWriter:
         logger.info("log writer process %d started", process.pid)
 
     def _flush(self) -> None:
-        """Send what is queued as one message. The next goes when this one is answered: the
-        writer process takes one batch at a time, so decisions arriving meanwhile wait here
-        and leave together (fewer, larger messages; the same commits)."""
-        if not self._outbox or self._conn is None:
-            self._in_flight = False
+        """Send what is queued as one message, unless `IN_FLIGHT` are unanswered: then it
+        goes when one is answered, with what queued up meanwhile (fewer, larger messages)."""
+        self._flush_due = False
+        if not self._outbox or self._conn is None or self._sent >= IN_FLIGHT:
             return
         payload = pickle.dumps(self._outbox, protocol=pickle.HIGHEST_PROTOCOL)
         self._outbox = []
+        self._sent += 1
         self._wbuf += HEADER.pack(len(payload))
         self._wbuf += payload
         self._write()
@@ -276,7 +280,9 @@ class ProcessWriter:
             self._delay = RESTART_DELAY
             logger.info("log writer process %d ready", message[1])
             return
-        for n, status, answer in message[1]:
+        _, answers, batches = message
+        self._sent = max(0, self._sent - batches)
+        for n, status, answer in answers:
             future = self._pending.pop(n, None)
             if future is None or future.done():  # the request went away meanwhile
                 continue
@@ -287,7 +293,7 @@ class ProcessWriter:
             else:  # a bug there (logged there): a 500 here, like any crash of a route
                 future.set_exception(RuntimeError("the log writer process failed on a decision"))
         self._signal_drained()
-        self._flush()  # the batch is answered: send what queued up meanwhile
+        self._flush()  # a batch is answered: send what queued up meanwhile
 
     def _lost(self, why: str) -> None:
         """The writer process is gone: fail what waited for it, and start another."""
@@ -303,7 +309,8 @@ class ProcessWriter:
         self._wbuf.clear()
         self._rbuf.clear()
         self._outbox = []
-        self._in_flight = False
+        self._sent = 0
+        self._flush_due = False
         code = process.poll() if process is not None else None
         if not self._closed:
             logger.error(
@@ -396,12 +403,15 @@ def serve(conn: Connection, url: str, desks: Mapping[str, SiteDesk], log_level: 
             try:
                 # the socket pair joins this process to the server that started it, only
                 batch = pickle.loads(conn.recv_bytes())  # noqa: S301
+                messages = 1
                 while len(batch) < MAX_BATCH and conn.poll():  # everything already sent
                     batch += pickle.loads(conn.recv_bytes())  # noqa: S301
+                    messages += 1
             except EOFError:
                 break
             answers = work(ledger, sites, batch)
-            conn.send_bytes(pickle.dumps(("answers", answers), protocol=pickle.HIGHEST_PROTOCOL))
+            answer = ("answers", answers, messages)  # the server counts the messages answered
+            conn.send_bytes(pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
     except OSError as e:  # the server is gone
         logger.info("log writer process stops: %s", e)
     finally:
