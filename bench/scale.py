@@ -187,11 +187,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 template = json.loads(server.template.read_text())
                 client = Client(server.decide_url, server.origin, template)
                 empty = table_bytes(database)
-                cpu0 = server_cpu(server.proc.pid)
+                cpu0 = server_cpu(server.proc.pid)[0]
                 started = time.monotonic()
                 per_hour = asyncio.run(client.replay(rates, args.hour_seconds))
                 replay_seconds = time.monotonic() - started
-                replay_cpu = server_cpu(server.proc.pid) - cpu0
+                replay_cpu = server_cpu(server.proc.pid)[0] - cpu0
                 replayed = len(client.latencies)
                 time.sleep(2)  # the next checkpoint covers the replay
                 tables = table_bytes(database)

@@ -134,6 +134,7 @@ def test_every_setting_is_a_flag_a_variable_and_a_documented_row(
         "header_timeout": "3.5",
         "body_timeout": "4.5",
         "log_level": "debug",
+        "log_writer": "thread",
     }
     assert name in samples, f"give {name} a sample value in this test"
     monkeypatch.setenv(env, samples[name])

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .consent import Consent, TokenPayload, decide, new_consent_id, read_token
+from .consent import Consent, TokenPayload, decide, issue_token, new_consent_id, read_token
 from .errors import Forbidden, InvalidRequest, StalePolicy, TokenError
 from .keys import KeyRing
 from .notices import Served
@@ -20,7 +20,7 @@ from .signals import ua_class
 from .store import Record
 from .tcf.publisher import TcfChoices, TcfSite
 
-__all__ = ["DecisionIn", "DecisionOut", "HistoryOut", "RecordOut", "build_record"]
+__all__ = ["DecisionIn", "DecisionOut", "HistoryOut", "RecordOut", "build_record", "token_of"]
 
 MAX_CLIENT_TIME: Final = 2**53 - 1
 """The largest integer a browser's clock (`Date.now()`, a double) gives exactly."""
@@ -121,6 +121,21 @@ class RetryNotProven(Forbidden):
 def retry_hash(secret: str | None) -> str:
     """What the store keeps of a decision's retry secret: its SHA-256 (hex), or nothing."""
     return hashlib.sha256(secret.encode()).hexdigest() if secret else ""
+
+
+def token_of(keys: KeyRing, stored: Record, lifetime_days: int) -> str:
+    """The signed consent token of a stored decision (the reader's cookie): its choices at the
+    versions shown, issued at the decision's time. The server process signs it, or the log's
+    writer process right after the commit (`server.writerprocess`): the same bytes either way."""
+    return issue_token(
+        keys,
+        site=stored.site,
+        consent_id=stored.consent_id,
+        choices={k: (v, stored.shown[k]) for k, v in stored.choices.items()},
+        issued_at=stored.occurred_at // 1000,
+        lifetime_days=lifetime_days,
+        decision_id=stored.decision_id,
+    )
 
 
 def build_record(

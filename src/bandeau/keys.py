@@ -178,3 +178,27 @@ class KeyRing:
 
     def sign(self, data: bytes) -> bytes:
         return self._private.sign(data)
+
+    def raw(self) -> tuple[bytes, dict[str, bytes]]:
+        """The current private key's 32 raw bytes and every public key's, by key id: what the
+        log's writer process is handed (through its socket, never a file, its command line or
+        its environment) to sign tokens and read them as this ring does (`from_raw`)."""
+        private = self._private.private_bytes(
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
+        )
+        public = {
+            kid: pk.key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+            for kid, pk in self.public.items()
+        }
+        return private, public
+
+    @classmethod
+    def from_raw(cls, private: bytes, public: dict[str, bytes]) -> KeyRing:
+        """The ring that `raw` gave."""
+        keys = {
+            kid: PublicKey(kid, Ed25519PublicKey.from_public_bytes(raw))
+            for kid, raw in public.items()
+        }
+        return cls(Ed25519PrivateKey.from_private_bytes(private), keys)

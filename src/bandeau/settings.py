@@ -93,6 +93,12 @@ class Settings(BaseSettings):
         description="seconds a client has to send a request's body once its headers are in; "
         "then the connection is closed",
     )
+    log_writer: Literal["process", "thread"] = Field(
+        default="process",
+        description="where each server process appends decisions to the log: a writer process "
+        "of its own (process: hashing, SQL and token signing on another core) or a thread "
+        "(thread; always for an in-memory database)",
+    )
     log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
         default="info",
         description="what the server logs on stderr: bandeau's loggers and uvicorn's "

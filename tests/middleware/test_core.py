@@ -99,6 +99,21 @@ def test_verification_is_cached(enforcer: Enforcer, accept_all: str) -> None:
     assert enforcer.verify("x" * 5000) is None
 
 
+def test_a_cookie_header_seen_before_reads_the_same_until_its_token_expires(
+    enforcer: Enforcer, token: TokenFactory
+) -> None:
+    """The reading of a Cookie header is reused (a reader sends the same one page after page),
+    but never past its token's expiry: then the reader has no decision (LAW-01)."""
+    short = token(social=True, issued_at=NOW - 86400, days=2)  # expires at NOW + 86400
+    header = [f"_ad_id=1; bandeau={short}"]
+    first = enforcer.read(header, [], NOW)
+    assert first.consent.states["social"] and first.expire == ("_ad_id",)
+    assert enforcer.read(header, [], NOW + 60) is first
+    assert enforcer.read(header, ["1"], NOW + 60) is not first  # GPC is part of the key
+    later = enforcer.read(header, [], NOW + 86400)
+    assert later.consent.consent_id is None and not later.consent.states["social"]
+
+
 def test_a_key_mapping_verifies_tokens_of_older_keys(policy: Policy, token: TokenFactory) -> None:
     old, new = KeyRing.generate(), KeyRing.generate()
     enforcer = Enforcer(policy, {**old.public, **new.public})

@@ -62,6 +62,28 @@ def test_leaves_and_nodes_form_the_tree(store: Store) -> None:
         store.node(3, 2)
 
 
+def test_two_writers_interleaving_build_one_tree(backend: Backend) -> None:
+    """Each store remembers the log's complete subtrees after its own append and reuses them
+    only while the log is still as it left it: with two writers of one database taking turns
+    (a server process and its log writer process, or two workers), the stored tree is the tree
+    of the leaves, whatever the batch sizes."""
+    other = open_store(backend.url)
+    try:
+        sizes = [1, 3, 1, 7, 2, 1, 1, 9, 4, 3]
+        for turn, n in enumerate(sizes):
+            writer = backend.store if turn % 2 == 0 else other
+            writer.append_batch([make_record(f"{turn}-{i}") for i in range(n)])
+            backend.store.append_batch([make_record(f"{turn}-again")])  # the same writer twice
+        total = sum(sizes) + len(sizes)
+        leaves = [backend.store.node(0, i) for i in range(total)]
+        assert backend.store.node(5, 0) == root(leaves[:32])
+        assert backend.store.node(3, 4) == root(leaves[32:40])
+        ledger = Ledger(backend.store)
+        assert ledger.root(total) == root(leaves)
+    finally:
+        other.close()
+
+
 def test_rows_stream_in_order(store: Store) -> None:
     records = [make_record(str(i)) for i in range(7)]
     store.append_batch(records)

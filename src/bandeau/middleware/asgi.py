@@ -66,6 +66,10 @@ class BandeauMiddleware:
         await self.app(scope, receive, _Response(self, reading, scope, send, now).send)
 
 
+def _is_set_cookie(name: bytes) -> bool:
+    return len(name) == 10 and name.lower() == b"set-cookie"
+
+
 class _Response:
     """Edits one response on its way out: `Set-Cookie` headers always, the body only when
     HTML rewriting applies to it."""
@@ -96,6 +100,13 @@ class _Response:
             await self._send(message)
 
     async def _start(self, message: Message) -> None:
+        if (
+            not self._mw.options.rewriting
+            and not self._reading.needs_edit
+            and not any(_is_set_cookie(key) for key, _ in message.get("headers", ()))
+        ):  # the common case: nothing to edit, the message goes as it came
+            await self._send(message)
+            return
         enforcer, reading = self._mw.enforcer, self._reading
         headers: list[tuple[bytes, bytes]] = []
         changed = reading.needs_edit

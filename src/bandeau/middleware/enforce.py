@@ -42,6 +42,7 @@ MAX_COOKIE_PAIRS: Final = 200  # cookies read from one request; the rest are ign
 MAX_EXPIRED: Final = 40  # expiring Set-Cookie headers added to one response
 TOKEN_CACHE: Final = 4096  # verified tokens remembered (a signature check is the costly part)
 DECISION_CACHE: Final = 1024  # answers of `evaluate` remembered, by cookie value and GPC
+READING_CACHE: Final = 1024  # readings remembered, by the request's Cookie and Sec-GPC headers
 # RFC 6265 cookie-name token: the only names echoed back into an expiring Set-Cookie header.
 _NAME_RE: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,200}")
 _EXPIRED_DATE: Final = "Thu, 01 Jan 1970 00:00:00 GMT"
@@ -179,6 +180,8 @@ class Enforcer:
         self._declarations = cookie_declarations(policy)
         self._verify = functools.lru_cache(maxsize=TOKEN_CACHE)(self._verify_uncached)
         self._decisions: dict[tuple[str, bool], _Decision] = {}
+        self._readings: dict[tuple[tuple[str, ...], tuple[str, ...], bool], tuple[Reading, int]]
+        self._readings = {}
         self._names: dict[str, frozenset[str]] = {}
         self._cookie_purposes = frozenset(
             p.key for p in policy.purposes if p.kind != "strictly_necessary" and p.all_cookies()
@@ -225,7 +228,27 @@ class Enforcer:
     ) -> Reading:
         """Decide for one request. `cookie_headers` and `gpc_headers` are the raw values of the
         `Cookie` and `Sec-GPC` request headers (latin-1 text), in order; `https` whether the
-        request came over https (cookies the middleware sets are then `Secure`)."""
+        request came over https (cookies the middleware sets are then `Secure`).
+
+        A reader's browser sends the same `Cookie` header page after page: the reading of a
+        header seen before is reused while its decision holds (`_decide`'s `until`), unless
+        the consent cookie is refreshed (that depends on the day)."""
+        if self.refresh_cookie:
+            return self._read(cookie_headers, gpc_headers, now, https)[0]
+        key = (tuple(cookie_headers), tuple(gpc_headers), https)
+        cached = self._readings.get(key)
+        if cached is not None and now < cached[1]:
+            return cached[0]
+        reading, until = self._read(cookie_headers, gpc_headers, now, https)
+        if len(self._readings) >= READING_CACHE:
+            self._readings.clear()
+        self._readings[key] = (reading, until)
+        return reading
+
+    def _read(
+        self, cookie_headers: Sequence[str], gpc_headers: Sequence[str], now: int, https: bool
+    ) -> tuple[Reading, int]:
+        """`read`, uncached: the reading, and until when it holds."""
         pairs = cookie_pairs(cookie_headers)
         value = ""
         for name, v in pairs:
@@ -249,12 +272,10 @@ class Enforcer:
         if self.refresh_cookie and valid is not None:
             token = self._refreshed(valid, now)
             if token is not None:
-                refresh = consent_cookie(
-                    self.policy, token, valid.expires_at - now, secure=secure
-                )
+                refresh = consent_cookie(self.policy, token, valid.expires_at - now, secure=secure)
         if not expire and refresh is None:
-            return decision.plain[gpc, secure]
-        return Reading(
+            return decision.plain[gpc, secure], decision.until
+        reading = Reading(
             consent=consent,
             gpc=gpc,
             features=decision.features,
@@ -264,6 +285,7 @@ class Enforcer:
             secure=secure,
             allowed=allowed,
         )
+        return reading, decision.until
 
     def _decide(self, value: str, gpc: bool, now: int) -> _Decision:
         """`evaluate` for a cookie value and GPC, memoised: the answer depends on `now` only

@@ -162,9 +162,7 @@ class Options:
             return holds(expression, allowed)
 
         return Page(
-            HtmlRewriter(
-                gate, holds=marked if inline else None, head=head, body=body, early=early
-            )
+            HtmlRewriter(gate, holds=marked if inline else None, head=head, body=body, early=early)
         )
 
 

@@ -9,6 +9,7 @@ import copy
 import logging
 import os
 import signal
+import sys
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -33,6 +34,7 @@ from .context import API, Context, Site
 from .edge import install_error_handlers
 from .openapi import install_openapi
 from .timeouts import client_gone
+from .writerprocess import ProcessWriter, SiteDesk
 
 __all__ = ["app_from_settings", "create_app", "housekeeping", "log_config"]
 
@@ -123,6 +125,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Housekeeping runs while the server serves; at shutdown the writer drains its queue and
     a last checkpoint covers every decision acknowledged."""
     ctx: Context = app.state.bandeau
+    await start_writer_process(ctx)
     task = asyncio.create_task(housekeeping_loop(ctx), name="bandeau-housekeeping")
     watcher = None
     if ctx.settings.workers > 1:  # a worker of `bandeau serve`: its parent supervises it
@@ -133,12 +136,41 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         task.cancel()
         if watcher is not None:
             watcher.cancel()
-        await run_in_threadpool(ctx.writer.close)
+        await close_writer(ctx)
         ctx.limiter.close()
         try:
             await run_in_threadpool(ctx.ledger.checkpoint)
         except BandeauError as e:
             logger.error("no checkpoint at shutdown: %s", e)
+
+
+async def start_writer_process(ctx: Context) -> None:
+    """Hand the decisions to a log writer process of this server process's own
+    (`writerprocess`) when the settings ask for it and another process can open the store;
+    else they stay with the thread `create_app` started (`log_writer = "thread"`, or an
+    in-memory database)."""
+    url = ctx.store.url
+    if ctx.settings.log_writer != "process" or not url:
+        return
+    if not sys.executable:  # an embedded interpreter: no Python to start
+        logger.warning("no Python interpreter to run a log writer process: using a thread")
+        return
+    desks = {
+        name: SiteDesk(site.policy, *site.keys.raw(), site.served_notices())
+        for name, site in ctx.sites.items()
+    }
+    desk = ProcessWriter(url, desks, ctx.settings.log_level)
+    desk.start()
+    ctx.desk = desk
+    # idle: nothing reached it before startup, and from now on every decision goes to `desk`
+    await run_in_threadpool(ctx.writer.close)
+
+
+async def close_writer(ctx: Context) -> None:
+    """Let the writer finish what it holds (every decision it acknowledges is committed)."""
+    if ctx.desk is not None:
+        await ctx.desk.close()
+    await run_in_threadpool(ctx.writer.close)
 
 
 async def watch_parent(parent: int) -> None:

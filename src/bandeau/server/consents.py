@@ -3,7 +3,6 @@ access) and erasing it (right to erasure)."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import hmac
 import json
@@ -15,7 +14,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from ..consent import issue_token, read_token
+from ..consent import read_token
 from ..decisions import (
     BadJSON,
     DecisionIn,
@@ -24,12 +23,15 @@ from ..decisions import (
     RecordOut,
     RetryNotProven,
     build_record,
+    token_of,
 )
 from ..errors import InvalidRequest, NotFound, OriginNotAllowed, RateLimited, TokenError
+from ..keys import KeyRing
+from ..policy import Policy
 from ..signals import gpc_from_headers
 from ..store import Record
 from ..tcf.publisher import tcf_answer
-from .context import API, Site, context, site_of
+from .context import API, Context, Site, context, site_of
 from .edge import (
     ERROR_RESPONSES,
     accept_origin,
@@ -75,7 +77,11 @@ async def decide(request: Request) -> Response:
 
     A plain Starlette route (no dependency solving: this is the hot path); its OpenAPI
     operation is written by `openapi.decide_operation` from the same models. A retry with the
-    same decision `id` and `secret` returns the stored decision (200) and stores nothing new."""
+    same decision `id` and `secret` returns the stored decision (200) and stores nothing new.
+
+    With a log writer process (`ctx.desk`), the body goes to it as it came: it checks and
+    builds the record, appends it, signs the token and writes the answer, on another core
+    (`writerprocess`); a TCF site's record is built here (its vendor list lives here)."""
     ctx = context(request)
     site = site_of(request)
     origin = allowed_origin(request, site)
@@ -83,9 +89,25 @@ async def decide(request: Request) -> Response:
     bucket = f"decisions/{site.policy.site}"  # each site counts its own
     if not ctx.limiter.allow(peer, request.headers.getlist("x-forwarded-for"), bucket=bucket):
         raise RateLimited("too many decisions from this address; try again in a minute")
-    decision = parse_decision(await read_json_body(request, ctx.settings.max_body_bytes))
-    gpc = decision.gpc or gpc_from_headers(request.headers.getlist("sec-gpc"))
+    body = await read_json_body(request, ctx.settings.max_body_bytes)
+    gpc = gpc_from_headers(request.headers.getlist("sec-gpc"))
     ua = request.headers.get("user-agent", "")
+    if ctx.desk is not None and site.tcf is None:
+        status, answer = await ctx.desk.decide(site.policy.site, body, gpc, ua)
+    else:
+        status, answer = await decide_here(ctx, site, body, gpc, ua)
+    return Response(
+        answer, status_code=status, media_type="application/json", headers=cors_headers(origin)
+    )
+
+
+async def decide_here(
+    ctx: Context, site: Site, body: bytes, header_gpc: bool, ua: str
+) -> tuple[int, bytes]:
+    """`decide` in this process: (status, answer). The record goes to the log through the
+    writer process when there is one, else through this process's writer thread."""
+    decision = parse_decision(body)
+    gpc = decision.gpc or header_gpc
     served = site.served(decision.lang, decision.notice)
     if served is None:  # an older notice than this process archived: ask the archive
         lang, claimed = decision.lang, decision.notice
@@ -93,30 +115,25 @@ async def decide(request: Request) -> Response:
     record = build_record(
         site.policy, decision, site.keys, gpc=gpc, ua=ua, served=served, tcf=site.tcf
     )
-    earlier = None
     if record.event == "gpc_applied" and decision.token:  # a new consent id has no history
-        earlier = await gpc_recorded(request, record, set(decision.choices))
-    if earlier is not None:  # once per consent id (GPC-03): nothing new to store
-        stored, created = dataclasses.replace(record, decision_id=earlier.decision_id), False
-    else:
-        stored, created = await asyncio.wrap_future(ctx.writer.submit(record))
-        if not created:
-            check_retry(stored, record)
-    return Response(
-        json.dumps(signed_answer(request, site, stored), separators=(",", ":")).encode(),
-        status_code=201 if created else 200,
-        media_type="application/json",
-        headers=cors_headers(origin),
-    )
+        history = await run_in_threadpool(ctx.store.history, record.site, record.consent_id)
+        earlier = earlier_gpc(history, record, set(decision.choices))
+        if earlier is not None:  # once per consent id (GPC-03): nothing new to store
+            stored = dataclasses.replace(record, decision_id=earlier.decision_id)
+            return 200, answer_bytes(site.policy, site.keys, stored)
+    if ctx.desk is not None:
+        return await ctx.desk.settle(record)
+    stored, created = await ctx.writer.append(record)
+    if not created:
+        check_retry(stored, record)
+    return 201 if created else 200, answer_bytes(site.policy, site.keys, stored)
 
 
-async def gpc_recorded(request: Request, record: Record, refused: set[str]) -> Record | None:
-    """The `gpc_applied` record already stored under `record`'s consent id for the same
-    versions of the purposes it refuses, if any: GPC is recorded once per consent id, however
-    many pages, tabs or retries send it again. The answer then names that record, with a token
-    of the reader's current answers (all of them recorded already)."""
-    store = context(request).store
-    history = await run_in_threadpool(store.history, record.site, record.consent_id)
+def earlier_gpc(history: list[Record], record: Record, refused: set[str]) -> Record | None:
+    """The `gpc_applied` record already stored under `record`'s consent id (its `history`)
+    for the same versions of the purposes it refuses, if any: GPC is recorded once per consent
+    id, however many pages, tabs or retries send it again. The answer then names that record,
+    with a token of the reader's current answers (all of them recorded already)."""
     for earlier in history:
         if earlier.event == "gpc_applied" and all(
             earlier.shown.get(k) == record.shown[k] for k in refused
@@ -155,31 +172,22 @@ def parse_decision(body: bytes) -> DecisionIn:
         raise InvalidRequest(str(first["msg"]), field=field) from None
 
 
-def signed_answer(request: Request, site: Site, stored: Record) -> dict[str, Any]:
-    """The answer to a recorded decision: its ids and the signed token the banner stores as
-    the consent cookie (the banner is the cookie's only writer in the browser)."""
-    policy = site.policy
+def answer_bytes(policy: Policy, keys: KeyRing, stored: Record) -> bytes:
+    """The answer to a recorded decision, as sent: its ids and the signed token the banner
+    stores as the consent cookie (the banner is the cookie's only writer in the browser)."""
     issued = stored.occurred_at // 1000
-    token = issue_token(
-        site.keys,
-        site=policy.site,
-        consent_id=stored.consent_id,
-        choices={k: (v, stored.shown[k]) for k, v in stored.choices.items()},
-        issued_at=issued,
-        lifetime_days=policy.reprompt_after_days,
-        decision_id=stored.decision_id,
-    )
     expires = issued + policy.reprompt_after_days * 86400
-    return {
+    answer = {
         "consent_id": stored.consent_id,
         "decision_id": stored.decision_id,
-        "token": token,
+        "token": token_of(keys, stored, policy.reprompt_after_days),
         "cookie": policy.cookie_name,
         "max_age": max(0, expires - int(time.time())),
         "expires_at": expires,
         "event": stored.event,
         **({"tcf": tcf_answer(stored.tcf)} if stored.tcf else {}),
     }
+    return json.dumps(answer, separators=(",", ":")).encode()
 
 
 async def history(request: Request, consent_id: ConsentId) -> HistoryOut:

@@ -6,7 +6,7 @@ style) instead of closing over it."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from starlette.requests import Request
 
@@ -24,7 +24,10 @@ from ..store import Notice, Store
 from ..store.writer import BatchWriter
 from ..tcf.publisher import TcfSite
 
-__all__ = ["API", "Context", "Site", "context", "site_of"]
+if TYPE_CHECKING:
+    from .writerprocess import ProcessWriter
+
+__all__ = ["API", "Context", "Site", "archived_served", "context", "site_language", "site_of"]
 
 API: Final = "/v1"
 
@@ -75,27 +78,18 @@ class Site:
     def served_from(self, store: Store, lang: str, claimed: str | None) -> Served:
         """`served` for a notice this process did not archive (an older one): read from the
         archive, then remembered. A 409 `unknown_notice` when the site never served it."""
-        notice = store.notice(self.policy.site, claimed) if claimed else None
-        if notice is None or notice.language != lang:
-            raise UnknownNotice(
-                f"notice {claimed!r} was never served by site {self.policy.site!r} in {lang!r}",
-                field="notice",
-                hint="reload the page to get the current banner",
-            )
-        served = self._served[(lang, notice.id)] = Served(notice.id, build_of(notice))
+        served = archived_served(store, self.policy.site, lang, claimed)
+        self._served[(lang, served.notice)] = served
         return served
+
+    def served_notices(self) -> dict[tuple[str, str], Served]:
+        """(language, notice id) -> the server's word, for every notice known to be archived
+        (what the log's writer process starts with: `writerprocess.SiteDesk`)."""
+        return dict(self._served)
 
     def language(self, lang: str | None) -> str:
         """`lang` when the site speaks it, the site's default when None; else a 422."""
-        if lang is None:
-            return self.policy.default_language
-        if lang not in self.policy.languages:
-            raise InvalidRequest(
-                f"language {lang!r} is not one of the site's languages "
-                f"{list(self.policy.languages)}",
-                field="lang",
-            )
-        return lang
+        return site_language(self.policy, lang)
 
     def bundle(self, lang: str | None = None, *, gpc_reader: bool = False) -> Bundle:
         """The first layer in one language, for a browser that sends Global Privacy Control
@@ -125,6 +119,31 @@ class Site:
         return origin in self.policy.origins
 
 
+def site_language(policy: Policy, lang: str | None) -> str:
+    """`lang` when the site speaks it, the site's default when None; else a 422."""
+    if lang is None:
+        return policy.default_language
+    if lang not in policy.languages:
+        raise InvalidRequest(
+            f"language {lang!r} is not one of the site's languages {list(policy.languages)}",
+            field="lang",
+        )
+    return lang
+
+
+def archived_served(store: Store, site: str, lang: str, claimed: str | None) -> Served:
+    """The server's word on notice `claimed`, read from the archive: a 409 `unknown_notice`
+    when `site` never served it in `lang`."""
+    notice = store.notice(site, claimed) if claimed else None
+    if notice is None or notice.language != lang:
+        raise UnknownNotice(
+            f"notice {claimed!r} was never served by site {site!r} in {lang!r}",
+            field="notice",
+            hint="reload the page to get the current banner",
+        )
+    return Served(notice.id, build_of(notice))
+
+
 @dataclass
 class Context:
     """The server's parts, built once by `create_app`."""
@@ -136,6 +155,9 @@ class Context:
     ledger: Ledger
     writer: BatchWriter
     limiter: RateLimiter
+    desk: ProcessWriter | None = None
+    """The log's writer process, when `app.lifespan` started one: decisions go to it instead
+    of `writer` (`server.writerprocess`)."""
 
 
 def context(request: Request) -> Context:

@@ -12,6 +12,7 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
 from ..errors import StorageError
@@ -76,16 +77,26 @@ class LogWriter(ABC):
 
     # ------------------------------------------------------------------ append
 
+    _frontier: Frontier | None = None
+    """The log's complete subtrees after this store's last committed append (`Frontier`)."""
+
     def append_batch(self, records: Sequence[Record]) -> list[tuple[Record, bool]]:
         with self._transaction("store the decisions") as cur:
             self._lock(cur)
-            return self._append_locked(cur, records)
+            out, frontier = self._append_locked(cur, records)
+        self._frontier = frontier  # committed
+        return out
 
-    def _append_locked(self, cur: Cursor, records: Sequence[Record]) -> list[tuple[Record, bool]]:
+    def _append_locked(
+        self, cur: Cursor, records: Sequence[Record]
+    ) -> tuple[list[tuple[Record, bool]], Frontier | None]:
         last = self._q(cur, "SELECT seq, leaf FROM decisions ORDER BY seq DESC LIMIT 1").fetchone()
         size, prev = (int(last[0]), bytes(last[1])) if last else (0, ZERO_LEAF)
         seen = self._existing(cur, records)
-        nodes: dict[tuple[int, int], bytes] = {}
+        known = self._frontier
+        # the left siblings the new leaves need, without a query, when the log is as this store
+        # left it: same size and same last leaf (which chains onto every record before it)
+        nodes = dict(known.nodes) if known and (known.size, known.leaf) == (size, prev) else {}
         rows: list[tuple[Any, ...]] = []
         node_rows: list[tuple[int, int, bytes]] = []
         out: list[tuple[Record, bool]] = []
@@ -111,7 +122,7 @@ class LogWriter(ABC):
             )
             nodes[(0, size)] = leaf
             node_rows += self._complete_subtrees(cur, size, leaf, nodes)
-            stored = _with_seq(record, size + 1)
+            stored = with_seq(record, size + 1)
             seen[record.decision_id] = stored
             out.append((stored, True))
             size, prev = size + 1, leaf
@@ -128,7 +139,7 @@ class LogWriter(ABC):
             cur.executemany(
                 self._sql("INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)"), node_rows
             )
-        return out
+        return out, frontier_of(size, prev, nodes)
 
     def _existing(self, cur: Cursor, records: Sequence[Record]) -> dict[str, Record]:
         """The stored records among these decision ids (one query). An erased one answers with
@@ -155,7 +166,9 @@ class LogWriter(ABC):
         found: list[tuple[int, int, bytes]] = []
         level, i, h = 0, index, leaf
         while i & 1:
-            left = cache.get((level, i - 1)) or self._node(cur, level, i - 1)
+            left = cache.get((level, i - 1))
+            if left is None:
+                left = cache[(level, i - 1)] = self._node(cur, level, i - 1)
             h = node_hash(left, h)
             level, i = level + 1, i >> 1
             cache[(level, i)] = h
@@ -350,7 +363,34 @@ def _first_line(error: Exception) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
-def _with_seq(record: Record, seq: int) -> Record:
+@dataclass(frozen=True)
+class Frontier:
+    """The complete subtrees of a log of `size` records whose last leaf is `leaf`: the left
+    siblings every later leaf's subtrees need. The last leaf chains onto every record before
+    it, so (size, leaf) read under the write lock tells whether the log is still the one these
+    hashes describe (another process may have appended since)."""
+
+    size: int
+    leaf: bytes
+    nodes: dict[tuple[int, int], bytes]
+
+
+def frontier_of(size: int, leaf: bytes, known: dict[tuple[int, int], bytes]) -> Frontier | None:
+    """The frontier of a log of `size` records from the hashes in `known`, if it has them."""
+    nodes: dict[tuple[int, int], bytes] = {}
+    start = 0
+    for level in reversed(range(size.bit_length())):
+        if size >> level & 1:
+            key = (level, start >> level)
+            found = known.get(key)
+            if found is None:
+                return None
+            nodes[key] = found
+            start += 1 << level
+    return Frontier(size, leaf, nodes)
+
+
+def with_seq(record: Record, seq: int) -> Record:
     """A copy of `record` at its place in the log (as `dataclasses.replace` would make, without
     running `__init__` again: this is the writer's inner loop, under the commit's lock)."""
     stored = object.__new__(Record)

@@ -7,6 +7,7 @@ commit (and one fsync). Across processes, the store's own write lock orders the 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
@@ -60,6 +61,10 @@ class BatchWriter:
             return future
         self._queue.put((record, future))
         return future
+
+    async def append(self, record: Record) -> tuple[Record, bool]:
+        """`submit`, awaited from the event loop."""
+        return await asyncio.wrap_future(self.submit(record))
 
     def _run(self) -> None:
         while (batch := self._next_batch()) is not None:
