@@ -247,3 +247,10 @@ def test_switches_on_in_the_necessary_only_phase_are_edpb_b() -> None:
     ]
     found = evaluate({"necessary": phase}, Evidence("127.0.0.1", Classifier()))
     assert {(f.rule, f.severity) for f in found} == {("EDPB-B", "high")}
+
+
+def test_acknowledge_stands_for_acceptance_when_the_layer_has_no_accept() -> None:
+    """Klaro's "That's ok": the control our detector clicks to accept is the one compared."""
+    ok = measure("acknowledge", width=400, height=60)
+    assert rules_of(ok, measure("refuse")) == {("EDPB-D/E", "medium")}
+    assert rules_of(ok, measure("accept"), measure("refuse")) == set()

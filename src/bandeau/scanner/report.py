@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .crawl import PageResult
-from .findings import RANK, cookie_evidence, request_evidence, storage_evidence
+from .findings import RANK, Finding, cookie_evidence, request_evidence, storage_evidence
 from .visit import PhaseResult
 
 
@@ -77,11 +77,21 @@ def to_json(
                     name: phase_json(page, phase, shots.get(i, {}))
                     for name, phase in page.phases.items()
                 },
-                "findings": [f.to_json() for f in page.findings],
+                "findings": [_finding_json(f, shots.get(i, {})) for f in page.findings],
             }
             for i, page in enumerate(pages)
         ]
     }
+
+
+def _finding_json(finding: Finding, shots: dict[str, str]) -> dict[str, Any]:
+    """A finding, its screenshot evidence given the file written beside the report."""
+    out = finding.to_json()
+    out["evidence"] = [
+        {**x, "file": shots.get(f"{x['phase']}/{x['label']}")} if x["kind"] == "screenshot" else x
+        for x in out["evidence"]
+    ]
+    return out
 
 
 def write_json(pages: list[PageResult], path: Path) -> None:

@@ -147,7 +147,7 @@ async def _measure(found: banners.Found, result: PhaseResult) -> None:
     """How the first layer's refusal and acceptance look (EDPB-C, EDPB-D/E), measured on the
     controls our detector would click; refusal-named controls outside the banner when it has
     none (EDPB-C)."""
-    wanted = [c for c in found.controls if c.role in ("refuse", "accept")]
+    wanted = [c for c in found.controls if c.role in ("refuse", "accept", "acknowledge")]
     roles = {c.id: c.role for c in wanted}
     try:
         looks = await found.frame.evaluate(design.MEASURE, [c.id for c in wanted])
