@@ -212,8 +212,8 @@ def first_layer_issues(
     looks: list[Look], outside_refusals: list[dict[str, Any]], shot: dict[str, Any]
 ) -> list[Issue]:
     """EDPB-C and EDPB-D/E on the first layer's measured controls. `looks` holds the layer's
-    refuse, accept and acknowledge controls, the ones our detector would click first first; `outside_refusals`
-    the refusal-named controls found elsewhere in the page when the layer has none."""
+    refuse, accept and acknowledge controls, the ones our detector would click first first;
+    `outside_refusals` the refusal-named controls elsewhere in the page when it has none."""
     refusals = [x for x in looks if x.role == "refuse"]
     # acceptance as our detector would click it: "accept", else "acknowledge" ("That's ok")
     accepts = [x for x in looks if x.role == "accept"] or [
