@@ -149,6 +149,13 @@ def test_refusal_link_in_the_text_is_measured_on_the_page(scanned: dict[str, Pag
     assert shots and "arrival" in page.phases["refuse"].screenshots
 
 
+def test_refusal_outside_the_banner_is_named(scanned: dict[str, PageResult]) -> None:
+    """EDPB-C: the banner only accepts; the page's own "Continuer sans accepter" link, outside
+    it, is the evidence (and a reader's path has no refusal: CNIL-01, EDPB-A)."""
+    controls = _evidence(scanned["refuse-outside-banner"], "EDPB-C", "control")
+    assert [c["label"] for c in controls] == ["Continuer sans accepter"]
+
+
 def test_pale_refusal_contrast_comes_from_computed_colours(scanned: dict[str, PageResult]) -> None:
     """EDPB-D/E: #ccc on the white behind the button, 1.61:1, from the computed styles."""
     controls = _evidence(scanned["low-contrast-refuse"], "EDPB-D/E", "control")

@@ -1,8 +1,9 @@
 // Homemade banners with a dark pattern each, for the EDPB-B/C/D/E fixtures:
-// <script src="/assets/dark.js" data-kind="link|contrast|preticked" data-tracker="URL">.
+// <script src="/assets/dark.js" data-kind="link|contrast|preticked|outside" data-tracker="URL">.
 // link: the refusal is a link inside the notice's paragraph, acceptance a large filled button;
 // contrast: the refusal's text is pale grey on white; preticked: the first layer offers accept
-// and settings, and the settings layer has the audience switch already on.
+// and settings, and the settings layer has the audience switch already on; outside: the banner
+// only accepts, and the page's own [data-v] link (outside the banner) refuses.
 // The choice is stored in the "consentement" cookie (6 months); the tracker loads only after
 // acceptance; a footer link brings the banner back (EDPB-H is not what these test).
 (function () {
@@ -20,7 +21,8 @@
       "font:bold 18px sans-serif'>Tout refuser</button>",
     preticked: "<p>" + notice + "</p>" + accept +
       "<button type='button' data-open style='padding:14px 40px;font:bold 18px sans-serif'>" +
-      "Personnaliser</button>"
+      "Personnaliser</button>",
+    outside: "<p>" + notice + "</p>" + accept
   };
   var settings = "<p>Vos choix, finalité par finalité.</p>" +
     "<label><input type='checkbox' checked disabled> Nécessaires</label><br>" +
@@ -51,6 +53,7 @@
   }
   function show() {
     var box = layer(layers[kind], 9999);
+    box.setAttribute("data-dark-banner", "");
     box.addEventListener("click", function (e) {
       var t = e.target;
       if (t.getAttribute("data-v")) { e.preventDefault(); decide(t.getAttribute("data-v"), box); }
@@ -63,6 +66,14 @@
       decide(box.querySelector("[name=audience]").checked ? "oui" : "non", box);
     });
   }
+  document.addEventListener("click", function (e) {  // refusal from outside the banner
+    var t = e.target;
+    var box = document.querySelector("[data-dark-banner]");
+    if (box && t.getAttribute && t.getAttribute("data-v") && !box.contains(t)) {
+      e.preventDefault();
+      decide(t.getAttribute("data-v"), box);
+    }
+  });
   var c = choice();
   if (c === "oui") load();
   if (c) return;
