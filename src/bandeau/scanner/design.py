@@ -364,7 +364,8 @@ _DEEP = """
 """
 
 # The first layer's controls by their data-bdscan ids: box, colours (the background chain up
-# to the first opaque one), border, whether inside a paragraph of body text.
+# to the first opaque one), border, whether inside a paragraph with over 20 characters of
+# body text besides its controls.
 MEASURE = (
     """(ids) => {"""
     + _DEEP
@@ -385,8 +386,13 @@ MEASURE = (
       if (opaque(es.backgroundColor)) break;
     }
     const label = ((el.innerText || el.value || "") + "").trim().slice(0, 80);
+    // body text around it: the paragraph's text without its controls' (a <p> that only
+    // wraps the buttons is an action area, not a paragraph)
     const p = el.closest ? el.closest("p") : null;
-    const rest = p ? (p.innerText || "").trim().length - label.length : 0;
+    let rest = p ? (p.innerText || "").trim().length : 0;
+    if (p) for (const c of p.querySelectorAll("a, button, [role=button]")) {
+      rest -= ((c.innerText || "") + "").trim().length;
+    }
     out.push({id, label, tag: el.tagName.toLowerCase(), selector: selector(el),
       width: r.width, height: r.height, color: s.color, backgrounds, gradient,
       border_width: parseFloat(s.borderBottomWidth) || 0, border_style: s.borderBottomStyle,
