@@ -194,3 +194,14 @@ def test_no_way_back_after_refusal(scanned: dict[str, PageResult]) -> None:
     titles = [f.title for f in scanned["no-withdrawal"].findings if f.rule == "EDPB-H"]
     assert titles and "reload" in titles[0] and "next_page" in titles[0]
     assert not any(f.rule == "EDPB-H" for f in scanned["homemade"].findings)
+
+
+def test_json_report_shows_what_was_measured(scanned: dict[str, PageResult]) -> None:
+    """The refuse phase's JSON carries the first layer's controls as measured and the ways
+    back found after refusal, so that a clean verdict can be checked too."""
+    refuse = to_json([scanned["cc-compliant"]])["pages"][0]["phases"]["refuse"]
+    roles = {c["role"]: c for c in refuse["first_layer"]}
+    assert roles["refuse"]["label"] == "Reject all" and roles["refuse"]["contrast"] >= 4.5
+    assert [c["label"] for c in refuse["ways_back"]["reload"]] == ["Cookie settings"]
+    before = to_json([scanned["cc-compliant"]])["pages"][0]["phases"]["before"]
+    assert before["first_layer"] is None and before["ways_back"] == {}

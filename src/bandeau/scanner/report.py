@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .crawl import PageResult
+from .design import Look, manages_consent
 from .findings import RANK, Finding, cookie_evidence, request_evidence, storage_evidence
 from .visit import PhaseResult
 
@@ -49,6 +50,15 @@ def phase_json(page: PageResult, phase: PhaseResult, shots: dict[str, str]) -> d
         "banner_after_reload": phase.banner_after_reload,
         "next_page": phase.next_page,
         "autoconsent": phase.autoconsent.to_json() if phase.autoconsent else None,
+        "first_layer": (
+            [Look.from_measure(m).to_json() for m in phase.first_layer]
+            if phase.first_layer is not None
+            else None
+        ),
+        "ways_back": {
+            stage: [c for c in controls if manages_consent(c["label"], bool(c["floating"]))]
+            for stage, controls in phase.persistent.items()
+        },
         "requests": [
             {**request_evidence(phase.name, r), "tracker": r.url in third} for r in rec.requests
         ],
