@@ -4,8 +4,9 @@
   on the loopback corpus of tests/scanner/, at concurrency 1 and 2 in the same run (goal ≥ 8 at
   concurrency 2; a prototype with text heuristics reached 13 to 16);
 - on that corpus (every fixture whose golden verdict has a banner), the rates of banner found,
-  refusal that worked and acceptance that worked (goals ≥ 99 / 92 / 97 %; BannerClick reports
-  99 / 87 / 97 %);
+  refusal that worked and acceptance that worked, each over the fixtures whose golden verdict
+  has one a reader can make (`refuse-outside-banner` offers no refusal in its banner) (goals
+  ≥ 99 / 92 / 97 %; BannerClick reports 99 / 87 / 97 %);
 - the balanced accuracy of cookie purposes (functional / analytics / advertising) on a part of
   the Open Cookie Database the classifier does not learn from (from what a scan sees: the name,
   and the domain of a third-party cookie) (goal ≥ 85 %; CookieBlock
@@ -197,17 +198,22 @@ def corpus_figures(concurrencies: tuple[int, ...]) -> None:
         print(f"  concurrency {runs[-1].concurrency} vs 1: x{runs[0].wall_s / runs[-1].wall_s:.2f}")
     with_banner = [n for n in names if golden[n]["banner"]["found"]]
     by_name = dict(zip(names, pages, strict=True))
+    # a refusal (acceptance) is expected to work where the golden verdict says a reader can
+    # make it: a fixture whose only refusal is outside the banner has none to find
+    can_refuse = [n for n in with_banner if golden[n]["banner"]["refused_by"]]
+    can_accept = [n for n in with_banner if golden[n]["banner"]["accepted_by"]]
     found = sum(by_name[n].banner_found for n in with_banner)
-    refused = sum(_done(by_name[n], "refuse") for n in with_banner)
-    accepted = sum(_done(by_name[n], "accept") for n in with_banner)
+    refused = sum(_done(by_name[n], "refuse") for n in can_refuse)
+    accepted = sum(_done(by_name[n], "accept") for n in can_accept)
     k = len(with_banner)
-    print(f"on the {k} pages with a banner (last run):")
-    for what, count, goal, peer in (
-        ("banner found", found, 99, 99),
-        ("refuse works", refused, 92, 87),
-        ("accept works", accepted, 97, 97),
+    no_refusal = ", ".join(n for n in with_banner if n not in can_refuse) or "none"
+    print(f"on the {k} pages with a banner (last run); no refusal to make on: {no_refusal}")
+    for what, count, of, goal, peer in (
+        ("banner found", found, k, 99, 99),
+        ("refuse works", refused, len(can_refuse), 92, 87),
+        ("accept works", accepted, len(can_accept), 97, 97),
     ):
-        rate = count / k
+        rate = count / of
         print(
             f"  {what}  {rate:.0%} (goal >= {goal} %: {_verdict(rate * 100 >= goal)}; "
             f"BannerClick {peer} %)"

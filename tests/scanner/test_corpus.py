@@ -132,3 +132,76 @@ def test_autoconsent_names_the_real_cmps_and_only_detects(scanned: dict[str, Pag
     assert popups["homemade"] == []
     assert all(scanned[n].phases["before"].choice is None for n in popups)
     assert scanned["cc-compliant"].phases["refuse"].autoconsent is None
+
+
+def _evidence(page: PageResult, rule: str, kind: str) -> list[dict[str, object]]:
+    return [e for f in page.findings if f.rule == rule for e in f.evidence if e["kind"] == kind]
+
+
+def test_refusal_link_in_the_text_is_measured_on_the_page(scanned: dict[str, PageResult]) -> None:
+    """EDPB-C: the refusal our detector clicks is an <a> inside the notice's paragraph, plain
+    text (no background, no border), under 24 px high; the evidence names it and shows it."""
+    page = scanned["dark-link-refuse"]
+    controls = _evidence(page, "EDPB-C", "control")
+    assert controls and controls[0]["tag"] == "a" and controls[0]["in_paragraph"]
+    assert controls[0]["style"] == "text" and controls[0]["label"] == "continuer sans accepter"
+    shots = _evidence(page, "EDPB-C", "screenshot")
+    assert shots and "arrival" in page.phases["refuse"].screenshots
+
+
+def test_refusal_outside_the_banner_is_named(scanned: dict[str, PageResult]) -> None:
+    """EDPB-C: the banner only accepts; the page's own "Continuer sans accepter" link, outside
+    it, is the evidence (and a reader's path has no refusal: CNIL-01, EDPB-A)."""
+    controls = _evidence(scanned["refuse-outside-banner"], "EDPB-C", "control")
+    assert [c["label"] for c in controls] == ["Continuer sans accepter"]
+
+
+def test_pale_refusal_contrast_comes_from_computed_colours(scanned: dict[str, PageResult]) -> None:
+    """EDPB-D/E: #ccc on the white behind the button, 1.61:1, from the computed styles."""
+    controls = _evidence(scanned["low-contrast-refuse"], "EDPB-D/E", "control")
+    assert controls and controls[0]["color"] == "rgb(204, 204, 204)"
+    assert controls[0]["background"] == "rgb(255, 255, 255)"
+    assert controls[0]["contrast"] == 1.61
+
+
+def test_preticked_switch_is_read_before_we_untick_it(scanned: dict[str, PageResult]) -> None:
+    """EDPB-B: the settings layer opened on the refusal path has the audience switch on (the
+    necessary one, disabled, is left out); a screenshot of the layer is the evidence."""
+    page = scanned["preticked-settings"]
+    switches = _evidence(page, "EDPB-B", "switch")
+    assert [s["label"] for s in switches] == ["Mesure d'audience"]
+    assert "settings" in page.phases["refuse"].screenshots
+    # and the refusal still took: the switch was unticked before saving
+    assert not any(f.rule == "CNIL-03" for f in page.findings)
+
+
+def test_compliant_cmps_raise_no_dark_pattern(scanned: dict[str, PageResult]) -> None:
+    """The compliant configurations (bandeau's demo, vanilla-cookieconsent, Klaro,
+    tarteaucitron), with their default styling, measured: no EDPB-B/C/D/E/H finding, and the
+    measurement did run on their first layer where our detector reads it."""
+    dark = {"EDPB-B", "EDPB-C", "EDPB-D/E", "EDPB-H"}
+    for name in ("demo", "cc-compliant", "klaro-compliant", "tac-compliant"):
+        page = scanned[name]
+        assert not [f.title for f in page.findings if f.rule in dark], name
+        refuse = page.phases["refuse"]
+        assert refuse.first_layer, name
+        assert any(refuse.persistent.values()), name
+
+
+def test_no_way_back_after_refusal(scanned: dict[str, PageResult]) -> None:
+    """EDPB-H: on the reload and the next page after refusal nothing leads back to the
+    choices; the homemade banner's floating "Cookies" button does."""
+    titles = [f.title for f in scanned["no-withdrawal"].findings if f.rule == "EDPB-H"]
+    assert titles and "reload" in titles[0] and "next_page" in titles[0]
+    assert not any(f.rule == "EDPB-H" for f in scanned["homemade"].findings)
+
+
+def test_json_report_shows_what_was_measured(scanned: dict[str, PageResult]) -> None:
+    """The refuse phase's JSON carries the first layer's controls as measured and the ways
+    back found after refusal, so that a clean verdict can be checked too."""
+    refuse = to_json([scanned["cc-compliant"]])["pages"][0]["phases"]["refuse"]
+    roles = {c["role"]: c for c in refuse["first_layer"]}
+    assert roles["refuse"]["label"] == "Reject all" and roles["refuse"]["contrast"] >= 4.5
+    assert [c["label"] for c in refuse["ways_back"]["reload"]] == ["Cookie settings"]
+    before = to_json([scanned["cc-compliant"]])["pages"][0]["phases"]["before"]
+    assert before["first_layer"] is None and before["ways_back"] == {}

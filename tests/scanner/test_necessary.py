@@ -41,3 +41,23 @@ def test_trackers_after_necessary_only_are_cnil_03(
     titles = [f.title for f in necessary[fixture].findings if f.rule == "CNIL-03"]
     after_necessary = [t for t in titles if "necessary only" in t]
     assert bool(after_necessary) == (fixture == "klaro-ignores-refusal"), titles
+
+
+def test_preticked_switches_are_found_on_the_necessary_only_path(corpus: Corpus) -> None:
+    """EDPB-B through `--necessary-only`: the settings layer it opens is read before its
+    switches are unticked; the compliant CMPs' layers have none on (test above's scan)."""
+    options = ScanOptions(concurrency=1, necessary_only=True)
+    (page,) = asyncio.run(scan([corpus.url("preticked-settings")], options))
+    choice = page.phases["necessary"].choice
+    assert choice is not None and choice.done
+    titles = [f.title for f in page.findings if f.rule == "EDPB-B"]
+    assert titles and "Mesure d'audience" in titles[0]
+
+
+@pytest.mark.parametrize("fixture", FIXTURES)
+def test_compliant_settings_layers_have_nothing_preticked(
+    fixture: str, necessary: dict[str, PageResult]
+) -> None:
+    choice = necessary[fixture].phases["necessary"].choice
+    assert choice is not None and choice.switches is not None
+    assert not any(f.rule == "EDPB-B" for f in necessary[fixture].findings)

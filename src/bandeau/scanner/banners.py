@@ -95,11 +95,15 @@ CANDIDATES = """(args) => {
     if (!(placed || dialog) || !visible(el)) continue;
     const text = deepText(el);
     if (text.trim().length < 15) continue;
-    out.push({text, z, modal, order, buttons: controls(el)});
+    const box = "b" + round + "-" + out.length;
+    el.setAttribute("data-bdscan-box", box);
+    out.push({text, z, modal, order, box, buttons: controls(el)});
   }
   if (inFrame && document.body && visible(document.body)) {
     const body = document.body;
-    out.push({text: deepText(body), z: 0, modal: false, order: 0, buttons: controls(body)});
+    const box = "b" + round + "-" + out.length;
+    body.setAttribute("data-bdscan-box", box);
+    out.push({text: deepText(body), z: 0, modal: false, order: 0, box, buttons: controls(body)});
   }
   return out;
 }"""
@@ -123,6 +127,8 @@ class Found:
     controls: list[Control]
     in_frame: bool
     shadow: bool = False
+    box: str = ""
+    """the container's data-bdscan-box id (design.py's scripts find it by it)"""
 
     def first(self, role: str) -> Control | None:
         return next((c for c in self.controls if c.role == role), None)
@@ -146,6 +152,11 @@ class Choice:
     note: str = ""
     by: str = "detector"
     """who answered: `bandeau` (its API), `detector` (ours), `autoconsent:<rule>`"""
+    switches: list[dict[str, Any]] | None = None
+    """the settings layer's switches as first opened (label, selector, checked, disabled);
+    None when no settings layer was opened (EDPB-B)"""
+    settings_shot: bytes | None = field(default=None, repr=False)
+    """a screenshot of the settings layer, taken only when a switch was on (the evidence)"""
 
     @property
     def by_autoconsent(self) -> bool:
@@ -167,6 +178,7 @@ class Choice:
             "path": self.path,
             "first_layer_roles": self.first_layer_roles,
             "note": self.note,
+            "switches": self.switches,
         }
 
 
@@ -194,7 +206,7 @@ async def find(page: Page, wording: bool = True) -> Found | None:
                 Control(b["id"], b["label"], role_of(b["label"]), bool(b.get("closed")))
                 for b in best["buttons"]
             ]
-            return Found(frame, best["text"], controls, in_frame)
+            return Found(frame, best["text"], controls, in_frame, box=best.get("box", ""))
     return None
 
 
@@ -331,6 +343,8 @@ async def answer(page: Page, action: str, settle: Any) -> Choice:
             return choice
         if layer == 1:
             choice.first_layer_roles = sorted(found.roles())
+        elif choice.switches is None:
+            await _read_switches(found, choice)
         choice.layers = layer
         target = found.first(action)
         if target is None and action == "accept" and layer == 1:
@@ -385,6 +399,7 @@ async def answer_through_settings(page: Page, settle: Any) -> Choice:
     if layer2 is None:
         choice.note = "the settings layer was not found"
         return choice
+    await _read_switches(layer2, choice)
     await _switches_off(layer2)
     target = layer2.first("save") or layer2.first("refuse")
     if target is None:
@@ -396,6 +411,26 @@ async def answer_through_settings(page: Page, settle: Any) -> Choice:
     await settle()
     choice.done = await gone(page, wording=False)
     return choice
+
+
+async def switches(found: Found) -> list[dict[str, Any]]:
+    """The switches of a settings layer as the reader finds them (EDPB-B), before we untick
+    anything; [] when they cannot be read."""
+    from .design import SWITCHES
+
+    try:
+        states: list[dict[str, Any]] = await found.frame.evaluate(SWITCHES, found.box)
+    except Exception as e:  # a layer that navigates or re-renders while we read it
+        log.info("switches not read: %s", str(e).splitlines()[0])
+        return []
+    return states
+
+
+async def _read_switches(found: Found, choice: Choice) -> None:
+    """Keep the settings layer's switches; a screenshot of the layer when one is on."""
+    choice.switches = await switches(found)
+    if any(s["checked"] and not s["disabled"] for s in choice.switches):
+        choice.settings_shot = await found.frame.page.screenshot(type="jpeg", quality=60)
 
 
 async def _switches_off(found: Found) -> None:

@@ -12,7 +12,10 @@
 - AM-05 (medium): a cookie asked to live over 13 months (`Set-Cookie` header or script);
 - CNIL-06 (high): the site's policy declares as necessary a cookie the database or our
   classifier knows as analytics or advertising;
-- EDPB-G (medium): a cookie the site's bandeau policy does not declare.
+- EDPB-G (medium): a cookie the site's bandeau policy does not declare;
+- EDPB-B (high), EDPB-C (high, medium), EDPB-D/E (high, medium), EDPB-H (medium): dark
+  patterns a browser sees (pre-ticked switches, a refusal dressed as a link, unreadable or
+  outshone, no way back to one's choices after refusal), measured in `design`.
 
 A finding about an item whose purpose is `unknown` is one level lower (not exempt, but not
 known to be a tracker either).
@@ -23,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import design
 from .classify import Classifier, Verdict, by_features, lifetime_bucket
 from .instrument import CookieWrite, RequestSeen, StorageWrite, host_of
 from .visit import PhaseResult
@@ -199,6 +203,7 @@ def evaluate(phases: dict[str, PhaseResult], ev: Evidence, declared: bool = Fals
             )
         )
     found += _effort(phases)
+    found += _dark_patterns(phases)
     found += _lifetimes(phases, ev)
     if declared:
         found += _declarations(phases, ev)
@@ -302,6 +307,28 @@ def _effort(phases: dict[str, PhaseResult]) -> list[Finding]:
             )
         )
     return out
+
+
+def _dark_patterns(phases: dict[str, PhaseResult]) -> list[Finding]:
+    """EDPB-C and EDPB-D/E on the first layer as measured in `refuse`; EDPB-B on any settings
+    layer opened (refusal through it, or necessary only); EDPB-H after a refusal that took."""
+    issues: list[design.Issue] = []
+    refuse = phases.get("refuse")
+    if refuse is not None and refuse.first_layer is not None:
+        looks = [design.Look.from_measure(m) for m in refuse.first_layer]
+        shot = {"kind": "screenshot", "phase": "refuse", "label": "arrival"}
+        issues += design.first_layer_issues(looks, refuse.outside_refusals, shot)
+    for name in ("refuse", "necessary"):
+        phase = phases.get(name)
+        if phase is not None and phase.choice is not None and phase.choice.switches:
+            label = "settings" if "settings" in phase.screenshots else "arrival"
+            shot = {"kind": "screenshot", "phase": name, "label": label}
+            issues += design.preticked_issues(phase.choice.switches, shot)
+    refused = refuse is not None and refuse.choice is not None and refuse.choice.done
+    if refused and refuse is not None and not refuse.banner_after_reload and refuse.persistent:
+        shot = {"kind": "screenshot", "phase": "refuse", "label": "after_choice"}
+        issues += design.withdrawal_issues(refuse.persistent, shot)
+    return [Finding(i.rule, i.severity, i.title, i.evidence) for i in issues]
 
 
 def _lifetimes(phases: dict[str, PhaseResult], ev: Evidence) -> list[Finding]:

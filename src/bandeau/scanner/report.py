@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from .crawl import PageResult
-from .findings import RANK, cookie_evidence, request_evidence, storage_evidence
+from .design import Look, manages_consent
+from .findings import RANK, Finding, cookie_evidence, request_evidence, storage_evidence
 from .visit import PhaseResult
 
 
@@ -49,6 +50,15 @@ def phase_json(page: PageResult, phase: PhaseResult, shots: dict[str, str]) -> d
         "banner_after_reload": phase.banner_after_reload,
         "next_page": phase.next_page,
         "autoconsent": phase.autoconsent.to_json() if phase.autoconsent else None,
+        "first_layer": (
+            [Look.from_measure(m).to_json() for m in phase.first_layer]
+            if phase.first_layer is not None
+            else None
+        ),
+        "ways_back": {
+            stage: [c for c in controls if manages_consent(c["label"], bool(c["floating"]))]
+            for stage, controls in phase.persistent.items()
+        },
         "requests": [
             {**request_evidence(phase.name, r), "tracker": r.url in third} for r in rec.requests
         ],
@@ -77,11 +87,21 @@ def to_json(
                     name: phase_json(page, phase, shots.get(i, {}))
                     for name, phase in page.phases.items()
                 },
-                "findings": [f.to_json() for f in page.findings],
+                "findings": [_finding_json(f, shots.get(i, {})) for f in page.findings],
             }
             for i, page in enumerate(pages)
         ]
     }
+
+
+def _finding_json(finding: Finding, shots: dict[str, str]) -> dict[str, Any]:
+    """A finding, its screenshot evidence given the file written beside the report."""
+    out = finding.to_json()
+    out["evidence"] = [
+        {**x, "file": shots.get(f"{x['phase']}/{x['label']}")} if x["kind"] == "screenshot" else x
+        for x in out["evidence"]
+    ]
+    return out
 
 
 def write_json(pages: list[PageResult], path: Path) -> None:

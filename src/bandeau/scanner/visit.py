@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from . import autoconsent, banners
+from . import autoconsent, banners, design
 from .autoconsent import Autoconsent
 from .browser import Chromium
 from .instrument import Recorder, Recording
+from .words import role_of
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
@@ -53,6 +54,14 @@ class PhaseResult:
     links: list[str] = field(default_factory=list)
     error: str | None = None
     autoconsent: autoconsent.Detection | None = None
+    first_layer: list[dict[str, Any]] | None = None
+    """in `refuse`: how the first layer's refuse and accept controls look (design.MEASURE),
+    the one our detector clicks first first; None when no banner was measured"""
+    outside_refusals: list[dict[str, Any]] = field(default_factory=list)
+    """in `refuse`, when the first layer has no refusal: refusal-named controls elsewhere"""
+    persistent: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """in `refuse`, after the choice: the controls of each later page view (`reload`,
+    `next_page`) that could lead back to the choices (design.PERSISTENT)"""
 
 
 def same_site_links(base: str, hrefs: list[str]) -> list[str]:
@@ -129,7 +138,33 @@ async def _look(page: Page, result: PhaseResult) -> None:
     if found is not None:
         result.banner_text = found.text[:500]
         result.banner_in_frame = found.in_frame
+        if result.name == "refuse":
+            await _measure(found, result)
     result.links = same_site_links(page.url, await page.evaluate(LINKS))
+
+
+async def _measure(found: banners.Found, result: PhaseResult) -> None:
+    """How the first layer's refusal and acceptance look (EDPB-C, EDPB-D/E), measured on the
+    controls our detector would click; refusal-named controls outside the banner when it has
+    none (EDPB-C)."""
+    wanted = [c for c in found.controls if c.role in ("refuse", "accept", "acknowledge")]
+    roles = {c.id: c.role for c in wanted}
+    try:
+        looks = await found.frame.evaluate(design.MEASURE, [c.id for c in wanted])
+        result.first_layer = [{**m, "role": roles.get(m["id"])} for m in looks]
+        if "refuse" not in roles.values():
+            outside = await found.frame.page.main_frame.evaluate(design.OUTSIDE, found.box)
+            result.outside_refusals = [o for o in outside if role_of(o["label"]) == "refuse"]
+    except Exception as e:  # the banner re-rendered or its frame went away
+        log.info("first layer not measured: %s", str(e).splitlines()[0])
+
+
+async def _persistent(page: Page, result: PhaseResult, stage: str) -> None:
+    """After refusal: the controls a reader could use to change the choice (EDPB-H)."""
+    try:
+        result.persistent[stage] = await page.evaluate(design.PERSISTENT)
+    except Exception as e:  # a page that navigates away while we read it
+        log.info("persistent controls not read: %s", str(e).splitlines()[0])
 
 
 @dataclass
@@ -191,18 +226,25 @@ async def _choose(
     action = "refuse" if result.name in ("refuse", "necessary") else "accept"
     recorder.stage = "choice"
     result.choice = await answerer.answer(result, action)
+    if result.choice.settings_shot is not None:
+        result.screenshots["settings"] = result.choice.settings_shot
     result.screenshots["after_choice"] = await _shot(page)
     await recorder.snapshot()
     recorder.stage = "reload"
     await page.reload(wait_until="load")
     await settle()
     result.banner_after_reload = await _banner_shown(page)
+    refused = result.name == "refuse" and result.choice is not None and result.choice.done
+    if refused:
+        await _persistent(page, result, "reload")
     await recorder.snapshot()
     if result.links:
         recorder.stage = "next_page"
         result.next_page = result.links[0]
         await page.goto(result.links[0], wait_until="load")
         await settle()
+        if refused:
+            await _persistent(page, result, "next_page")
         await recorder.snapshot()
 
 

@@ -1,11 +1,13 @@
 // A homemade banner: <script src="/assets/homemade.js" data-tracker="URL"
 // data-mode="plain|shadow|closed"> (shadow: in an open shadow root; closed: in a closed one).
 // It stores the reader's choice in the "consentement" cookie (6 months) and loads the tracker
-// only after acceptance.
+// only after acceptance. Once the reader has chosen, a small floating "Cookies"
+// button brings the banner back (EDPB-H), unless data-withdraw="none".
 (function () {
   var me = document.currentScript;
   var tracker = me.getAttribute("data-tracker");
   var mode = me.getAttribute("data-mode") || "plain";
+  var withdraw = me.getAttribute("data-withdraw") !== "none";
   function choice() {
     var m = document.cookie.match(/(?:^|; )consentement=(\w+)/);
     return m ? m[1] : null;
@@ -20,9 +22,25 @@
     document.cookie = "consentement=" + value + "; max-age=" + 182 * 86400 + "; path=/";
     root.remove();
     if (value === "oui") load();
+    manage();
   }
-  if (choice() === "oui") { load(); return; }
-  if (choice() === "non") return;
+  function manage() {
+    if (!withdraw) return;
+    var b = document.createElement("button");
+    b.type = "button";
+    b.textContent = "Cookies"; // short: a control, not a banner, for the detector
+    b.setAttribute("style", "position:fixed;left:8px;bottom:8px;z-index:9999;padding:8px");
+    b.addEventListener("click", function () {
+      document.cookie = "consentement=; max-age=0; path=/";
+      location.reload();
+    });
+    (document.body || document.documentElement).appendChild(b);
+  }
+  function later(f) {
+    if (document.body) f(); else document.addEventListener("DOMContentLoaded", f);
+  }
+  if (choice() === "oui") { load(); later(manage); return; }
+  if (choice() === "non") { later(manage); return; }
   function build(container, host) {
     var box = document.createElement("div");
     box.className = "bn";
