@@ -33,7 +33,7 @@ from .compression import MIN_SIZE
 from .context import API, Context, Site
 from .edge import install_error_handlers
 from .openapi import install_openapi
-from .timeouts import client_gone
+from .timeouts import client_gone, drain_on_signals
 from .writerprocess import ProcessWriter, SiteDesk
 
 __all__ = ["app_from_settings", "create_app", "housekeeping", "log_config"]
@@ -125,6 +125,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Housekeeping runs while the server serves; at shutdown the writer drains its queue and
     a last checkpoint covers every decision acknowledged."""
     ctx: Context = app.state.bandeau
+    drain_on_signals()  # uvicorn's signal handlers are in place by now
     await start_writer_process(ctx)
     task = asyncio.create_task(housekeeping_loop(ctx), name="bandeau-housekeeping")
     watcher = None

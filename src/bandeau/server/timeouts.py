@@ -8,6 +8,13 @@ connection, or from the end of the previous answer) and `body_timeout` seconds f
 once the headers are in. A deadline runs from the start of its phase, not from the last byte,
 so trickling does not extend it. Past it the connection is closed, logged as one line; a
 handler waiting for that body sees the client gone (`ClientDisconnect`), also one line.
+
+It also closes connections once the process is told to stop. uvicorn's graceful shutdown asks
+the connections open at that instant to close after their answer, but a connection accepted a
+moment later is never asked: a client could keep it alive through the whole grace period and
+still be sending decisions when the application shuts down (its log writer gone, each answered
+503). Once `drain_on_signals` has seen SIGTERM or SIGINT, every connection closes after its
+current answer, and one opened afterwards closes at once.
 """
 
 from __future__ import annotations
@@ -15,6 +22,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import signal
+import threading
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import h11
@@ -25,9 +35,36 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 if TYPE_CHECKING:
     from ..settings import Settings
 
-__all__ = ["DeadlineProtocol", "client_gone", "protocol_for"]
+__all__ = ["DeadlineProtocol", "begin_draining", "client_gone", "drain_on_signals", "protocol_for"]
 
 logger = logging.getLogger(__name__)
+
+_draining = False  # this process was told to stop: connections close after their answer
+
+
+def begin_draining() -> None:
+    """From now on, every connection of this process closes after its current answer."""
+    global _draining
+    _draining = True
+
+
+def drain_on_signals() -> None:
+    """Put `begin_draining` before the handlers of SIGTERM and SIGINT (uvicorn's, which then
+    start its graceful shutdown as before). Only in the main thread, where signals arrive and
+    where uvicorn serves a process; a server run in a thread keeps the handlers as they are."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, functools.partial(_drain_then, signal.getsignal(sig)))
+
+
+def _drain_then(previous: Any, signum: int, frame: FrameType | None) -> None:
+    begin_draining()
+    if callable(previous):
+        previous(signum, frame)
+    elif previous == signal.SIG_DFL:  # what the signal would have done without us
+        signal.signal(signum, signal.SIG_DFL)
+        signal.raise_signal(signum)
 
 
 class DeadlineProtocol(H11Protocol):
@@ -44,6 +81,8 @@ class DeadlineProtocol(H11Protocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        if _draining:  # accepted as the server stops: closed before it asks anything
+            self.shutdown()
         self._watch()
 
     def data_received(self, data: bytes) -> None:
@@ -52,6 +91,8 @@ class DeadlineProtocol(H11Protocol):
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
+        if _draining and not self.transport.is_closing():
+            self.shutdown()  # the answer is out; the client opens a new one elsewhere
         self._watch()
 
     def connection_lost(self, exc: Exception | None) -> None:
