@@ -213,7 +213,7 @@ class TcfSite:
         that stopped fitting is logged; with `strict`, as when the server starts, an error)."""
         source = self.translations.get(lang)
         if source is None:
-            return english_texts(snapshot.gvl)
+            return self._english(snapshot)
         loaded = source.current(refresh=refresh)
         key = (lang, loaded.archived.reference, snapshot.reference)
         if key not in self._texts:
@@ -226,9 +226,16 @@ class TcfSite:
                 if strict:
                     raise error
                 logger.error("%s; the %s texts are in English until it is fixed", error, lang)
-                self._texts[key] = english_texts(snapshot.gvl)  # logged once per version
+                self._texts[key] = self._english(snapshot)  # logged once per version
                 return self._texts[key]
             self._texts[key] = translated_texts(loaded.value, lang, loaded.archived.reference)
+        return self._texts[key]
+
+    def _english(self, snapshot: Snapshot) -> Texts:
+        """The list's own (English) texts, built once per list version."""
+        key = ("en", "", snapshot.reference)
+        if key not in self._texts:
+            self._texts[key] = english_texts(snapshot.gvl)
         return self._texts[key]
 
     def snapshot(self, *, refresh: bool = True) -> Snapshot:
@@ -388,13 +395,7 @@ def tcf_site(policy: Policy, settings: Settings) -> TcfSite | None:
     without `[tcf]`. Each list version used is archived under `DATA_DIR/vendor-lists/`."""
     if policy.tcf is None:
         return None
-    archive = VendorListArchive(settings.data_dir / "vendor-lists")
-    translations = translation_sources(policy.tcf, tuple(policy.languages), archive)
-    site = TcfSite(policy.tcf, VendorListSource(policy.tcf.vendor_list, archive), translations)
-    snapshot = site.snapshot()
-    for lang in translations:
-        site.texts(lang, snapshot, strict=True)
-    return site
+    return _checked_site(policy.tcf, policy, VendorListArchive(settings.data_dir / "vendor-lists"))
 
 
 def tcf_problems(policy: Policy) -> list[str]:
@@ -404,14 +405,24 @@ def tcf_problems(policy: Policy) -> list[str]:
     if policy.tcf is None:
         return []
     try:
-        translations = translation_sources(policy.tcf, tuple(policy.languages), None)
-        site = TcfSite(policy.tcf, VendorListSource(policy.tcf.vendor_list), translations)
-        snapshot = site.snapshot()
-        for lang in translations:
-            site.texts(lang, snapshot, strict=True)
+        _checked_site(policy.tcf, policy, None)
     except VendorListError as e:
         return [f"{e.source}: {problem}" for problem in e.problems]
     return []
+
+
+def _checked_site(
+    section: TcfSection, policy: Policy, archive: VendorListArchive | None
+) -> TcfSite:
+    """The TCF mode of `policy`'s site with its vendor list read and every translation checked
+    against it (a `VendorListError` names each problem); what is read is archived in `archive`
+    when there is one."""
+    translations = translation_sources(section, tuple(policy.languages), archive)
+    site = TcfSite(section, VendorListSource(section.vendor_list, archive), translations)
+    snapshot = site.snapshot()
+    for lang in translations:
+        site.texts(lang, snapshot, strict=True)
+    return site
 
 
 def translation_sources(
