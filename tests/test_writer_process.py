@@ -160,9 +160,12 @@ def test_a_bug_on_one_decision_fails_that_decision_not_its_batch(
     keys = KeyRing.generate()
     ledger = Ledger(open_store(f"sqlite:///{tmp_path / 'bandeau.db'}"))
     try:
+        current: dict[str, str] = {}
         for lang in policy.languages:
-            ledger.store.archive_notice(notice_for(policy, lang))
-        sites = {policy.site: writerprocess._Site(SiteDesk(policy, *keys.raw(), {}))}
+            notice = notice_for(policy, lang)
+            ledger.store.archive_notice(notice)
+            current[lang] = notice.id
+        sites = {policy.site: writerprocess._Site(SiteDesk(policy, *keys.raw(), {}, current))}
         real = writerprocess.build_record
 
         def build(*args: Any, **kwargs: Any) -> Record:

@@ -157,7 +157,12 @@ async def start_writer_process(ctx: Context) -> None:
         logger.warning("no Python interpreter to run a log writer process: using a thread")
         return
     desks = {
-        name: SiteDesk(site.policy, *site.keys.raw(), site.served_notices())
+        name: SiteDesk(
+            site.policy,
+            *site.keys.raw(),
+            site.served_notices(),
+            {lang: site.notice(lang).id for lang in site.policy.languages},
+        )
         for name, site in ctx.sites.items()
     }
     desk = ProcessWriter(url, desks, ctx.settings.log_level)

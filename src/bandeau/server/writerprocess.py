@@ -54,7 +54,7 @@ from ..decisions import build_record
 from ..errors import BandeauError, StorageError
 from ..keys import KeyRing
 from ..ledger import Ledger
-from ..notices import Served, notice_for
+from ..notices import Served
 from ..policy import Policy
 from ..store import Record, Store, open_store
 from ..store.writer import MAX_BATCH
@@ -87,13 +87,15 @@ CLOSE_WAIT: Final = 30.0
 @dataclass(frozen=True)
 class SiteDesk:
     """What the writer process knows of one site: its policy, its key ring as raw bytes
-    (`KeyRing.raw`), and the notices known to be archived, (language, id) -> the server's
-    word (an older one is read from the archive, as `Site.served_from` does)."""
+    (`KeyRing.raw`), the notices known to be archived, (language, id) -> the server's word
+    (an older one is read from the archive, as `Site.served_from` does), and the id of the
+    notice it serves now in each language (`Site.notice`)."""
 
     policy: Policy
     private: bytes
     public: dict[str, bytes]
     served: dict[tuple[str, str], Served]
+    current: dict[str, str]
 
 
 Answer = tuple[int, bytes]
@@ -425,7 +427,7 @@ class _Site:
         self.policy = desk.policy
         self.keys = KeyRing.from_raw(desk.private, desk.public)
         self.served = dict(desk.served)
-        self.current = {lang: notice_for(desk.policy, lang).id for lang in desk.policy.languages}
+        self.current = dict(desk.current)
 
     def served_for(self, store: Store, lang: str, claimed: str | None) -> Served:
         """As `Site.served`, then `Site.served_from` when it says None."""
