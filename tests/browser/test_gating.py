@@ -55,6 +55,12 @@ def test_video_pixel_and_inline_snippet_wait_for_consent(visit: Visit) -> None:
     assert page.evaluate("() => document.documentElement.dataset.adSlots") is None
 
     v.decide(f"{FIRST} [data-bandeau-action=accept_all]")  # advertising is still to be asked
+    # the pixel loads once the server has answered; wait until its answer is in, so the third
+    # party has logged the request by the time both logs are compared
+    page.wait_for_function(
+        "() => performance.getEntriesByType('resource').some(e => e.name.includes('/px.gif'))",
+        polling=100,
+    )
     assert loaded(v, demo.ads_origin, "/px.gif")
     assert page.evaluate("() => document.documentElement.dataset.adSlots") == "requested"
     assert v.console_errors == [] and v.csp_violations() == []
