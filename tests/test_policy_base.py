@@ -353,10 +353,11 @@ def test_bandeau_serve_serves_the_group_from_one_process_and_one_store(
         read_token(vienne_answer["token"], KeyRing.open(site_folder(data / "keys", "lyon")).public)
     # the right of access reads one site's records only (LAW-03)
     lyon_id = str(lyon_answer["consent_id"])
-    exported = run_cli("export", "lyon", lyon_id, "--data-dir", str(data))
+    # options first, then `--`: a random consent id may start with "-"
+    exported = run_cli("export", "--data-dir", str(data), "--", "lyon", lyon_id)
     assert exported.returncode == 0, exported.stderr
     assert {d["site"] for d in json.loads(exported.stdout)["decisions"]} == {"lyon"}
-    elsewhere = run_cli("export", "vienne", lyon_id, "--data-dir", str(data))
+    elsewhere = run_cli("export", "--data-dir", str(data), "--", "vienne", lyon_id)
     assert elsewhere.returncode == 1 and "no decision is recorded" in elsewhere.stderr
     missing = run_cli("keys", "show", "--site", "nowhere", "--data-dir", str(data))
     assert missing.returncode == 1
