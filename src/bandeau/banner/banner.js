@@ -556,11 +556,14 @@
       receiptDecision,
       api: config.api,
     });
+    const opened = dialog;
     dialog.oncancel = (event) => {
       event.preventDefault();
       closePreferences();
     };
-    dialog.onclose = () => closePreferences();
+    // The close event is queued: by the time it fires, the reader may have opened the
+    // preferences again (Esc then Enter), and only the dialog it belongs to may close.
+    dialog.onclose = () => dialog === opened && closePreferences();
     if (firstLayer) firstLayer.hidden = true;
     extend('dialog', dialog);
     root.append(dialog);
