@@ -14,7 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from bandeau.banner import DETAILS_TOKEN, SHIPPED, TOKEN, build_hash, render, render_preferences
+from bandeau.banner import (
+    DETAILS_TOKEN,
+    SHIPPED,
+    TOKEN,
+    _as_inlined,
+    build_hash,
+    render,
+    render_preferences,
+)
 from bandeau.banner.config import details_for, site_config
 from bandeau.notices import notice_for
 from bandeau.policy import Policy
@@ -95,3 +103,30 @@ def test_the_script_carries_the_first_layer_styles(policy: Policy) -> None:
     bundle = render(site_config(policy, "http://127.0.0.1:8000/v1/sites/lequotidien", "fr"))
     assert bundle.css.strip() in bundle.js  # no quote or backslash in it needs escaping
     assert b"__BANDEAU_CSS__" not in bundle.js
+
+
+def test_the_inlined_config_leaves_out_what_only_strictly_necessary_purposes_govern(
+    policy: Policy,
+) -> None:
+    """Issue 9 (bytes): the banner never refuses a strictly necessary purpose, so its digest,
+    its default and the declarations only it governs stay out of banner.js; a necessary
+    declaration that a wider declared prefix would otherwise govern stays in, so that every
+    name resolves as bandeau.declarations.resolve says."""
+    config = site_config(policy, "https://consent.example/v1/sites/lequotidien", "fr")
+    inlined = _as_inlined(config)
+    necessary = next(p for p in inlined["purposes"] if p["kind"] == "necessary")
+    assert necessary == {"key": "necessary", "kind": "necessary"}
+    assert [entry[0] for entry in inlined["cookies"]] == [
+        entry[0] for entry in config["cookies"] if entry[1] != ["necessary"]
+    ]
+    assert len(inlined["cookies"]) < len(config["cookies"])
+
+    declarations = [
+        ["_lq_session", ["necessary"], []],  # a wider prefix below would govern it: kept
+        ["csrftoken", ["necessary"], []],  # nothing else matches it: left out
+        ["_lq_*", ["advertising"], []],
+    ]
+    shaped = {**config, "cookies": declarations, "storage": [["cart", ["necessary"]]]}
+    kept = _as_inlined(shaped)
+    assert [entry[0] for entry in kept["cookies"]] == ["_lq_session", "_lq_*"]
+    assert kept["storage"] == []

@@ -89,13 +89,48 @@ def _as_inlined(config: Mapping[str, Any]) -> dict[str, Any]:
     one): the policy version stays out, since the notice id (which the server adds) names the
     words and the build the banner shows and versions the preferences' URLs; a purpose's fields,
     a declaration's cookie domains and the cookie's domain are left out when empty or false,
-    which is what banner.js takes a missing one for."""
+    which is what banner.js takes a missing one for. What the banner never reads of a strictly
+    necessary purpose (always allowed, never sent) stays out too: its digest and default, and
+    the declarations that only it governs (`_kept_declarations`)."""
     inlined = {key: value for key, value in config.items() if key != "version"}
-    inlined["purposes"] = [
-        {key: value for key, value in purpose.items() if value not in (False, [], "")}
-        for purpose in config["purposes"]
-    ]
-    inlined["cookies"] = [entry if entry[2] else entry[:2] for entry in config["cookies"]]
+    inlined["purposes"] = [_inlined_purpose(purpose) for purpose in config["purposes"]]
+    necessary = {p["key"] for p in config["purposes"] if p["kind"] == "necessary"}
+    cookies = _kept_declarations(config["cookies"], necessary)
+    inlined["cookies"] = [entry if entry[2] else entry[:2] for entry in cookies]
+    inlined["storage"] = _kept_declarations(config["storage"], necessary)
     cookie = config["cookie"]
     inlined["cookie"] = {key: value for key, value in cookie.items() if value != ""}
     return inlined
+
+
+def _inlined_purpose(purpose: Mapping[str, Any]) -> dict[str, Any]:
+    unread = ("digest", "default") if purpose["kind"] == "necessary" else ()
+    return {
+        key: value
+        for key, value in purpose.items()
+        if value not in (False, [], "") and key not in unread
+    }
+
+
+def _kept_declarations(declarations: list[list[Any]], necessary: set[str]) -> list[list[Any]]:
+    """The declarations (in precedence order) the banner needs. One governed only by strictly
+    necessary purposes is never refused, and without it a name it matches is kept all the same
+    (an undeclared name is never deleted), unless a wider prefix declared after it would then
+    govern that name: such a declaration stays, so that every name resolves as before."""
+
+    def stem(pattern: str) -> str:
+        return pattern.removesuffix("*")
+
+    def shadows(entry: list[Any]) -> bool:
+        return any(
+            other is not entry
+            and other[0].endswith("*")
+            and stem(entry[0]).startswith(stem(other[0]))
+            for other in declarations
+        )
+
+    return [
+        entry
+        for entry in declarations
+        if not set(entry[1]) <= necessary or shadows(entry)
+    ]

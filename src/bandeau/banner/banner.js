@@ -34,7 +34,7 @@
   // over to the bundle of that language (same URL with lang=, asked once), which runs instead.
   let lang = doc.documentElement.lang.split('-')[0].toLowerCase();
   if (lang === 'nb' || lang === 'nn') lang = 'no'; // Bokmål and Nynorsk pages: Norwegian words
-  if (thisScript?.src && !config.texts[lang] && (config.langs || []).includes(lang)) {
+  if (thisScript?.src && !config.texts[lang] && config.langs.includes(lang)) {
     const url = new URL(thisScript.src);
     if (url.searchParams.get('lang') !== lang) {
       url.searchParams.set('lang', lang);
@@ -152,11 +152,11 @@
     gpcApplied = [];
     purposes.forEach((purpose) => {
       const key = purpose.key;
+      if (purpose.kind === 'necessary') return (states[key] = true); // inlined without a digest
       const current = (answers) => answers?.p?.[key]?.[1] === purpose.digest && answers.p[key];
       const answer = current(signed);
       const refusal = current(unsigned) && !current(unsigned)[0];
-      if (purpose.kind === 'necessary') states[key] = true;
-      else if (refusal || answer) states[key] = !refusal && answer[0] === 1;
+      if (refusal || answer) states[key] = !refusal && answer[0] === 1;
       else {
         // the default, from bandeau.consent.defaults: only what needs no consent (LAW-01)
         states[key] = !!purpose.default;
@@ -718,8 +718,10 @@
     });
   }
 
-  if (doc.readyState === 'complete') retryUnsent();
-  else window.addEventListener('load', retryUnsent);
+  if (unsent || gpcApplied.length) {
+    if (doc.readyState === 'complete') retryUnsent();
+    else window.addEventListener('load', retryUnsent);
+  }
   if (doc.body) buildInterface();
   else doc.addEventListener('DOMContentLoaded', buildInterface);
   if (doc.readyState === 'loading') doc.addEventListener('DOMContentLoaded', whenParsed);
