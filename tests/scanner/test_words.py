@@ -9,9 +9,7 @@ import pytest
 from bandeau.scanner.classify import (
     Classifier,
     CookieDb,
-    NameModel,
     by_features,
-    features,
     lifetime_bucket,
     read_cookie_db,
     retention_bucket,
@@ -19,6 +17,7 @@ from bandeau.scanner.classify import (
     vendor_purpose,
 )
 from bandeau.scanner.errors import ScanError
+from bandeau.scanner.model import LinearModel, Seen, featurise, normalise, words
 from bandeau.scanner.instrument import lifetime_days, parse_cookie
 from bandeau.scanner.words import role_of, speaks_of_consent
 
@@ -144,24 +143,44 @@ def test_bad_cookie_database_names_the_file(tmp_path: Path) -> None:
         read_cookie_db(bad)
 
 
-def test_name_model_learns_from_examples() -> None:
+def test_model_learns_from_examples() -> None:
     examples = [("_pk_id", "analytics"), ("_pk_ses", "analytics"), ("sessid", "necessary")]
-    model = NameModel((features(name), purpose) for name, purpose in examples)
-    assert model.predict("_pk_ref") == "analytics"
+    model = LinearModel((featurise(Seen(name)), purpose) for name, purpose in examples)
+    assert model.predict(featurise(Seen("_pk_ref"))) == "analytics"
+    assert model.predict(featurise(Seen("sessid2"))) == "necessary"
 
 
-def test_name_model_reads_lifetime_and_vendor_domain() -> None:
+def test_model_reads_lifetime_and_vendor_domain() -> None:
     """The same unseen name leans on what a scan sees beside it: a year-long cookie another
     site set (an ad server's) against a session cookie of the site itself."""
     examples = [
-        (features("uid", "ads.example", "year"), "advertising"),
-        (features("bid", "ads.example", "year"), "advertising"),
-        (features("sid", "", "session"), "necessary"),
-        (features("lb", "", "session"), "necessary"),
+        (featurise(Seen("uid", "ads.example", "year")), "advertising"),
+        (featurise(Seen("bid", "ads.example", "year")), "advertising"),
+        (featurise(Seen("sid", "", "session")), "necessary"),
+        (featurise(Seen("lb", "", "session")), "necessary"),
     ]
-    model = NameModel(examples)
-    assert model.predict(features("xq", "ads.example", "year")) == "advertising"
-    assert model.predict(features("xq", "", "session")) == "necessary"
+    model = LinearModel(examples)
+    assert model.predict(featurise(Seen("xq", "ads.example", "year"))) == "advertising"
+    assert model.predict(featurise(Seen("xq", "", "session"))) == "necessary"
+
+
+def test_model_weighs_every_class_alike() -> None:
+    """A class with one example against many of another still gets its own name back: each
+    example weighs 1 / its class's count (the figure aimed at is balanced accuracy)."""
+    examples = [(featurise(Seen(f"pref{i}")), "preferences") for i in range(30)]
+    examples.append((featurise(Seen("zzqq_track")), "advertising"))
+    model = LinearModel(examples)
+    assert model.predict(featurise(Seen("zzqq_track"))) == "advertising"
+
+
+def test_names_are_read_without_their_variable_parts() -> None:
+    """Ids, UUIDs and numbers in a name say nothing of its purpose: two instances of one
+    cookie read alike."""
+    assert normalise("_pk_id.1.a1b2c3d4e5") == normalise("_pk_id.7.ffee0099aa")
+    assert normalise("sess_3f1c2a9e-8b7d-4c6e-9f0a-1b2c3d4e5f60") == "sess_#u"
+    assert normalise("_ga_3XK2PQ") == "_ga_0xk0pq"  # not hex: only the digits go
+    assert words("userMatchHistory_2") == ["user", "match", "history"]
+    assert words("AWSALBCORS") == ["awsalbcors"]
 
 
 def test_lifetime_buckets() -> None:
