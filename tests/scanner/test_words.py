@@ -17,8 +17,8 @@ from bandeau.scanner.classify import (
     vendor_purpose,
 )
 from bandeau.scanner.errors import ScanError
-from bandeau.scanner.model import LinearModel, Seen, featurise, normalise, words
 from bandeau.scanner.instrument import lifetime_days, parse_cookie
+from bandeau.scanner.model import LinearModel, Seen, featurise, normalise, words
 from bandeau.scanner.words import role_of, speaks_of_consent
 
 # ../shared beside the repository (CI's clone), else the machine's copy; read in place
