@@ -63,4 +63,4 @@ def test_held_out_figure() -> None:
     assert result.balanced >= FLOOR, result.detail()
 
 
-FLOOR = 0.80
+FLOOR = 0.83  # measured 83.4 % (bench/scanner.py --only-classifier)

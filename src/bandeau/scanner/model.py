@@ -54,18 +54,6 @@ class Seen:
     """what bandeau's own rules say of the name (`by_features`), '' when they say nothing"""
 
 
-def shape(name: str) -> str:
-    """How a name is written: upper case (`AWSALB`), camelCase, snake_case, with a leading
-    underscore, with digits; naming habits differ between kinds of products."""
-    parts = [
-        "_" if name.startswith("_") else "",
-        "U" if name.isupper() else "c" if _CAMEL.search(name) else "l",
-        "0" if any(ch.isdigit() for ch in name) else "",
-        "-" if "-" in name else "",
-    ]
-    return "".join(parts)
-
-
 def grams(text: str, sizes: Sequence[int] = (2, 3, 4, 5)) -> list[str]:
     bounded = "^" + text + "$"
     return [bounded[i : i + n] for n in sizes for i in range(len(bounded) - n + 1)]
@@ -73,11 +61,10 @@ def grams(text: str, sizes: Sequence[int] = (2, 3, 4, 5)) -> list[str]:
 
 def featurise(seen: Seen, scales: dict[str, float] | None = None) -> dict[str, float]:
     """The features of a cookie and their values, in blocks: character 2- to 5-grams of its
-    normalised name, its words (the first and last marked) and first characters, how it is
-    written, the vendor's domain and its first label, whether another site set it, its
-    lifetime (alone and with who set it), and what our own rules say of the name. Each block
-    has unit length times its scale (SCALES), so that a long name's many grams do not drown
-    its domain or lifetime."""
+    normalised name, its words (the first and last marked) and first characters, the
+    vendor's domain and its first label, its lifetime (alone and with whether another site set
+    it), and what our own rules say of the name. Each block has unit length times its scale
+    (SCALES), so that a long name's many grams do not drown its domain or lifetime."""
     scales = SCALES if scales is None else scales
     norm = normalise(seen.name)
     ws = words(seen.name)
@@ -85,10 +72,8 @@ def featurise(seen: Seen, scales: dict[str, float] | None = None) -> dict[str, f
         "grams": grams(norm),
         "words": ["w:" + w for w in ws] + (["w^" + ws[0], "w$" + ws[-1]] if ws else []),
         "prefix": ["p:" + norm[:k] for k in (2, 3, 4) if len(norm) >= k],
-        "shape": ["s:" + shape(seen.name), f"n:{min(len(seen.name) // 4, 6)}"],
     }
     party = "third" if seen.domain else "first"
-    blocks["party"] = ["party:" + party]
     if seen.domain:
         labels = seen.domain.lstrip(".").split(".")
         blocks["domain"] = ["d:" + registrable(seen.domain), "dl:" + labels[0]]
@@ -109,11 +94,9 @@ def featurise(seen: Seen, scales: dict[str, float] | None = None) -> dict[str, f
 
 
 SCALES = {
-    "grams": 1.0,
+    "grams": 0.5,
     "words": 1.0,
     "prefix": 1.0,
-    "shape": 0.5,
-    "party": 0.5,
     "domain": 2.0,
     "lifetime": 2.0,
     "hint": 1.0,
@@ -125,7 +108,7 @@ class Settings:
     """The model's choices, made by cross-validation within the training rows
     (`bench/scanner.py --cross-validate`), never on held-out rows."""
 
-    epochs: int = 8
+    epochs: int = 16
     rate: float = 0.5
     l2: float = 1e-4
     seed: int = 12
