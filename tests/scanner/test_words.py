@@ -129,11 +129,54 @@ def test_unknown_is_not_exempt() -> None:
     assert (verdict.purpose, verdict.exempt) == ("unknown", False)
 
 
-def test_cookie_database_read_in_place() -> None:
+@pytest.fixture(scope="module")
+def ocd() -> CookieDb:
+    return CookieDb(read_cookie_db(OCD))
+
+
+def test_cookie_database_read_in_place(ocd: CookieDb) -> None:
     """The Open Cookie Database, read from ../shared (never copied into the project)."""
-    db = CookieDb(read_cookie_db(OCD))
-    assert Classifier(db=db).cookie("_ga").source == "cookie-db"
-    assert Classifier(db=db).cookie("_ga").purpose == "analytics"
+    assert Classifier(db=ocd).cookie("_ga").source == "cookie-db"
+    assert Classifier(db=ocd).cookie("_ga").purpose == "analytics"
+
+
+@pytest.mark.parametrize(
+    ("name", "domain", "lifetime", "purpose"),
+    [
+        ("MYAPPSESSID", "", "session", "necessary"),
+        ("cart_token", "", "session", "necessary"),
+        ("csrftoken", "", "year", "necessary"),
+        ("pageview_count", "", "years", "analytics"),
+        ("adserver_uid", "ads.adnet.example", "year", "advertising"),
+        ("retargeting_id", "track.example", "year", "advertising"),
+        ("bid_sync", "sync.exchange.example", "month", "advertising"),
+    ],
+)
+def test_model_names_cookies_the_database_lacks(
+    ocd: CookieDb, name: str, domain: str, lifetime: str, purpose: str
+) -> None:
+    """Names no row of the database has, answered by the model learned from it."""
+    verdict = Classifier(db=ocd).cookie(
+        name, third_party=bool(domain), domain=domain, lifetime=lifetime
+    )
+    assert (verdict.purpose, verdict.source) == (purpose, "cookie-db-model")
+
+
+def test_database_entry_comes_before_a_consent_word(tmp_path: Path) -> None:
+    """A name with a consent word is a consent record unless the database lists that name
+    (`CMPS` is an ad server's id); a CMP's record known by its exact name stays one."""
+    csv = tmp_path / "db.csv"
+    csv.write_text(
+        "ID,Platform,Category,Cookie / Data Key name,Domain,Description,Retention period,"
+        "Data Controller,User Privacy & GDPR Rights Portals,Wildcard match\n"
+        "1,X,Marketing,CMPS,,,1 year,,,0\n"
+        "2,X,Marketing,euconsent-v2,,,1 year,,,0\n"
+        "3,Y,Functional,sid,,,session,,,0\n"
+    )
+    classifier = Classifier(db=CookieDb(read_cookie_db(csv)))
+    assert classifier.cookie("CMPS").purpose == "advertising"
+    assert classifier.cookie("my_consent").purpose == "consent"
+    assert classifier.cookie("euconsent-v2").purpose == "consent"
 
 
 def test_bad_cookie_database_names_the_file(tmp_path: Path) -> None:
