@@ -9,12 +9,12 @@
   ≥ 99 / 92 / 97 %; BannerClick reports 99 / 87 / 97 %);
 - the balanced accuracy of cookie purposes (functional / analytics / advertising) on a part of
   the Open Cookie Database the classifier does not learn from (from what a scan sees: the name,
-  and the domain of a third-party cookie) (goal ≥ 85 %; CookieBlock
-  reports 84.4 %): rows held out by a hash of their name and platform (20 %), and, harder,
-  whole platforms held out (a product's cookies never seen in training). The held-out rows
-  never reach the classifier's training, and the model's choices (its features' weights, its
-  smoothing) were made by 4-fold cross-validation within the other 80 % (`--cross-validate`
-  prints it), not on the held-out rows.
+  the domain of a third-party cookie, the lifetime) (goal ≥ 85 %; CookieBlock reports
+  84.4 %): rows held out by a hash of their name and platform (20 %), and, harder, whole
+  platforms held out (a product's cookies never seen in training). The held-out rows never
+  reach the classifier's training, and the model's choices (its features and their scales,
+  its training settings) were made by 4-fold cross-validation within the other 80 %
+  (`--cross-validate` prints it), not on the held-out rows (bandeau.scanner.accuracy).
 
     .venv/bin/python bench/scanner.py [--cookie-db FILE] [--only-classifier] [--cross-validate]
                                       [--concurrency N [N ...]] [--profile]
@@ -26,113 +26,56 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import json
 import os
 import resource
 import sys
 import tempfile
 import time
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bandeau.scanner.classify import (  # noqa: E402
-    Classifier,
-    CookieDb,
-    DbEntry,
-    by_features,
-    read_cookie_db,
+from bandeau.scanner.accuracy import (  # noqa: E402
+    KEYS,
+    balanced_accuracy,
+    cross_validation,
+    group,
+    held_out,
+    score,
 )
-
-GROUP = {"necessary": "functional", "preferences": "functional", "consent": "functional"}
-
-
-def group(purpose: str) -> str:
-    return GROUP.get(purpose, purpose)
-
-
-def balanced_accuracy(pairs: list[tuple[str, str]]) -> tuple[float, dict[str, float]]:
-    """Mean recall over the true classes of (truth, prediction) pairs."""
-    total, right = Counter[str](), Counter[str]()
-    for truth, guess in pairs:
-        total[truth] += 1
-        right[truth] += truth == guess
-    recall = {k: right[k] / total[k] for k in sorted(total)}
-    return sum(recall.values()) / len(recall), recall
-
-
-def bucket(e: DbEntry, key: str) -> int:
-    """0 to 4 from a hash of the row (name and platform) or of the platform, never random."""
-    value = e.name + "|" + e.platform if key == "row" else e.platform
-    return int(hashlib.sha256(value.encode()).hexdigest(), 16) % 5
-
-
-def held_out(entries: list[DbEntry], key: str) -> tuple[list[DbEntry], list[DbEntry]]:
-    """(train, test): bucket 0 (20 % of the rows, or of the platforms) is the test set."""
-    train = [e for e in entries if bucket(e, key) != 0]
-    test = [e for e in entries if bucket(e, key) == 0]
-    return train, test
-
-
-def score(train: list[DbEntry], test: list[DbEntry]) -> tuple[float, dict[str, float]]:
-    """Balanced accuracy on `test` of the classifier that learned from `train` only, reading
-    what a scan sees: the name, the domain of a third-party cookie, the lifetime."""
-    classifier = Classifier(db=CookieDb(train))
-    pairs = [
-        (
-            group(e.purpose),
-            group(
-                classifier.cookie(
-                    e.name,
-                    third_party=bool(e.site_domain),
-                    domain=e.site_domain,
-                    lifetime=e.lifetime,
-                ).purpose
-            ),
-        )
-        for e in test
-    ]
-    return balanced_accuracy(pairs)
-
-
-def cross_validation(entries: list[DbEntry], key: str) -> float:
-    """Mean balanced accuracy over 4 folds of the training rows (buckets 1 to 4): how the
-    model's choices are made without ever reading the held-out bucket 0."""
-    train, _ = held_out(entries, key)
-    folds = [
-        score([e for e in train if bucket(e, key) != k], [e for e in train if bucket(e, key) == k])
-        for k in (1, 2, 3, 4)
-    ]
-    return sum(f[0] for f in folds) / len(folds)
+from bandeau.scanner.classify import by_features, read_cookie_db  # noqa: E402
 
 
 def classifier_figures(db_path: Path, cross_validate: bool) -> None:
+    """The held-out figures (each scored once), and with `cross_validate` the figures the
+    model's choices were made on (`bandeau.scanner.accuracy` has the protocol)."""
     entries = read_cookie_db(db_path)
     print(f"cookie purposes, Open Cookie Database ({len(entries)} rows), balanced accuracy:")
-    for key in ("row", "platform"):
+    for key in KEYS:
         if cross_validate:
-            mean = cross_validation(entries, key)
-            print(f"  4-fold cross-validation within the training rows, by {key}: {mean:.1%}")
+            start = time.perf_counter()
+            mean, pooled = cross_validation(entries, key)
+            print(
+                f"  4-fold cross-validation within the training rows, by {key}: {mean:.1%} "
+                f"(pooled {pooled.balanced:.1%}: {pooled.detail()}) "
+                f"[{time.perf_counter() - start:.0f} s]"
+            )
         train, test = held_out(entries, key)
-        result, recall = score(train, test)
-        detail = ", ".join(f"{k} {v:.1%}" for k, v in recall.items())
+        result = score(train, test)
         print(
             f"  learned from the other rows, {len(test)} held out by {key:<8}: "
-            f"{result:.1%} (goal >= 85 %; CookieBlock 84.4 %)  [{detail}]"
+            f"{result.balanced:.1%} (goal >= 85 %; CookieBlock 84.4 %)  [{result.detail()}]"
         )
     pairs = [(group(e.purpose), group(by_features(e.name))) for e in entries]
-    result, recall = balanced_accuracy(pairs)
-    detail = ", ".join(f"{k} {v:.1%}" for k, v in recall.items())
-    print(f"  features alone (no database), all rows: {result:.1%}  [{detail}]")
-    answered = [(t, g) for t, g in pairs if g != "unknown"]
-    result, _ = balanced_accuracy(answered)
+    alone = balanced_accuracy(pairs)
+    print(f"  features alone (no database), all rows: {alone.balanced:.1%}  [{alone.detail()}]")
+    answered = balanced_accuracy([(t, g) for t, g in pairs if g != "unknown"])
     print(
-        f"  features alone, on the {len(answered) / len(pairs):.0%} of names they classify "
-        f"(the rest is 'unknown'): {result:.1%}"
+        f"  features alone, on the {answered.rows / len(pairs):.0%} of names they classify "
+        f"(the rest is 'unknown'): {answered.balanced:.1%}"
     )
 
 

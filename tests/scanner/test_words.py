@@ -9,9 +9,7 @@ import pytest
 from bandeau.scanner.classify import (
     Classifier,
     CookieDb,
-    NameModel,
     by_features,
-    features,
     lifetime_bucket,
     read_cookie_db,
     retention_bucket,
@@ -20,6 +18,7 @@ from bandeau.scanner.classify import (
 )
 from bandeau.scanner.errors import ScanError
 from bandeau.scanner.instrument import lifetime_days, parse_cookie
+from bandeau.scanner.model import LinearModel, Seen, featurise, normalise, words
 from bandeau.scanner.words import role_of, speaks_of_consent
 
 # ../shared beside the repository (CI's clone), else the machine's copy; read in place
@@ -130,11 +129,54 @@ def test_unknown_is_not_exempt() -> None:
     assert (verdict.purpose, verdict.exempt) == ("unknown", False)
 
 
-def test_cookie_database_read_in_place() -> None:
+@pytest.fixture(scope="module")
+def ocd() -> CookieDb:
+    return CookieDb(read_cookie_db(OCD))
+
+
+def test_cookie_database_read_in_place(ocd: CookieDb) -> None:
     """The Open Cookie Database, read from ../shared (never copied into the project)."""
-    db = CookieDb(read_cookie_db(OCD))
-    assert Classifier(db=db).cookie("_ga").source == "cookie-db"
-    assert Classifier(db=db).cookie("_ga").purpose == "analytics"
+    assert Classifier(db=ocd).cookie("_ga").source == "cookie-db"
+    assert Classifier(db=ocd).cookie("_ga").purpose == "analytics"
+
+
+@pytest.mark.parametrize(
+    ("name", "domain", "lifetime", "purpose"),
+    [
+        ("MYAPPSESSID", "", "session", "necessary"),
+        ("cart_token", "", "session", "necessary"),
+        ("csrftoken", "", "year", "necessary"),
+        ("pageview_count", "", "years", "analytics"),
+        ("adserver_uid", "ads.adnet.example", "year", "advertising"),
+        ("retargeting_id", "track.example", "year", "advertising"),
+        ("bid_sync", "sync.exchange.example", "month", "advertising"),
+    ],
+)
+def test_model_names_cookies_the_database_lacks(
+    ocd: CookieDb, name: str, domain: str, lifetime: str, purpose: str
+) -> None:
+    """Names no row of the database has, answered by the model learned from it."""
+    verdict = Classifier(db=ocd).cookie(
+        name, third_party=bool(domain), domain=domain, lifetime=lifetime
+    )
+    assert (verdict.purpose, verdict.source) == (purpose, "cookie-db-model")
+
+
+def test_database_entry_comes_before_a_consent_word(tmp_path: Path) -> None:
+    """A name with a consent word is a consent record unless the database lists that name
+    (`CMPS` is an ad server's id); a CMP's record known by its exact name stays one."""
+    csv = tmp_path / "db.csv"
+    csv.write_text(
+        "ID,Platform,Category,Cookie / Data Key name,Domain,Description,Retention period,"
+        "Data Controller,User Privacy & GDPR Rights Portals,Wildcard match\n"
+        "1,X,Marketing,CMPS,,,1 year,,,0\n"
+        "2,X,Marketing,euconsent-v2,,,1 year,,,0\n"
+        "3,Y,Functional,sid,,,session,,,0\n"
+    )
+    classifier = Classifier(db=CookieDb(read_cookie_db(csv)))
+    assert classifier.cookie("CMPS").purpose == "advertising"
+    assert classifier.cookie("my_consent").purpose == "consent"
+    assert classifier.cookie("euconsent-v2").purpose == "consent"
 
 
 def test_bad_cookie_database_names_the_file(tmp_path: Path) -> None:
@@ -144,24 +186,44 @@ def test_bad_cookie_database_names_the_file(tmp_path: Path) -> None:
         read_cookie_db(bad)
 
 
-def test_name_model_learns_from_examples() -> None:
+def test_model_learns_from_examples() -> None:
     examples = [("_pk_id", "analytics"), ("_pk_ses", "analytics"), ("sessid", "necessary")]
-    model = NameModel((features(name), purpose) for name, purpose in examples)
-    assert model.predict("_pk_ref") == "analytics"
+    model = LinearModel((featurise(Seen(name)), purpose) for name, purpose in examples)
+    assert model.predict(featurise(Seen("_pk_ref"))) == "analytics"
+    assert model.predict(featurise(Seen("sessid2"))) == "necessary"
 
 
-def test_name_model_reads_lifetime_and_vendor_domain() -> None:
+def test_model_reads_lifetime_and_vendor_domain() -> None:
     """The same unseen name leans on what a scan sees beside it: a year-long cookie another
     site set (an ad server's) against a session cookie of the site itself."""
     examples = [
-        (features("uid", "ads.example", "year"), "advertising"),
-        (features("bid", "ads.example", "year"), "advertising"),
-        (features("sid", "", "session"), "necessary"),
-        (features("lb", "", "session"), "necessary"),
+        (featurise(Seen("uid", "ads.example", "year")), "advertising"),
+        (featurise(Seen("bid", "ads.example", "year")), "advertising"),
+        (featurise(Seen("sid", "", "session")), "necessary"),
+        (featurise(Seen("lb", "", "session")), "necessary"),
     ]
-    model = NameModel(examples)
-    assert model.predict(features("xq", "ads.example", "year")) == "advertising"
-    assert model.predict(features("xq", "", "session")) == "necessary"
+    model = LinearModel(examples)
+    assert model.predict(featurise(Seen("xq", "ads.example", "year"))) == "advertising"
+    assert model.predict(featurise(Seen("xq", "", "session"))) == "necessary"
+
+
+def test_model_weighs_every_class_alike() -> None:
+    """A class with one example against many of another still gets its own name back: each
+    example weighs 1 / its class's count (the figure aimed at is balanced accuracy)."""
+    examples = [(featurise(Seen(f"pref{i}")), "preferences") for i in range(30)]
+    examples.append((featurise(Seen("zzqq_track")), "advertising"))
+    model = LinearModel(examples)
+    assert model.predict(featurise(Seen("zzqq_track"))) == "advertising"
+
+
+def test_names_are_read_without_their_variable_parts() -> None:
+    """Ids, UUIDs and numbers in a name say nothing of its purpose: two instances of one
+    cookie read alike."""
+    assert normalise("_pk_id.1.a1b2c3d4e5") == normalise("_pk_id.7.ffee0099aa")
+    assert normalise("sess_3f1c2a9e-8b7d-4c6e-9f0a-1b2c3d4e5f60") == "sess_#u"
+    assert normalise("_ga_3XK2PQ") == "_ga_0xk0pq"  # not hex: only the digits go
+    assert words("userMatchHistory_2") == ["user", "match", "history"]
+    assert words("AWSALBCORS") == ["awsalbcors"]
 
 
 def test_lifetime_buckets() -> None:

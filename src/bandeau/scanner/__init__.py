@@ -9,6 +9,8 @@ The only part of bandeau that imports the browser driver (Playwright), installed
 - `banners`: finding a consent banner and answering it (bandeau's API, a detector of our own);
 - `visit`: the protocol of one phase (before / refuse / accept);
 - `classify`: the purpose of each cookie, storage key and third-party host;
+- `model`: the purpose learned from the cookie database the user passes (logistic regression);
+- `accuracy`: how well purposes are named, on rows of that database held out from learning;
 - `findings`: what the evidence breaks, with the requirement id;
 - `report`: the JSON and HTML reports, and a starting policy;
 - `crawl`: pages in parallel and the same-site crawl.

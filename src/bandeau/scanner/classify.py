@@ -2,7 +2,8 @@
 
 1. the site's bandeau policy (its declarations, resolved as the banner resolves them);
 2. the Open Cookie Database, when the user passes a copy (`--cookie-db FILE`): an exact or
-   wildcard name first, else a model learned from the database's names (naive Bayes);
+   wildcard name first, else a model learned from the database's rows at the start of the
+   scan (`model.LinearModel`: a logistic regression over what a scan sees of a cookie);
 3. without a database, a classifier of our own from the cookie's features (name, domain,
    lifetime, value shape); a CMP's consent record is recognised by name in every case;
 4. else `unknown`: treated as not exempt, and reported at a lower severity.
@@ -15,16 +16,18 @@ measurement (AM-*); `advertising` and `unknown` never are.
 from __future__ import annotations
 
 import csv
-import math
 import re
-from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..declarations import Declaration, resolve
 from .errors import ScanError
+from .model import LinearModel, Seen, featurise
+
+# the purposes the database's categories map to that the bench counts as one class
+FUNCTIONAL = {"necessary": "functional", "preferences": "functional"}
 
 EXEMPT = {"necessary", "preferences", "consent"}
 PURPOSES = ("necessary", "preferences", "consent", "analytics", "advertising", "unknown")
@@ -414,45 +417,6 @@ def retention_bucket(text: str) -> str:
     return lifetime_bucket(float(m.group(1)) * _UNITS[m.group(2)])
 
 
-_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
-
-
-def registrable(domain: str) -> str:
-    """The last two labels of a host (a rough registrable domain: enough to name a vendor)."""
-    return ".".join(domain.lstrip(".").split(".")[-2:])
-
-
-def features(name: str, third_party_domain: str = "", lifetime: str = "") -> list[str]:
-    """What the name model reads, all of it seen by a scan: character 2- to 4-grams of the
-    name, how the name is written (`shape`), the vendor's domain when another site set the
-    cookie (the database gives domains for those; a first-party cookie's domain is the site's
-    own), and its lifetime bucket. Each of these weighs as several grams (WEIGHTS, chosen by
-    cross-validation on the training rows only: bench/scanner.py)."""
-    out = NameModel.grams(name)
-    out += ["s:" + shape(name)] * WEIGHTS["shape"]
-    if third_party_domain:
-        out += ["d:" + registrable(third_party_domain)] * WEIGHTS["domain"]
-        out += ["d:third"] * WEIGHTS["third"]
-    if lifetime:
-        out += ["l:" + lifetime] * WEIGHTS["lifetime"]
-    return out
-
-
-WEIGHTS = {"shape": 2, "domain": 8, "third": 1, "lifetime": 6}
-
-
-def shape(name: str) -> str:
-    """How a name is written: upper case (`AWSALB`), camelCase, snake_case, with a leading
-    underscore, with digits; naming habits differ between kinds of products."""
-    parts = [
-        "_" if name.startswith("_") else "",
-        "U" if name.isupper() else "c" if _CAMEL.search(name) else "l",
-        "0" if any(ch.isdigit() for ch in name) else "",
-        "-" if "-" in name else "",
-    ]
-    return "".join(parts)
-
-
 def read_cookie_db(path: Path) -> list[DbEntry]:
     """The Open Cookie Database's CSV (columns: Platform, Category, Cookie / Data Key name,
     Domain, ..., Wildcard match). Errors name the file and the row."""
@@ -486,39 +450,6 @@ def read_cookie_db(path: Path) -> list[DbEntry]:
     return entries
 
 
-class NameModel:
-    """Multinomial naive Bayes over a cookie's `features` (character 2- to 4-grams of its name,
-    lower case, bounded by ^ and $; its words, vendor domain and lifetime), with additive
-    smoothing `alpha`, and the same prior for every purpose: a purpose with few examples in the
-    database is not a rarer purpose on a site, and the figure we aim at is the mean recall
-    over purposes (balanced accuracy)."""
-
-    def __init__(self, examples: Iterable[tuple[list[str], str]], alpha: float = 0.3) -> None:
-        self.alpha = alpha
-        self.counts: dict[str, Counter[str]] = defaultdict(Counter)
-        for feats, purpose in examples:
-            self.counts[purpose].update(feats)
-        self.totals = {p: sum(c.values()) for p, c in self.counts.items()}
-        self.vocabulary = len({g for c in self.counts.values() for g in c})
-
-    @staticmethod
-    def grams(name: str) -> list[str]:
-        text = "^" + re.sub(r"\d+", "0", name.lower()) + "$"
-        return [text[i : i + n] for n in (2, 3, 4) for i in range(len(text) - n + 1)]
-
-    def predict(self, feats: list[str] | str) -> str:
-        """The most likely purpose of a cookie's features (or of a bare name)."""
-        if isinstance(feats, str):
-            feats = features(feats)
-        best, best_score = "unknown", -math.inf
-        for purpose, counts in self.counts.items():
-            total = self.totals[purpose] + self.alpha * self.vocabulary
-            score = sum(math.log((counts[g] + self.alpha) / total) for g in feats)
-            if score > best_score:
-                best, best_score = purpose, score
-        return best
-
-
 class CookieDb:
     def __init__(self, entries: list[DbEntry]) -> None:
         self.exact = {e.name.lower(): e for e in entries if not e.wildcard}
@@ -529,9 +460,14 @@ class CookieDb:
         for e in entries:
             if e.site_domain:
                 self.domains.setdefault(e.site_domain, e.purpose)
-        self.model = NameModel(
-            (features(e.name, e.site_domain, e.lifetime), e.purpose) for e in entries
+        self.model = LinearModel(
+            ((featurise(seen(e.name, e.site_domain, e.lifetime)), e.purpose) for e in entries),
+            group=FUNCTIONAL,
         )
+
+    def predict(self, name: str, domain: str = "", lifetime: str = "") -> str:
+        """The model's purpose for a cookie the database does not list."""
+        return self.model.predict(featurise(seen(name, domain, lifetime)))
 
     def lookup(self, name: str) -> DbEntry | None:
         low = name.lower()
@@ -611,18 +547,20 @@ class Classifier:
                 return found
         if name.lower() in CMP_RECORDS:
             return Verdict("consent", "cmp", True)
+        # the database's entry for this very name (or its wildcard) is more specific than
+        # a consent word in the name
+        entry = self.db.lookup(name) if self.db is not None else None
+        if entry is not None:
+            return _verdict(entry.purpose, "cookie-db")
         purpose = by_features(
             name, third_party=third_party, lifetime_days=lifetime_days, value=value
         )
         if purpose == "consent":
             return _verdict(purpose, "features")
         if self.db is not None:
-            entry = self.db.lookup(name)
-            if entry is not None:
-                return _verdict(entry.purpose, "cookie-db")
-            # measured better than our fragments on names the database lacks (bench/scanner.py)
-            seen = features(name, domain if third_party else "", lifetime)
-            return _verdict(self.db.model.predict(seen), "cookie-db-model")
+            # measured better than our own rules on names the database lacks (bench/scanner.py)
+            guess = self.db.predict(name, domain if third_party else "", lifetime)
+            return _verdict(guess, "cookie-db-model")
         if purpose != "unknown":
             return _verdict(purpose, "features")
         return Verdict("unknown", "unknown", False)
@@ -637,6 +575,12 @@ class Classifier:
             if found:
                 return found
         return None
+
+
+def seen(name: str, domain: str = "", lifetime: str = "") -> Seen:
+    """What the model reads of a cookie: `domain` when another site set it, its lifetime
+    bucket, and what our documented product names say of it."""
+    return Seen(name, domain, lifetime, vendor_purpose(name) or "")
 
 
 def _verdict(purpose: str, source: str) -> Verdict:
