@@ -246,6 +246,8 @@ def test_refusal_off_a_phone_screen_is_edpb_c_on_mobile_only(
     assert shots == [
         {"kind": "screenshot", "phase": "refuse", "label": "arrival", "viewport": "mobile"}
     ]
+    (banner,) = [e for e in finding.evidence if e["kind"] == "banner"]
+    assert banner["viewport_width"] == 320 and banner["width"] <= 320
     desktop = page.views["desktop"]["refuse"].first_layer or []
     assert desktop and all(m["reachable"] for m in desktop)
 

@@ -227,11 +227,15 @@ class Issue:
 
 
 def first_layer_issues(
-    looks: list[Look], outside_refusals: list[dict[str, Any]], shot: dict[str, Any]
+    looks: list[Look],
+    outside_refusals: list[dict[str, Any]],
+    shot: dict[str, Any],
+    banner: dict[str, Any] | None = None,
 ) -> list[Issue]:
     """EDPB-C and EDPB-D/E on the first layer's measured controls. `looks` holds the layer's
     refuse, accept and acknowledge controls, the ones our detector would click first first;
-    `outside_refusals` the refusal-named controls elsewhere in the page when it has none."""
+    `outside_refusals` the refusal-named controls elsewhere in the page when it has none;
+    `banner` the banner's box as measured (BANNER_BOX), evidence of an unreachable refusal."""
     refusals = [x for x in looks if x.role == "refuse"]
     # acceptance as our detector would click it: "accept", else "acknowledge" ("That's ok")
     accepts = [x for x in looks if x.role == "accept"] or [
@@ -248,7 +252,7 @@ def first_layer_issues(
                 )
             ]
         return []
-    out = _unreachable(refusals, accepts, shot)
+    out = _unreachable(refusals, accepts, shot, banner)
     out += _link_design(refusals, accepts[0] if accepts else None, shot)
     refuse = refusals[0]
     out += _contrast(refuse, shot)
@@ -257,7 +261,9 @@ def first_layer_issues(
     return out
 
 
-def _unreachable(refusals: list[Look], accepts: list[Look], shot: dict[str, Any]) -> list[Issue]:
+def _unreachable(
+    refusals: list[Look], accepts: list[Look], shot: dict[str, Any], banner: dict[str, Any] | None
+) -> list[Issue]:
     """EDPB-C: no refusal of the layer can be reached on this screen (off screen, out of a
     container the reader cannot scroll, or covered), while acceptance can."""
     if not all(x.reachable is False for x in refusals):
@@ -267,7 +273,10 @@ def _unreachable(refusals: list[Look], accepts: list[Look], shot: dict[str, Any]
     r = refusals[0]
     width = f" {r.viewport_width:.0f} px wide" if r.viewport_width else ""
     title = f"the refusal cannot be reached on a{width} screen (off screen or covered)"
-    return [Issue("EDPB-C", "high", title, [shot, r.to_json(), accepts[0].to_json()])]
+    evidence = [shot, r.to_json(), accepts[0].to_json()]
+    if banner:
+        evidence.append({"kind": "banner", **banner})
+    return [Issue("EDPB-C", "high", title, evidence)]
 
 
 def _link_design(refusals: list[Look], accept: Look | None, shot: dict[str, Any]) -> list[Issue]:

@@ -187,7 +187,9 @@ def evaluate_views(
         for f in evaluate(phases, ev, declared, trackers_known=True):
             f.viewports = [viewport]
             f.evidence = [
-                {**e, "viewport": viewport} if e.get("kind") in ("screenshot", "control") else e
+                {**e, "viewport": viewport}
+                if e.get("kind") in ("screenshot", "control", "banner")
+                else e
                 for e in f.evidence
             ]
             found.append(f)
@@ -349,7 +351,7 @@ def _dark_patterns(phases: dict[str, PhaseResult]) -> list[Finding]:
     if refuse is not None and refuse.first_layer is not None:
         looks = [design.Look.from_measure(m) for m in refuse.first_layer]
         shot = {"kind": "screenshot", "phase": "refuse", "label": "arrival"}
-        issues += design.first_layer_issues(looks, refuse.outside_refusals, shot)
+        issues += design.first_layer_issues(looks, refuse.outside_refusals, shot, refuse.banner_box)
     for name in ("refuse", "necessary"):
         phase = phases.get(name)
         if phase is not None and phase.choice is not None and phase.choice.switches:
