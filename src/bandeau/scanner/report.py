@@ -175,15 +175,15 @@ def write_html(pages: list[PageResult], path: Path) -> None:
         f"<h1>bandeau scan: {len(pages)} page(s)</h1>",
     ]
     for page in pages:
-        b = banner_json(page)
         parts.append(f"<h2>{e(page.url)}</h2>")
-        parts.append(
-            f"<p>Banner: {'found' if b['found'] else 'none found'}"
-            f"{' (' + e(b['cmp']) + ')' if b['cmp'] else ''}; refuse: "
-            f"{e(_effort_text(b['refuse_clicks'], b['refused_by'], 'refuse'))}; accept: "
-            f"{e(_effort_text(b['accept_clicks'], b['accepted_by'], 'accept'))}.</p>"
-        )
-        parts.append(f"<p>Viewports: {e(', '.join(page.views or ['desktop']))}.</p>")
+        for viewport in page.views or [None]:
+            b = banner_json(page, viewport)
+            parts.append(
+                f"<p>{e(viewport or 'desktop')}: banner {'found' if b['found'] else 'none found'}"
+                f"{' (' + e(b['cmp']) + ')' if b['cmp'] else ''}; refuse: "
+                f"{e(_effort_text(b['refuse_clicks'], b['refused_by'], 'refuse'))}; accept: "
+                f"{e(_effort_text(b['accept_clicks'], b['accepted_by'], 'accept'))}.</p>"
+            )
         for phase in _all_phases(page):
             if phase.error:
                 parts.append(
