@@ -167,9 +167,12 @@ def test_refusal_link_in_the_text_is_measured_on_the_page(scanned: dict[str, Pag
 
 def test_refusal_outside_the_banner_is_named(scanned: dict[str, PageResult]) -> None:
     """EDPB-C: the banner only accepts; the page's own "Continuer sans accepter" link, outside
-    it, is the evidence (and a reader's path has no refusal: CNIL-01, EDPB-A)."""
+    it, is the evidence on each screen (and a reader's path has no refusal: CNIL-01, EDPB-A)."""
     controls = _evidence(scanned["refuse-outside-banner"], "EDPB-C", "control")
-    assert [c["label"] for c in controls] == ["Continuer sans accepter"]
+    assert [(c["label"], c["viewport"]) for c in controls] == [
+        ("Continuer sans accepter", "desktop"),
+        ("Continuer sans accepter", "mobile"),
+    ]
 
 
 def test_pale_refusal_contrast_comes_from_computed_colours(scanned: dict[str, PageResult]) -> None:

@@ -43,7 +43,6 @@ LINKS = """() => Array.from(document.querySelectorAll('a[href]'), (a) => a.href)
 class PhaseResult:
     name: str
     url: str
-    viewport: str = "desktop"
     recording: Recording = field(default_factory=Recording)
     screenshots: dict[str, bytes] = field(default_factory=dict)
     banner_found: bool = False
@@ -65,6 +64,8 @@ class PhaseResult:
     persistent: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     """in `refuse`, after the choice: the controls of each later page view (`reload`,
     `next_page`) that could lead back to the choices (design.PERSISTENT)"""
+    viewport: str = "desktop"
+    """the screen it ran on (browser.VIEWPORTS)"""
     banner_box: dict[str, Any] | None = None
     """in `refuse`: the banner's container as measured on arrival (design.BANNER_BOX): its
     box, the viewport's size, the share of the viewport it covers"""
@@ -97,7 +98,7 @@ async def run_phase(
     detector can answer)."""
     from playwright.async_api import Error as PlaywrightError
 
-    result = PhaseResult(name, url, viewport)
+    result = PhaseResult(name, url, viewport=viewport)
     options = chromium.options
     async with chromium.fresh_profile(viewport) as context:
         page = context.pages[0] if context.pages else await context.new_page()
