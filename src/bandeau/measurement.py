@@ -219,45 +219,24 @@ def _grid(policy: Policy, purpose: Purpose) -> list[tuple[str, str]]:
         f"{s.name} ({s.provider or 'provider not named'})" for s in purpose.services
     )
     return [
-        (
-            "met",
-            f"AM-01 purpose limited to audience measurement: kind {purpose.kind}; "
-            f"services: {services or 'none declared'}",
-        ),
-        (
-            "attest",
-            "AM-01 the results serve the publisher alone (no use by the provider for "
-            "itself; processor contract)",
-        ),
+        ("met", f"AM-01 purpose limited to audience measurement: kind {purpose.kind}; "
+                f"services: {services or 'none declared'}"),
+        ("attest", "AM-01 the results serve the publisher alone (no use by the provider for "
+                   "itself; processor contract)"),
         ("attest", "AM-02 only anonymous aggregate statistics are produced"),
         ("met", f"AM-03 no advertising or analytics platform of bandeau's list; hosts: {where}"),
         ("met", "AM-03 no host, cookie, storage key or service shared with another purpose"),
-        (
-            "attest",
-            "AM-03 data neither combined with other processing (CRM, subscribers, ads) "
-            "nor passed on",
-        ),
+        ("attest", "AM-03 data neither combined with other processing (CRM, subscribers, ads) "
+                   "nor passed on"),
         ("met", f"AM-04 no cookie shared across sites ({len(cookies)} cookie(s) declared)"),
         ("attest", "AM-04 the identifier is specific to this site (no cross-site reach)"),
         ("met", f"AM-05 cookie lifetime at most 13 months: longest declared {longest} days"),
-        (
-            "attest",
-            "AM-05 the cookie's expiry is counted from its first placement and never "
-            "extended by later visits",
-        ),
-        (
-            "met",
-            f"AM-05 data kept at most {MAX_RETENTION_MONTHS} months: "
-            f"retention_months = {purpose.retention_months}",
-        ),
-        (
-            "met",
-            "readers can object: the purpose has its own switch in the preferences, and "
-            "Global Privacy Control does not apply to it",
-        ),
-        (
-            "attest",
-            "readers are told in the privacy policy (bandeau's generated page states the "
-            "terms when you use it)",
-        ),
+        ("attest", "AM-05 the cookie's expiry is counted from its first placement and never "
+                   "extended by later visits"),
+        ("met", f"AM-05 data kept at most {MAX_RETENTION_MONTHS} months: "
+                f"retention_months = {purpose.retention_months}"),
+        ("met", "readers can object: the purpose has its own switch in the preferences, and "
+                "Global Privacy Control does not apply to it"),
+        ("attest", "readers are told in the privacy policy (bandeau's generated page states the "
+                   "terms when you use it)"),
     ]

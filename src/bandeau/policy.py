@@ -474,11 +474,8 @@ class Policy(_Model):
                 },
                 "reprompt": self.reprompt_after_days,
                 # recorded only when given, so that policies without any keep their version
-                **(
-                    {"label_justifications": self.label_justifications}
-                    if self.label_justifications
-                    else {}
-                ),
+                **({"label_justifications": self.label_justifications}
+                   if self.label_justifications else {}),
             }
         )
 
