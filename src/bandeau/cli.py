@@ -706,6 +706,14 @@ def tcf_validate(tc_string: str) -> None:
 )
 @click.option("--necessary-only", is_flag=True, help="also refuse through the settings layer")
 @click.option(
+    "--viewport",
+    type=click.Choice(["desktop", "mobile", "both"]),
+    default="both",
+    show_default=True,
+    help="scan on a 1280 x 800 desktop window, a 320 x 640 touch phone, or both (each "
+    "finding names the viewports it was seen on)",
+)
+@click.option(
     "--chromium",
     type=click.Path(path_type=Path),
     default="/usr/bin/chromium",
@@ -728,6 +736,7 @@ def scan(
     policy_file: Path | None,
     draft_policy: Path | None,
     necessary_only: bool,
+    viewport: str,
     chromium: Path,
     autoconsent: Path | None,
 ) -> None:
@@ -748,6 +757,7 @@ def scan(
                 policy=policy_file,
                 necessary_only=necessary_only,
                 autoconsent=autoconsent,
+                viewports=("desktop", "mobile") if viewport == "both" else (viewport,),
             ),
             chromium=chromium,
             reports=(json_file, html_file, draft_policy),

@@ -22,7 +22,9 @@ CONSENT_RECORDS = {"cc_cookie", "klaro", "tarteaucitron"}
 
 @pytest.fixture(scope="module")
 def by_autoconsent(corpus: Corpus) -> dict[str, PageResult]:
-    options = ScanOptions(concurrency=3, autoconsent=AUTOCONSENT, detector_answers=False)
+    options = ScanOptions(
+        concurrency=3, autoconsent=AUTOCONSENT, detector_answers=False, viewports=("desktop",)
+    )
     pages = asyncio.run(scan([corpus.url(f) for f in FIXTURES], options))
     return dict(zip(FIXTURES, pages, strict=True))
 

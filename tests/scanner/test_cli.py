@@ -53,6 +53,12 @@ def test_tracker_site_fails_ci_with_reports(corpus: Corpus, tmp_path: Path) -> N
     assert {f["rule"] for f in report["pages"][0]["findings"]} == {"CNIL-02", "LAW-01"}
     shots = report["pages"][0]["phases"]["before"]["screenshots"]
     assert shots and (tmp_path / shots[0]["file"]).stat().st_size > 1000
+    # both viewports by default: the phone's phases, their screenshots, each finding's screens
+    assert report["pages"][0]["viewports"] == ["desktop", "mobile"]
+    mobile = report["pages"][0]["other_viewports"]["mobile"]["phases"]["before"]["screenshots"]
+    assert mobile and "-mobile-before-" in mobile[0]["file"]
+    assert (tmp_path / mobile[0]["file"]).stat().st_size > 1000
+    assert all(f["viewports"] == ["desktop", "mobile"] for f in report["pages"][0]["findings"])
     page = html.read_text()
     assert (
         "data:image/jpeg;base64," in page

@@ -1,5 +1,7 @@
 """Each page of the corpus gets its golden verdict: the banner (found, CMP, clicks to refuse
-and to accept) and the findings as (rule, severity) pairs (issue 12, item 7)."""
+and to accept) and the findings as (rule, severity) pairs, seen on both viewports unless the
+verdict names the viewports (issue 12, item 7). The corpus is scanned on the desktop window
+and on a 320 px phone."""
 
 from __future__ import annotations
 
@@ -9,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from bandeau.scanner.autoconsent import Detection
+from bandeau.scanner.browser import VIEWPORTS
 from bandeau.scanner.crawl import PageResult
+from bandeau.scanner.design import Look
 from bandeau.scanner.report import banner_json, to_json
 
 from .corpus import FIXTURES
@@ -25,14 +29,21 @@ def test_every_fixture_has_a_golden_verdict() -> None:
 
 @pytest.mark.parametrize("fixture", sorted(GOLDEN))
 def test_verdict_matches_the_golden_one(fixture: str, scanned: dict[str, PageResult]) -> None:
-    """CNIL-01/02/03, LAW-01, EDPB-A, AM-05: the scanner's verdict on each fixture."""
+    """CNIL-01/02/03, LAW-01, EDPB-A/B/C/D/E/H, AM-05: the scanner's verdict on each fixture,
+    and the viewports each finding was seen on (both, unless the verdict names them)."""
     page = scanned[fixture]
     expected = GOLDEN[fixture]
+    assert list(page.views) == list(VIEWPORTS)
     assert banner_json(page) == expected["banner"]
-    found = sorted({(f.rule, f.severity) for f in page.findings})
-    assert found == sorted(tuple(x) for x in expected["findings"]), [
-        (f.rule, f.title) for f in page.findings
+    # each (rule, severity) and the viewports any of its findings was seen on
+    seen: dict[tuple[str, str], set[str]] = {}
+    for f in page.findings:
+        seen.setdefault((f.rule, f.severity), set()).update(f.viewports)
+    found = sorted((rule, sev, tuple(sorted(v))) for (rule, sev), v in seen.items())
+    wanted = [
+        (x[0], x[1], tuple(sorted(x[2] if len(x) > 2 else VIEWPORTS))) for x in expected["findings"]
     ]
+    assert found == sorted(wanted), [(f.rule, f.title, f.viewports) for f in page.findings]
 
 
 def test_tracker_before_consent_evidence_names_the_cookie_and_its_script(
@@ -101,7 +112,11 @@ def test_json_report_has_the_contract_shape(scanned: dict[str, PageResult]) -> N
     report = to_json([scanned["cc-tracker-before"]])
     assert set(report) == {"pages"}
     page = report["pages"][0]
-    assert set(page) == {"url", "banner", "phases", "findings"}
+    assert set(page) == {"url", "viewports", "banner", "phases", "other_viewports", "findings"}
+    assert page["viewports"] == ["desktop", "mobile"]
+    assert set(page["other_viewports"]) == {"mobile"}
+    assert set(page["other_viewports"]["mobile"]) == {"banner", "phases"}
+    assert set(page["other_viewports"]["mobile"]["phases"]) == {"before", "refuse", "accept"}
     assert set(page["banner"]) == {
         "found",
         "cmp",
@@ -112,7 +127,8 @@ def test_json_report_has_the_contract_shape(scanned: dict[str, PageResult]) -> N
     }
     assert set(page["phases"]) == {"before", "refuse", "accept"}
     for f in page["findings"]:
-        assert set(f) == {"rule", "severity", "title", "evidence"}
+        assert set(f) == {"rule", "severity", "title", "evidence", "viewports"}
+        assert f["viewports"] and set(f["viewports"]) <= {"desktop", "mobile"}
         assert f["severity"] in ("high", "medium", "low") and f["evidence"]
     json.dumps(report)
 
@@ -151,9 +167,12 @@ def test_refusal_link_in_the_text_is_measured_on_the_page(scanned: dict[str, Pag
 
 def test_refusal_outside_the_banner_is_named(scanned: dict[str, PageResult]) -> None:
     """EDPB-C: the banner only accepts; the page's own "Continuer sans accepter" link, outside
-    it, is the evidence (and a reader's path has no refusal: CNIL-01, EDPB-A)."""
+    it, is the evidence on each screen (and a reader's path has no refusal: CNIL-01, EDPB-A)."""
     controls = _evidence(scanned["refuse-outside-banner"], "EDPB-C", "control")
-    assert [c["label"] for c in controls] == ["Continuer sans accepter"]
+    assert [(c["label"], c["viewport"]) for c in controls] == [
+        ("Continuer sans accepter", "desktop"),
+        ("Continuer sans accepter", "mobile"),
+    ]
 
 
 def test_pale_refusal_contrast_comes_from_computed_colours(scanned: dict[str, PageResult]) -> None:
@@ -177,15 +196,19 @@ def test_preticked_switch_is_read_before_we_untick_it(scanned: dict[str, PageRes
 
 def test_compliant_cmps_raise_no_dark_pattern(scanned: dict[str, PageResult]) -> None:
     """The compliant configurations (bandeau's demo, vanilla-cookieconsent, Klaro,
-    tarteaucitron), with their default styling, measured: no EDPB-B/C/D/E/H finding, and the
-    measurement did run on their first layer where our detector reads it."""
+    tarteaucitron), with their default styling, measured on the desktop window and on a
+    320 px phone: no EDPB-B/C/D/E/H finding, and the measurement did run on their first
+    layer where our detector reads it, each control reachable on each screen."""
     dark = {"EDPB-B", "EDPB-C", "EDPB-D/E", "EDPB-H"}
     for name in ("demo", "cc-compliant", "klaro-compliant", "tac-compliant"):
         page = scanned[name]
         assert not [f.title for f in page.findings if f.rule in dark], name
-        refuse = page.phases["refuse"]
-        assert refuse.first_layer, name
-        assert any(refuse.persistent.values()), name
+        for viewport, phases in page.views.items():
+            refuse = phases["refuse"]
+            assert refuse.first_layer, (name, viewport)
+            for m in refuse.first_layer or []:
+                assert m["reachable"] is True, (name, viewport, m["label"])
+            assert any(refuse.persistent.values()), (name, viewport)
 
 
 def test_no_way_back_after_refusal(scanned: dict[str, PageResult]) -> None:
@@ -205,3 +228,87 @@ def test_json_report_shows_what_was_measured(scanned: dict[str, PageResult]) -> 
     assert [c["label"] for c in refuse["ways_back"]["reload"]] == ["Cookie settings"]
     before = to_json([scanned["cc-compliant"]])["pages"][0]["phases"]["before"]
     assert before["first_layer"] is None and before["ways_back"] == {}
+
+
+def test_mobile_screen_is_a_phone(scanned: dict[str, PageResult]) -> None:
+    """The mobile pass lays the page out 320 CSS px wide (the fixtures ask for the device's
+    width), the desktop pass 1280: the banner's box is measured on each."""
+    boxes = {v: p["refuse"].banner_box for v, p in scanned["homemade"].views.items()}
+    assert boxes["desktop"] and boxes["desktop"]["viewport_width"] == 1280
+    assert boxes["mobile"] and boxes["mobile"]["viewport_width"] == 320
+    assert boxes["mobile"]["width"] <= 320 and 0 < boxes["mobile"]["covers"] < 1
+
+
+def test_refusal_off_a_phone_screen_is_edpb_c_on_mobile_only(
+    scanned: dict[str, PageResult],
+) -> None:
+    """EDPB-C: accept, settings and refuse in one row that does not wrap, in a bar that clips
+    it: on the desktop window every control is on screen; at 320 px the refusal is past the
+    right edge, and the bar (overflow hidden) is not something a reader can scroll."""
+    page = scanned["refuse-offscreen-mobile"]
+    (finding,) = [f for f in page.findings if f.rule == "EDPB-C"]
+    assert finding.viewports == ["mobile"] and "320 px" in finding.title
+    controls = [e for e in finding.evidence if e["kind"] == "control"]
+    assert [(c["role"], c["reachable"]) for c in controls] == [("refuse", False), ("accept", True)]
+    assert all(c["viewport"] == "mobile" for c in controls)
+    shots = [e for e in finding.evidence if e["kind"] == "screenshot"]
+    assert shots == [
+        {"kind": "screenshot", "phase": "refuse", "label": "arrival", "viewport": "mobile"}
+    ]
+    (banner,) = [e for e in finding.evidence if e["kind"] == "banner"]
+    assert banner["viewport_width"] == 320 and banner["width"] <= 320
+    desktop = page.views["desktop"]["refuse"].first_layer or []
+    assert desktop and all(m["reachable"] for m in desktop)
+
+
+def test_contrast_on_a_gradient_is_read_from_the_pixels(scanned: dict[str, PageResult]) -> None:
+    """EDPB-D/E: the refusal's pale text (#e4e4e4) on a light gradient whose fallback colour is
+    dark navy: computed styles alone would say 12:1; the pixels behind the glyphs say under
+    1.3:1, on each viewport."""
+    page = scanned["gradient-refuse"]
+    (finding,) = [f for f in page.findings if f.rule == "EDPB-D/E"]
+    controls = [e for e in finding.evidence if e["kind"] == "control"]
+    assert controls and all(c["background_from"] == "pixels" for c in controls)
+    assert all(c["contrast"] < 1.3 for c in controls)
+    for phases in page.views.values():
+        measured = next(m for m in phases["refuse"].first_layer or [] if m["role"] == "refuse")
+        assert measured["sampled"]["glyph_pixels"] > 100
+        styles_only = Look.from_measure({**measured, "sampled": None})
+        assert styles_only.contrast > 10  # what the computed colours alone said
+
+
+def test_preticked_vendor_list_is_read_in_the_third_layer(scanned: dict[str, PageResult]) -> None:
+    """EDPB-B: the settings layer's own switches are off; the vendor list it opens ("Voir nos
+    partenaires") has both vendors ticked. They are read before anything is unticked, a
+    screenshot of the list is the evidence, and the detour is not counted as the reader's
+    effort (refusal: settings, save). The refusal took: no tracker after it."""
+    page = scanned["preticked-vendors"]
+    (finding,) = [f for f in page.findings if f.rule == "EDPB-B"]
+    assert "vendor list" in finding.title
+    switches = [e["label"] for e in finding.evidence if e["kind"] == "switch"]
+    assert switches == ["Régie Alpha (publicité)", "Beta Mesure (audience)"]
+    for phases in page.views.values():
+        refuse = phases["refuse"]
+        assert refuse.choice is not None and refuse.choice.switches is not None
+        assert not any(s["checked"] and not s["disabled"] for s in refuse.choice.switches)
+        assert refuse.choice.path == ["Personnaliser", "Enregistrer"]
+        assert "vendors" in refuse.screenshots
+    assert not any(f.rule == "CNIL-03" for f in page.findings)
+
+
+@pytest.mark.parametrize(("fixture", "how"), [("withdraw-icon", "icon"), ("withdraw-menu", "menu")])
+def test_an_icon_or_a_menu_link_that_reopens_the_banner_is_a_way_back(
+    fixture: str, how: str, scanned: dict[str, PageResult]
+) -> None:
+    """EDPB-H: after refusal, the only way back is an unnamed floating cookie icon (its class
+    says so), or "Gérer mes cookies" in a menu that "Menu" opens. Each is tried as a reader
+    would (the menu opened first) and brings the banner back: no EDPB-H, on either screen;
+    no-withdrawal, with neither, keeps its EDPB-H."""
+    page = scanned[fixture]
+    assert not any(f.rule == "EDPB-H" for f in page.findings)
+    for viewport, phases in page.views.items():
+        ways = [c for cs in phases["refuse"].persistent.values() for c in cs if c.get("reopens")]
+        assert ways and all(c["how"] == how for c in ways), viewport
+    back = to_json([page])["pages"][0]["phases"]["refuse"]["ways_back"]
+    assert back["reload"] and back["reload"][0]["how"] == how
+    assert any(f.rule == "EDPB-H" for f in scanned["no-withdrawal"].findings)

@@ -17,9 +17,11 @@ from bandeau.scanner.design import (
     manages_consent,
     parse_colour,
     preticked_issues,
+    to_try,
+    way_back,
     withdrawal_issues,
 )
-from bandeau.scanner.findings import Evidence, evaluate
+from bandeau.scanner.findings import Evidence, evaluate, evaluate_views
 from bandeau.scanner.visit import PhaseResult
 
 SHOT = {"kind": "screenshot", "phase": "refuse", "label": "arrival"}
@@ -254,3 +256,114 @@ def test_acknowledge_stands_for_acceptance_when_the_layer_has_no_accept() -> Non
     ok = measure("acknowledge", width=400, height=60)
     assert rules_of(ok, measure("refuse")) == {("EDPB-D/E", "medium")}
     assert rules_of(ok, measure("accept"), measure("refuse")) == set()
+
+
+def test_a_refusal_no_reader_can_reach_is_edpb_c() -> None:
+    """EDPB-C: on a 320 px screen the refusal is off screen (and cannot be scrolled into
+    view) while acceptance is on it; reachable everywhere, nothing."""
+    gone = measure("refuse", reachable=False, viewport_width=320)
+    issues = first_layer_issues(
+        [Look.from_measure(measure("accept", reachable=True)), Look.from_measure(gone)], [], SHOT
+    )
+    assert [(i.rule, i.severity) for i in issues] == [("EDPB-C", "high")]
+    assert "320 px" in issues[0].title
+    control = next(e for e in issues[0].evidence if e["kind"] == "control")
+    assert control["reachable"] is False
+    both = measure("refuse", reachable=True)
+    assert rules_of(measure("accept", reachable=True), both) == set()
+    # a second refusal a reader can reach clears it; so does an unreachable acceptance too
+    assert (
+        rules_of(measure("accept", reachable=True), gone, measure("refuse", reachable=True))
+        == set()
+    )
+    assert rules_of(measure("accept", reachable=False), gone) == set()
+
+
+def test_sampled_pixels_stand_for_the_computed_background() -> None:
+    """A gradient: the colour computed styles give (dark navy, 12:1 with pale text) is
+    replaced by the pixels read behind the glyphs."""
+    pale = measure("refuse", color="rgb(228, 228, 228)", gradient=True)
+    assert Look.from_measure(pale).contrast > 10
+    sampled = {"contrast": 1.18, "background": [245, 247, 249], "glyph_pixels": 600}
+    look = Look.from_measure({**pale, "sampled": sampled})
+    assert look.contrast == 1.18 and look.to_json()["background_from"] == "pixels"
+    assert look.to_json()["background"] == "rgb(245, 247, 249)"
+    assert rules_of(measure("accept"), {**pale, "sampled": sampled}) == {("EDPB-D/E", "high")}
+
+
+def test_preticked_vendors_name_their_layer() -> None:
+    vendors = [{"label": "Régie Alpha", "selector": "input", "checked": True, "disabled": False}]
+    (issue,) = preticked_issues(vendors, SHOT, "the vendor list")
+    assert issue.rule == "EDPB-B" and "of the vendor list on" in issue.title
+
+
+def test_vendor_switches_of_a_phase_are_edpb_b() -> None:
+    phase = refused()
+    assert phase.choice is not None
+    phase.choice.switches = [
+        {"label": "Audience", "selector": "input", "checked": False, "disabled": False}
+    ]
+    phase.choice.vendor_switches = [
+        {"label": "Régie Alpha", "selector": "input", "checked": True, "disabled": False}
+    ]
+    found = evaluate({"refuse": phase}, Evidence("127.0.0.1", Classifier()))
+    (b,) = [f for f in found if f.rule == "EDPB-B"]
+    assert "vendor list" in b.title
+
+
+def test_each_viewport_is_judged_alone_and_named() -> None:
+    """evaluate_views(): a finding seen on both viewports is one finding naming both; one seen
+    on the phone only names it; screenshot and control evidence say which screen."""
+    link = measure("refuse", in_paragraph=True, **TEXT_LINK)
+    desktop = refused(first_layer=[measure("accept"), link], persistent={"reload": []})
+    phone = refused(
+        viewport="mobile",
+        first_layer=[
+            measure("accept", reachable=True),
+            {**link, "reachable": False, "viewport_width": 320},
+        ],
+        persistent={"reload": []},
+    )
+    views = {"desktop": {"refuse": desktop}, "mobile": {"refuse": phone}}
+    found = evaluate_views(views, Evidence("127.0.0.1", Classifier()))
+    by_title = {f.title: f.viewports for f in found}
+    assert by_title["the only refusal is a link-styled element inside a paragraph of text"] == [
+        "desktop",
+        "mobile",
+    ]
+    off = next(f for f in found if "cannot be reached" in f.title)
+    assert off.viewports == ["mobile"]
+    assert all(e["viewport"] == "mobile" for e in off.evidence if e["kind"] != "host")
+    assert off.to_json()["viewports"] == ["mobile"]
+
+
+@pytest.mark.parametrize(
+    ("control", "back"),
+    [
+        ({"label": "Gérer les cookies", "floating": False, "how": "shown"}, True),
+        ({"label": "", "hint": "cookie", "floating": True, "how": "icon"}, False),
+        ({"label": "", "hint": "cookie", "floating": True, "how": "icon", "reopens": True}, True),
+        ({"label": "Gérer mes cookies", "floating": False, "how": "menu"}, False),
+        ({"label": "Gérer mes cookies", "floating": False, "how": "menu", "reopens": True}, True),
+        ({"label": "Gérer mes cookies", "floating": False, "how": "menu", "reopens": False}, False),
+    ],
+)
+def test_icons_and_menu_links_count_once_they_bring_the_banner_back(
+    control: dict[str, Any], back: bool
+) -> None:
+    """EDPB-H: a control on screen counts by its label; an unnamed icon or a link hidden in a
+    menu only once trying it brought the banner back."""
+    assert way_back(control) is back
+
+
+def test_what_is_worth_trying_as_a_way_back() -> None:
+    assert to_try({"label": "", "hint": "consent", "floating": True, "how": "icon"})
+    assert to_try({"label": "Gérer mes cookies", "floating": False, "how": "menu"})
+    assert not to_try({"label": "Rubriques", "floating": False, "how": "menu"})
+    assert not to_try({"label": "Gérer les cookies", "floating": False, "how": "shown"})
+
+
+def test_an_icon_that_brought_the_banner_back_clears_edpb_h() -> None:
+    icon = {"label": "", "hint": "cookie", "selector": "div", "floating": True, "how": "icon"}
+    assert withdrawal_issues({"reload": [icon]}, SHOT)
+    assert withdrawal_issues({"reload": [{**icon, "reopens": True}]}, SHOT) == []

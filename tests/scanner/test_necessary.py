@@ -18,7 +18,7 @@ FIXTURES = ("cc-compliant", "klaro-compliant", "klaro-ignores-refusal", "tac-com
 
 @pytest.fixture(scope="module")
 def necessary(corpus: Corpus) -> dict[str, PageResult]:
-    options = ScanOptions(concurrency=3, necessary_only=True)
+    options = ScanOptions(concurrency=3, necessary_only=True, viewports=("desktop",))
     pages = asyncio.run(scan([corpus.url(f) for f in FIXTURES], options))
     return dict(zip(FIXTURES, pages, strict=True))
 
@@ -45,13 +45,21 @@ def test_trackers_after_necessary_only_are_cnil_03(
 
 def test_preticked_switches_are_found_on_the_necessary_only_path(corpus: Corpus) -> None:
     """EDPB-B through `--necessary-only`: the settings layer it opens is read before its
-    switches are unticked; the compliant CMPs' layers have none on (test above's scan)."""
-    options = ScanOptions(concurrency=1, necessary_only=True)
-    (page,) = asyncio.run(scan([corpus.url("preticked-settings")], options))
-    choice = page.phases["necessary"].choice
+    switches are unticked, and so is the vendor list it opens (a third layer); the compliant
+    CMPs' layers have none on (test above's scan)."""
+    options = ScanOptions(concurrency=2, necessary_only=True, viewports=("desktop",))
+    urls = [corpus.url("preticked-settings"), corpus.url("preticked-vendors")]
+    settings, vendors = asyncio.run(scan(urls, options))
+    choice = settings.phases["necessary"].choice
     assert choice is not None and choice.done
-    titles = [f.title for f in page.findings if f.rule == "EDPB-B"]
+    titles = [f.title for f in settings.findings if f.rule == "EDPB-B"]
     assert titles and "Mesure d'audience" in titles[0]
+    choice = vendors.phases["necessary"].choice
+    assert choice is not None and choice.done and choice.vendor_switches
+    assert (choice.clicks, choice.path) == (2, ["Personnaliser", "Enregistrer"])
+    titles = [f.title for f in vendors.findings if f.rule == "EDPB-B"]
+    assert any("vendor list" in t and "Régie Alpha" in t for t in titles), titles
+    assert not any(f.rule == "CNIL-03" for f in vendors.findings)
 
 
 @pytest.mark.parametrize("fixture", FIXTURES)

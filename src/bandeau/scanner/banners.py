@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .words import role_of, speaks_of_consent
+from .words import normalise, role_of, speaks_of_consent
 
 if TYPE_CHECKING:
     from playwright.async_api import Frame, Page
@@ -157,6 +157,11 @@ class Choice:
     None when no settings layer was opened (EDPB-B)"""
     settings_shot: bytes | None = field(default=None, repr=False)
     """a screenshot of the settings layer, taken only when a switch was on (the evidence)"""
+    vendor_switches: list[dict[str, Any]] | None = None
+    """the switches of a vendor list opened from the settings layer (a third layer, as TCF
+    CMPs show), read as first opened; None when the settings layer offered none (EDPB-B)"""
+    vendors_shot: bytes | None = field(default=None, repr=False)
+    """a screenshot of the vendor list, taken only when a switch was on"""
 
     @property
     def by_autoconsent(self) -> bool:
@@ -179,6 +184,7 @@ class Choice:
             "first_layer_roles": self.first_layer_roles,
             "note": self.note,
             "switches": self.switches,
+            "vendor_switches": self.vendor_switches,
         }
 
 
@@ -345,6 +351,7 @@ async def answer(page: Page, action: str, settle: Any) -> Choice:
             choice.first_layer_roles = sorted(found.roles())
         elif choice.switches is None:
             await _read_switches(found, choice)
+            found = await _inspect_vendors(page, found, choice, settle)
         choice.layers = layer
         target = found.first(action)
         if target is None and action == "accept" and layer == 1:
@@ -400,6 +407,7 @@ async def answer_through_settings(page: Page, settle: Any) -> Choice:
         choice.note = "the settings layer was not found"
         return choice
     await _read_switches(layer2, choice)
+    layer2 = await _inspect_vendors(page, layer2, choice, settle)
     await _switches_off(layer2)
     target = layer2.first("save") or layer2.first("refuse")
     if target is None:
@@ -413,13 +421,14 @@ async def answer_through_settings(page: Page, settle: Any) -> Choice:
     return choice
 
 
-async def switches(found: Found) -> list[dict[str, Any]]:
-    """The switches of a settings layer as the reader finds them (EDPB-B), before we untick
-    anything; [] when they cannot be read."""
+async def switches(found: Found, whole_frame: bool = False) -> list[dict[str, Any]]:
+    """The switches of a settings layer (or of its whole frame) as the reader finds them
+    (EDPB-B), before we untick anything; [] when they cannot be read."""
     from .design import SWITCHES
 
     try:
-        states: list[dict[str, Any]] = await found.frame.evaluate(SWITCHES, found.box)
+        box = None if whole_frame else found.box
+        states: list[dict[str, Any]] = await found.frame.evaluate(SWITCHES, box)
     except Exception as e:  # a layer that navigates or re-renders while we read it
         log.info("switches not read: %s", str(e).splitlines()[0])
         return []
@@ -431,6 +440,75 @@ async def _read_switches(found: Found, choice: Choice) -> None:
     choice.switches = await switches(found)
     if any(s["checked"] and not s["disabled"] for s in choice.switches):
         choice.settings_shot = await found.frame.page.screenshot(type="jpeg", quality=60)
+
+
+VENDORS = (
+    "vendor",
+    "partner",
+    "partenaire",
+    "fournisseur",
+    "anbieter",
+    "proveedor",
+    "socios",
+    "fornitor",
+    "leverancier",
+    "partnerzy",
+    "parceiro",
+    "leverantör",
+    "leverandør",
+    "kumppan",
+    "dodavatel",
+    "partnerei",
+    "furnizor",
+    "доставчи",
+    "συνεργάτ",
+    "dobavitelj",
+    "tiekėj",
+    "piegādātāj",
+    "tarnija",
+)
+"""words of a control that opens a list of vendors or partners (TCF's third layer)"""
+
+BACK = (" back ", "retour", "zurück", "volver", "indietro", "voltar", "terug", "wstecz", "tillbaka")
+"""words of a control that goes back from a layer to the one that opened it"""
+
+
+def _names(label: str, words: tuple[str, ...]) -> bool:
+    text = normalise(label)
+    return len(text) <= 62 and any(w in text for w in words)
+
+
+async def _inspect_vendors(page: Page, found: Found, choice: Choice, settle: Any) -> Found:
+    """A settings layer that opens a vendor list (EDPB-B in a third layer): open it, read its
+    switches as first shown, then come back by its "back" control (the layer to go on with
+    is returned; the vendor list itself when it has no way back). These clicks are an
+    auditor's detour: the reader's effort does not count them."""
+    more = next((c for c in found.controls if c.role is None and _names(c.label, VENDORS)), None)
+    if more is None:
+        return found
+    known = {(s["label"], s["selector"]) for s in choice.switches or []}
+    await click(found, more)
+    await settle()
+    listed = await appear(page, tries=2, wording=False)
+    if listed is None:
+        choice.vendor_switches = []
+        return found
+    states = await switches(listed) if listed.text != found.text else []
+    if not states:  # the list opened inside the settings layer: its new switches on screen
+        states = [
+            s
+            for s in await switches(listed, whole_frame=True)
+            if s.get("shown") and (s["label"], s["selector"]) not in known
+        ]
+    choice.vendor_switches = states
+    if any(s["checked"] and not s["disabled"] for s in states):
+        choice.vendors_shot = await page.screenshot(type="jpeg", quality=60)
+    back = next((c for c in listed.controls if c.role is None and _names(c.label, BACK)), None)
+    if back is None or listed.text == found.text:
+        return listed
+    await click(listed, back)
+    await settle()
+    return await appear(page, tries=2, wording=False) or found
 
 
 async def _switches_off(found: Found) -> None:

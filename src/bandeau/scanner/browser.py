@@ -74,6 +74,13 @@ ARGS = [
 
 VIEWPORT = {"width": 1280, "height": 800}
 
+VIEWPORTS = ("desktop", "mobile")
+"""the screens a page is scanned on (`--viewport`): a desktop window, and a phone 320 CSS px
+wide (the narrowest width WCAG 2.1's reflow criterion and the standards list ask a page to
+work at) with a device scale factor of 2, touch and a mobile user agent"""
+
+MOBILE = {"width": 320, "height": 640}
+
 
 @dataclass(frozen=True)
 class BrowserOptions:
@@ -92,6 +99,16 @@ def user_agent(version: str) -> str:
     return (
         "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
         f"Chrome/{major}.0.0.0 Safari/537.36"
+    )
+
+
+def mobile_user_agent(version: str) -> str:
+    """Chrome on Android's user agent for this Chromium's major version (the reduced form
+    Chrome sends: a fixed Android version and model)."""
+    major = version.split(".")[0]
+    return (
+        "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) "
+        f"Chrome/{major}.0.0.0 Mobile Safari/537.36"
     )
 
 
@@ -127,6 +144,7 @@ class Chromium:
         self.process: subprocess.Popen[bytes] | None = None
         self.browser: Browser | None = None
         self.agent = ""
+        self.mobile_agent = ""
 
     async def __aenter__(self) -> Chromium:
         require(self.options.executable)
@@ -150,6 +168,7 @@ class Chromium:
                 raise
             raise ScanError(f"Chromium did not start: {e}".splitlines()[0]) from e
         self.agent = user_agent(self.browser.version)
+        self.mobile_agent = mobile_user_agent(self.browser.version)
         return self
 
     async def _port(self) -> int:
@@ -180,15 +199,26 @@ class Chromium:
         shutil.rmtree(self.folder, ignore_errors=True)
 
     @asynccontextmanager
-    async def fresh_profile(self) -> AsyncIterator[BrowserContext]:
-        """An empty profile of its own, closed on exit."""
+    async def fresh_profile(self, viewport: str = "desktop") -> AsyncIterator[BrowserContext]:
+        """An empty profile of its own, closed on exit, on the desktop window or the phone's
+        screen (320 x 640 CSS px, scale factor 2, touch, a mobile user agent)."""
         if self.browser is None:
             raise ScanError("Chromium is not running")
-        context = await self.browser.new_context(
-            viewport=VIEWPORT,  # type: ignore[arg-type]
-            locale=self.options.locale,
-            user_agent=self.agent,
-        )
+        if viewport == "mobile":
+            context = await self.browser.new_context(
+                viewport=MOBILE,  # type: ignore[arg-type]
+                device_scale_factor=2,
+                is_mobile=True,
+                has_touch=True,
+                locale=self.options.locale,
+                user_agent=self.mobile_agent,
+            )
+        else:
+            context = await self.browser.new_context(
+                viewport=VIEWPORT,  # type: ignore[arg-type]
+                locale=self.options.locale,
+                user_agent=self.agent,
+            )
         context.set_default_timeout(self.options.timeout_ms)
         try:
             yield context

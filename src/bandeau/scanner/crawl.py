@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from .autoconsent import Autoconsent
-from .browser import BrowserOptions, Chromium, require
+from .browser import VIEWPORTS, BrowserOptions, Chromium, require
 from .classify import Classifier, CookieDb, SitePolicy, read_cookie_db
 from .errors import ScanError
-from .findings import Evidence, Finding, banner_seen, evaluate, site_host
+from .findings import Evidence, Finding, banner_seen, evaluate_views, site_host
 from .visit import PHASES, PhaseResult, run_phase
 
 if TYPE_CHECKING:
@@ -35,6 +35,9 @@ class ScanOptions:
     """the @duckduckgo/autoconsent package folder, to use its rules as a second source"""
     detector_answers: bool = True
     """False: our detector finds banners but leaves answering them to autoconsent (tests)"""
+    viewports: tuple[str, ...] = VIEWPORTS
+    """the screens each page is scanned on, each with the whole protocol (`--viewport`):
+    `desktop`, `mobile` or both; the first is the one `phases` and `banner` report"""
     browser: BrowserOptions = field(default_factory=BrowserOptions)
 
 
@@ -42,10 +45,13 @@ class ScanOptions:
 class PageResult:
     url: str
     phases: dict[str, PhaseResult]
+    """the phases on the first viewport scanned"""
     findings: list[Finding]
     cmp: str | None
     policy_source: str | None
     evidence: Evidence
+    views: dict[str, dict[str, PhaseResult]] = field(default_factory=dict)
+    """every viewport's phases, `phases` among them: {viewport: {phase: result}}"""
 
     @property
     def banner_found(self) -> bool:
@@ -105,8 +111,12 @@ class _Scanner:
     async def page(self, url: str) -> PageResult:
         self.progress(url, "start")
         names = [*PHASES, "necessary"] if self.options.necessary_only else list(PHASES)
-        results = await asyncio.gather(*(self.phase(url, n) for n in names))
-        phases = dict(zip(names, results, strict=True))
+        runs = [(v, n) for v in self.options.viewports or VIEWPORTS[:1] for n in names]
+        results = await asyncio.gather(*(self.phase(url, n, v) for v, n in runs))
+        views: dict[str, dict[str, PhaseResult]] = {}
+        for (v, n), r in zip(runs, results, strict=True):
+            views.setdefault(v, {})[n] = r
+        phases = next(iter(views.values()))
         policy, source = self.policy, "file" if self.policy else None
         bandeau = next((p.bandeau for p in results if p.bandeau), None)
         if policy is None and bandeau and bandeau.get("script"):
@@ -114,20 +124,25 @@ class _Scanner:
             source = "config" if policy else None
         classifier = Classifier(policy, self.db)
         evidence = Evidence(site_host(url), classifier)
-        found = evaluate(phases, evidence, declared=policy is not None)
+        found = evaluate_views(views, evidence, declared=policy is not None)
         cmp = next((p.cmp for p in results if p.cmp), None)
         ac = phases["before"].autoconsent
         if cmp is None and ac is not None and ac.popups:
             cmp = ac.popups[0]  # named by autoconsent's rule when no global names it
         self.progress(url, "done")
-        return PageResult(url, phases, found, cmp, source, evidence)
+        return PageResult(url, phases, found, cmp, source, evidence, views)
 
-    async def phase(self, url: str, name: str) -> PhaseResult:
+    async def phase(self, url: str, name: str, viewport: str = "desktop") -> PhaseResult:
         async with self.gate:
             result = await run_phase(
-                self.chromium, url, name, self.autoconsent, self.options.detector_answers
+                self.chromium,
+                url,
+                name,
+                self.autoconsent,
+                self.options.detector_answers,
+                viewport,
             )
-        self.progress(url, f"phase:{name}")
+        self.progress(url, f"phase:{name}" + (f" ({viewport})" if viewport != "desktop" else ""))
         return result
 
     async def _site_config(self, script: str) -> SitePolicy | None:

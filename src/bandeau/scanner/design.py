@@ -114,7 +114,14 @@ class Look:
     border_colour: Colour | None
     in_paragraph: bool
     gradient: bool
-    """an ancestor or the control paints a background image: the colour is a guess"""
+    """an ancestor or the control paints a background image or gradient"""
+    sampled: dict[str, Any] | None = None
+    """with a background image or gradient: the contrast read from the screen's pixels
+    (pixels.text_contrast), which then stands for the computed one"""
+    reachable: bool | None = None
+    """its centre is on screen and on top, as found or once scrolled into view by what a
+    reader can scroll (not a container whose overflow is hidden); None when not measured"""
+    viewport_width: float | None = None
 
     @classmethod
     def from_measure(cls, m: dict[str, Any]) -> Look:
@@ -132,6 +139,10 @@ class Look:
             )
             else 0.0
         )
+        sampled = m.get("sampled")
+        if sampled:
+            r, g, b = sampled["background"]
+            background = (float(r), float(g), float(b), 1.0)
         return cls(
             role=m.get("role") or "",
             label=m.get("label", ""),
@@ -147,10 +158,15 @@ class Look:
             border_colour=parse_colour(m.get("border_color")),
             in_paragraph=bool(m.get("in_paragraph")),
             gradient=bool(m.get("gradient")),
+            sampled=sampled or None,
+            reachable=m.get("reachable"),
+            viewport_width=m.get("viewport_width"),
         )
 
     @property
     def contrast(self) -> float:
+        if self.sampled:
+            return float(self.sampled["contrast"])
         return contrast(self.text, self.background)
 
     @property
@@ -195,6 +211,8 @@ class Look:
             "contrast": round(self.contrast, 2),
             "style": "button" if self.button_like else "text",
             "in_paragraph": self.in_paragraph,
+            "background_from": "pixels" if self.sampled else "styles",
+            "reachable": self.reachable,
         }
 
 
@@ -209,11 +227,15 @@ class Issue:
 
 
 def first_layer_issues(
-    looks: list[Look], outside_refusals: list[dict[str, Any]], shot: dict[str, Any]
+    looks: list[Look],
+    outside_refusals: list[dict[str, Any]],
+    shot: dict[str, Any],
+    banner: dict[str, Any] | None = None,
 ) -> list[Issue]:
     """EDPB-C and EDPB-D/E on the first layer's measured controls. `looks` holds the layer's
     refuse, accept and acknowledge controls, the ones our detector would click first first;
-    `outside_refusals` the refusal-named controls elsewhere in the page when it has none."""
+    `outside_refusals` the refusal-named controls elsewhere in the page when it has none;
+    `banner` the banner's box as measured (BANNER_BOX), evidence of an unreachable refusal."""
     refusals = [x for x in looks if x.role == "refuse"]
     # acceptance as our detector would click it: "accept", else "acknowledge" ("That's ok")
     accepts = [x for x in looks if x.role == "accept"] or [
@@ -230,12 +252,31 @@ def first_layer_issues(
                 )
             ]
         return []
-    out = _link_design(refusals, accepts[0] if accepts else None, shot)
+    out = _unreachable(refusals, accepts, shot, banner)
+    out += _link_design(refusals, accepts[0] if accepts else None, shot)
     refuse = refusals[0]
     out += _contrast(refuse, shot)
     if accepts:
         out += _prominence(accepts[0], refuse, shot)
     return out
+
+
+def _unreachable(
+    refusals: list[Look], accepts: list[Look], shot: dict[str, Any], banner: dict[str, Any] | None
+) -> list[Issue]:
+    """EDPB-C: no refusal of the layer can be reached on this screen (off screen, out of a
+    container the reader cannot scroll, or covered), while acceptance can."""
+    if not all(x.reachable is False for x in refusals):
+        return []
+    if not any(x.reachable for x in accepts):
+        return []
+    r = refusals[0]
+    width = f" {r.viewport_width:.0f} px wide" if r.viewport_width else ""
+    title = f"the refusal cannot be reached on a{width} screen (off screen or covered)"
+    evidence = [shot, r.to_json(), accepts[0].to_json()]
+    if banner:
+        evidence.append({"kind": "banner", **banner})
+    return [Issue("EDPB-C", "high", title, evidence)]
 
 
 def _link_design(refusals: list[Look], accept: Look | None, shot: dict[str, Any]) -> list[Issue]:
@@ -281,14 +322,17 @@ def _prominence(accept: Look, refuse: Look, shot: dict[str, Any]) -> list[Issue]
     return []
 
 
-def preticked_issues(switches: list[dict[str, Any]], shot: dict[str, Any]) -> list[Issue]:
-    """EDPB-B: switches of the settings layer on before the reader touched them, leaving out
-    those the reader cannot change (disabled or read-only: strictly necessary)."""
+def preticked_issues(
+    switches: list[dict[str, Any]], shot: dict[str, Any], layer: str = "the settings layer"
+) -> list[Issue]:
+    """EDPB-B: switches of the settings layer (or of the vendor list it opens) on before the
+    reader touched them, leaving out those the reader cannot change (disabled or read-only:
+    strictly necessary)."""
     on = [s for s in switches if s.get("checked") and not s.get("disabled")]
     if not on:
         return []
     names = ", ".join(repr(s.get("label") or s.get("selector")) for s in on[:3])
-    title = f"{len(on)} switch(es) of the settings layer on before any choice: {names}"
+    title = f"{len(on)} switch(es) of {layer} on before any choice: {names}"
     evidence = [shot] + [{"kind": "switch", **s} for s in on[:4]]
     return [Issue("EDPB-B", "high", title, evidence)]
 
@@ -319,16 +363,29 @@ def manages_consent(label: str, floating: bool) -> bool:
     return floating and role_of(label) == "settings"
 
 
+def way_back(control: dict[str, Any]) -> bool:
+    """Whether a control read by PERSISTENT leads back to the choices: one on screen by its
+    label (manages_consent); an unnamed floating icon or a link in a closed menu only once
+    trying it brought the banner back (`reopens`, set by the visit)."""
+    if control.get("how") in ("icon", "menu"):
+        return bool(control.get("reopens"))
+    return manages_consent(control.get("label", ""), bool(control.get("floating")))
+
+
+def to_try(control: dict[str, Any]) -> bool:
+    """A control worth trying as a way back: a floating icon that speaks of cookies by its
+    markup, or a link in a closed menu whose label does."""
+    how = control.get("how")
+    return how == "icon" or (how == "menu" and manages_consent(control.get("label", ""), False))
+
+
 def withdrawal_issues(
     looks_by_stage: dict[str, list[dict[str, Any]]], shot: dict[str, Any]
 ) -> list[Issue]:
     """EDPB-H: a page view after refusal (reload, next page) with no control to change the
-    choice: no floating button or icon, no link named for cookies or consent."""
-    bare = [
-        stage
-        for stage, controls in looks_by_stage.items()
-        if not any(manages_consent(c.get("label", ""), bool(c.get("floating"))) for c in controls)
-    ]
+    choice: no floating button, no link named for cookies or consent, no icon or menu link
+    that brought the banner back when tried."""
+    bare = [stage for stage, controls in looks_by_stage.items() if not any(map(way_back, controls))]
     if not bare:
         return []
     title = "after refusal, no visible way to change the choice (" + ", ".join(bare) + ")"
@@ -363,13 +420,57 @@ _DEEP = """
   };
 """
 
+# Whether a reader can reach a control: its centre on screen and the element found there (on
+# top), as it is or once scrolled into view; scrolling a container whose overflow is hidden or
+# clip (which only a script can scroll) does not count. Scroll positions are put back.
+_REACH = """
+  const centre = (r) => [r.left + r.width / 2, r.top + r.height / 2];
+  const onScreen = (r) => {
+    const [x, y] = centre(r);
+    return x >= 0 && y >= 0 && x < window.innerWidth && y < window.innerHeight;
+  };
+  const onTop = (el, r) => {
+    const [x, y] = centre(r);
+    const root = el.getRootNode();
+    const hit = (root.elementFromPoint ? root : document).elementFromPoint(x, y);
+    return !!hit && (hit === el || el.contains(hit));
+  };
+  const reach = (el) => {
+    const r0 = el.getBoundingClientRect();
+    if (onScreen(r0) && onTop(el, r0)) return true;
+    const kept = [];
+    for (let e = parentOf(el); e && e.nodeType === 1; e = parentOf(e)) {
+      kept.push([e, e.scrollLeft, e.scrollTop]);
+    }
+    const [sx, sy] = [window.scrollX, window.scrollY];
+    el.scrollIntoView({block: "center", inline: "center", behavior: "instant"});
+    const r1 = el.getBoundingClientRect();
+    const forced = kept.some(([e, l, t]) => (e.scrollLeft !== l || e.scrollTop !== t)
+      && /hidden|clip/.test(getComputedStyle(e).overflowX + getComputedStyle(e).overflowY));
+    const ok = !forced && onScreen(r1) && onTop(el, r1);
+    for (const [e, l, t] of kept) { e.scrollLeft = l; e.scrollTop = t; }
+    window.scrollTo({left: sx, top: sy, behavior: "instant"});
+    return ok;
+  };
+  // a banner that slides or fades in is measured where it comes to rest (1.5 s at most)
+  const settled = () => Promise.race([
+    Promise.all(document.getAnimations()
+      .filter((a) => a.playState === "running"
+        && Number.isFinite(a.effect && a.effect.getComputedTiming().endTime))
+      .map((a) => a.finished.catch(() => null))),
+    new Promise((done) => setTimeout(done, 1500)),
+  ]);
+"""
+
 # The first layer's controls by their data-bdscan ids: box, colours (the background chain up
 # to the first opaque one), border, whether inside a paragraph with over 20 characters of
-# body text besides its controls.
+# body text besides its controls, whether a reader can reach it on this screen.
 MEASURE = (
-    """(ids) => {"""
+    """async (ids) => {"""
     + _DEEP
+    + _REACH
     + """
+  await settled();
   const opaque = (c) => /^rgb\\(/.test(c) || /,\\s*1\\)$/.test(c);
   const out = [];
   for (const id of ids) {
@@ -396,9 +497,27 @@ MEASURE = (
     out.push({id, label, tag: el.tagName.toLowerCase(), selector: selector(el),
       width: r.width, height: r.height, color: s.color, backgrounds, gradient,
       border_width: parseFloat(s.borderBottomWidth) || 0, border_style: s.borderBottomStyle,
-      border_color: s.borderBottomColor, in_paragraph: !!p && rest > 20});
+      border_color: s.borderBottomColor, in_paragraph: !!p && rest > 20,
+      reachable: reach(el), viewport_width: window.innerWidth});
   }
   return out;
+}"""
+)
+
+# The banner's container (data-bdscan-box): its box, the viewport's size, and the share of the
+# viewport it covers.
+BANNER_BOX = (
+    """(box) => {"""
+    + _DEEP
+    + """
+  const el = box ? deepAll(document, '[data-bdscan-box="' + box + '"]')[0] : null;
+  if (!el) return null;
+  const r = el.getBoundingClientRect();
+  const [vw, vh] = [window.innerWidth, window.innerHeight];
+  const w = Math.max(0, Math.min(r.right, vw) - Math.max(r.left, 0));
+  const h = Math.max(0, Math.min(r.bottom, vh) - Math.max(r.top, 0));
+  return {selector: selector(el), x: r.left, y: r.top, width: r.width, height: r.height,
+    viewport_width: vw, viewport_height: vh, covers: (w * h) / (vw * vh)};
 }"""
 )
 
@@ -441,33 +560,88 @@ SWITCHES = (
     const around = parentOf(el) ? (parentOf(el).innerText || "") : "";
     const label = (named || el.getAttribute("aria-label") || el.innerText || around || "")
       .trim().split("\\n")[0].slice(0, 80);
-    out.push({label, selector: selector(el), checked: !!checked, disabled});
+    out.push({label, selector: selector(el), checked: !!checked, disabled, shown: shown(el)});
   }
   return out;
 }"""
 )
 
-# Controls of the page a reader could use to come back to the consent choices: links,
-# buttons, icons (named by text, aria-label, title or an image's alt), and whether each
-# floats (fixed or sticky, itself or an ancestor).
+# Controls of the page a reader could use to come back to the consent choices, and whether
+# each floats (fixed or sticky, itself or an ancestor):
+# - `shown`: links, buttons, icons on screen, named by text, aria-label, title or an image's alt;
+# - `icon`: an unnamed control that floats, at most 96 x 96 px, whose id, class, or an inner
+#   element's id, class, link or svg <title> speaks of cookies or consent (tagged
+#   data-bdscan-back, to be tried);
+# - `menu`: a named control hidden in a menu that a control on screen opens (a <details>'s
+#   summary, the control whose aria-controls names an ancestor, or an aria-expanded=false one
+#   beside the menu), both tagged (data-bdscan-back, data-bdscan-toggle), to be tried.
 PERSISTENT = (
     """() => {"""
     + _DEEP
     + """
   const out = [];
   const sel = "a, button, [role=button], [onclick], summary";
-  for (const c of deepAll(document, sel)) {
-    if (!shown(c)) continue;
-    const img = c.querySelector ? c.querySelector("img[alt]") : null;
-    const label = ((c.innerText || "") + "").trim() || c.getAttribute("aria-label")
-      || c.getAttribute("title") || (img ? img.getAttribute("alt") : "") || "";
-    if (!label || label.length > 80) continue;
-    let floating = false;
+  const HINT = /cookie|consent|gdpr|rgpd|dsgvo|privacy|datenschutz|tarteaucitron/i;
+  const icons = ["cookie", "consent", "gdpr", "rgpd", "privacy"]
+    .map((w) => "[class*=" + w + " i], [id*=" + w + " i]").join(", ");
+  const floats = (c) => {
     for (let e = c; e && e.nodeType === 1; e = parentOf(e)) {
       const p = getComputedStyle(e).position;
-      if (p === "fixed" || p === "sticky") { floating = true; break; }
+      if (p === "fixed" || p === "sticky") return true;
     }
-    out.push({label, selector: selector(c), floating});
+    return false;
+  };
+  const hintOf = (c) => {
+    const parts = [c.id, c.getAttribute("class")];
+    for (const e of c.querySelectorAll("*")) {
+      parts.push(e.id, e.getAttribute("class"), e.getAttribute("href"),
+        e.getAttribute("xlink:href"), e.getAttribute("src"));
+      if (e.tagName.toLowerCase() === "title") parts.push(e.textContent);
+    }
+    const m = parts.filter((x) => typeof x === "string").join(" ").match(HINT);
+    return m ? m[0].toLowerCase() : "";
+  };
+  const toggleOf = (c) => {
+    const details = c.closest ? c.closest("details") : null;
+    if (details && !details.open) return details.querySelector("summary");
+    for (let e = c.parentElement; e; e = e.parentElement) {
+      if (!e.id) continue;
+      const t = document.querySelector('[aria-controls~="' + CSS.escape(e.id) + '"]');
+      if (t && shown(t)) return t;
+    }
+    const menu = c.closest ? c.closest("nav, [role=navigation], [role=menu], menu") : null;
+    const scope = menu && menu.parentElement;
+    return scope ? Array.from(scope.querySelectorAll("[aria-expanded=false]")).find(shown) : null;
+  };
+  const seen = new Set();
+  let tried = 0;
+  for (const c of deepAll(document, sel + ", " + icons)) {
+    if (seen.has(c)) continue;
+    seen.add(c);
+    const img = c.querySelector ? c.querySelector("img[alt]") : null;
+    const label = (((c.innerText || "") + "").trim() || c.getAttribute("aria-label")
+      || c.getAttribute("title") || (img ? img.getAttribute("alt") : "") || "").trim();
+    if (label.length > 80) continue;
+    const control = c.matches(sel);
+    if (shown(c) && label && control) {
+      out.push({label, selector: selector(c), floating: floats(c), how: "shown"});
+    } else if (shown(c) && !label && tried < 20) {
+      const r = c.getBoundingClientRect();
+      const hint = hintOf(c);
+      if (hint && r.width <= 96 && r.height <= 96 && floats(c)) {
+        const id = "w" + tried++;
+        c.setAttribute("data-bdscan-back", id);
+        out.push({label, hint, selector: selector(c), floating: true, how: "icon", id});
+      }
+    } else if (!shown(c) && label && control && tried < 20) {
+      const toggle = toggleOf(c);
+      if (toggle) {
+        const id = "w" + tried++;
+        c.setAttribute("data-bdscan-back", id);
+        toggle.setAttribute("data-bdscan-toggle", id);
+        out.push({label, selector: selector(c), floating: false, how: "menu", id});
+      }
+    }
     if (out.length >= 500) break;
   }
   return out;

@@ -19,6 +19,9 @@
 
 A finding about an item whose purpose is `unknown` is one level lower (not exempt, but not
 known to be a tracker either).
+
+A page scanned on several viewports (desktop, mobile) is judged on each viewport's phases
+alone; a finding seen on several names each of them (`viewports`).
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ class Finding:
     severity: str
     title: str
     evidence: list[dict[str, Any]] = field(default_factory=list)
+    viewports: list[str] = field(default_factory=list)
+    """the viewports it was seen on (`desktop`, `mobile`)"""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -49,6 +54,7 @@ class Finding:
             "severity": self.severity,
             "title": self.title,
             "evidence": self.evidence,
+            "viewports": self.viewports,
         }
 
 
@@ -169,9 +175,37 @@ def banner_seen(phases: dict[str, PhaseResult]) -> bool:
     return any(p.banner_found for p in phases.values()) or bool(popups)
 
 
-def evaluate(phases: dict[str, PhaseResult], ev: Evidence, declared: bool = False) -> list[Finding]:
-    """Every finding of one page, from its phases."""
-    ev.tracker_hosts(list(phases.values()))
+def evaluate_views(
+    views: dict[str, dict[str, PhaseResult]], ev: Evidence, declared: bool = False
+) -> list[Finding]:
+    """Every finding of one page, each viewport judged on its own phases (a host that tracks
+    on one viewport is a tracker on all), then one finding per rule and title naming every
+    viewport it was seen on. Screenshot and control evidence names its viewport."""
+    ev.tracker_hosts([p for phases in views.values() for p in phases.values()])
+    found: list[Finding] = []
+    for viewport, phases in views.items():
+        for f in evaluate(phases, ev, declared, trackers_known=True):
+            f.viewports = [viewport]
+            f.evidence = [
+                {**e, "viewport": viewport}
+                if e.get("kind") in ("screenshot", "control", "banner")
+                else e
+                for e in f.evidence
+            ]
+            found.append(f)
+    return _merge(found)
+
+
+def evaluate(
+    phases: dict[str, PhaseResult],
+    ev: Evidence,
+    declared: bool = False,
+    trackers_known: bool = False,
+) -> list[Finding]:
+    """Every finding of one page, from its phases (on one viewport). `trackers_known`: the
+    evidence's tracker hosts are already computed (over every viewport)."""
+    if not trackers_known:
+        ev.tracker_hosts(list(phases.values()))
     found: list[Finding] = []
     before, refuse = phases.get("before"), phases.get("refuse")
     if before is not None:
@@ -317,13 +351,17 @@ def _dark_patterns(phases: dict[str, PhaseResult]) -> list[Finding]:
     if refuse is not None and refuse.first_layer is not None:
         looks = [design.Look.from_measure(m) for m in refuse.first_layer]
         shot = {"kind": "screenshot", "phase": "refuse", "label": "arrival"}
-        issues += design.first_layer_issues(looks, refuse.outside_refusals, shot)
+        issues += design.first_layer_issues(looks, refuse.outside_refusals, shot, refuse.banner_box)
     for name in ("refuse", "necessary"):
         phase = phases.get(name)
         if phase is not None and phase.choice is not None and phase.choice.switches:
             label = "settings" if "settings" in phase.screenshots else "arrival"
             shot = {"kind": "screenshot", "phase": name, "label": label}
             issues += design.preticked_issues(phase.choice.switches, shot)
+        if phase is not None and phase.choice is not None and phase.choice.vendor_switches:
+            label = "vendors" if "vendors" in phase.screenshots else "arrival"
+            shot = {"kind": "screenshot", "phase": name, "label": label}
+            issues += design.preticked_issues(phase.choice.vendor_switches, shot, "the vendor list")
     refused = refuse is not None and refuse.choice is not None and refuse.choice.done
     if refused and refuse is not None and not refuse.banner_after_reload and refuse.persistent:
         shot = {"kind": "screenshot", "phase": "refuse", "label": "after_choice"}
@@ -398,7 +436,8 @@ def _declarations(phases: dict[str, PhaseResult], ev: Evidence) -> list[Finding]
 
 
 def _merge(found: list[Finding]) -> list[Finding]:
-    """One finding per rule and title, its evidence gathered (at most 5 items)."""
+    """One finding per rule and title, its evidence gathered (at most 5 items) and its
+    viewports."""
     merged: dict[tuple[str, str], Finding] = {}
     for f in found:
         key = (f.rule, f.title)
@@ -406,6 +445,7 @@ def _merge(found: list[Finding]) -> list[Finding]:
             kept = merged[key]
             kept.evidence.extend(e for e in f.evidence if e not in kept.evidence)
             kept.evidence = kept.evidence[:5]
+            kept.viewports += [v for v in f.viewports if v not in kept.viewports]
             if RANK[f.severity] > RANK[kept.severity]:
                 kept.severity = f.severity
         else:

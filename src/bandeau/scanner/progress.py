@@ -13,7 +13,7 @@ def run_with_progress(urls: list[str], options: ScanOptions) -> list[PageResult]
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    phases = 4 if options.necessary_only else 3
+    phases = (4 if options.necessary_only else 3) * max(1, len(options.viewports))
     console = Console(stderr=True)
     with Progress(
         TextColumn("[bold]scan[/bold] {task.description}"),

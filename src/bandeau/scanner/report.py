@@ -10,13 +10,22 @@ from pathlib import Path
 from typing import Any
 
 from .crawl import PageResult
-from .design import Look, manages_consent
-from .findings import RANK, Finding, cookie_evidence, request_evidence, storage_evidence
+from .design import Look, way_back
+from .findings import (
+    RANK,
+    Finding,
+    banner_seen,
+    cookie_evidence,
+    request_evidence,
+    storage_evidence,
+)
 from .visit import PhaseResult
 
 
-def banner_json(page: PageResult) -> dict[str, Any]:
-    refuse, accept = page.phases.get("refuse"), page.phases.get("accept")
+def banner_json(page: PageResult, viewport: str | None = None) -> dict[str, Any]:
+    """The banner as seen on one viewport (the first scanned when None)."""
+    phases = page.views.get(viewport, page.phases) if viewport else page.phases
+    refuse, accept = phases.get("refuse"), phases.get("accept")
 
     def clicks(phase: PhaseResult | None) -> int | None:
         if phase is None or phase.choice is None:
@@ -29,7 +38,7 @@ def banner_json(page: PageResult) -> dict[str, Any]:
         return phase.choice.by
 
     return {
-        "found": page.banner_found,
+        "found": banner_seen(phases),
         "cmp": page.cmp,
         "refuse_clicks": clicks(refuse),
         "accept_clicks": clicks(accept),
@@ -46,6 +55,7 @@ def phase_json(page: PageResult, phase: PhaseResult, shots: dict[str, str]) -> d
         "error": phase.error,
         "banner_shown": phase.banner_found,
         "banner_in_frame": phase.banner_in_frame,
+        "banner_box": phase.banner_box,
         "choice": phase.choice.to_json() if phase.choice else None,
         "banner_after_reload": phase.banner_after_reload,
         "next_page": phase.next_page,
@@ -56,7 +66,7 @@ def phase_json(page: PageResult, phase: PhaseResult, shots: dict[str, str]) -> d
             else None
         ),
         "ways_back": {
-            stage: [c for c in controls if manages_consent(c["label"], bool(c["floating"]))]
+            stage: [c for c in controls if way_back(c)]
             for stage, controls in phase.persistent.items()
         },
         "requests": [
@@ -68,7 +78,7 @@ def phase_json(page: PageResult, phase: PhaseResult, shots: dict[str, str]) -> d
             {"stage": s.stage, "cookies": s.cookies, "storage": s.storage} for s in rec.snapshots
         ],
         "screenshots": [
-            {"label": label, "file": shots.get(f"{phase.name}/{label}")}
+            {"label": label, "file": shots.get(f"{phase.viewport}/{phase.name}/{label}")}
             for label in phase.screenshots
         ],
     }
@@ -78,19 +88,28 @@ def to_json(
     pages: list[PageResult], shots: dict[int, dict[str, str]] | None = None
 ) -> dict[str, Any]:
     shots = shots or {}
+    return {"pages": [_page_json(page, shots.get(i, {})) for i, page in enumerate(pages)]}
+
+
+def _page_json(page: PageResult, shots: dict[str, str]) -> dict[str, Any]:
+    """A page: `banner` and `phases` on the first viewport scanned, each other viewport's in
+    `other_viewports`."""
+    views = page.views or {page.phases[next(iter(page.phases))].viewport: page.phases}
+    first = next(iter(views))
     return {
-        "pages": [
-            {
-                "url": page.url,
-                "banner": banner_json(page),
-                "phases": {
-                    name: phase_json(page, phase, shots.get(i, {}))
-                    for name, phase in page.phases.items()
-                },
-                "findings": [_finding_json(f, shots.get(i, {})) for f in page.findings],
+        "url": page.url,
+        "viewports": list(views),
+        "banner": banner_json(page),
+        "phases": {name: phase_json(page, p, shots) for name, p in page.phases.items()},
+        "other_viewports": {
+            v: {
+                "banner": banner_json(page, v),
+                "phases": {name: phase_json(page, p, shots) for name, p in phases.items()},
             }
-            for i, page in enumerate(pages)
-        ]
+            for v, phases in views.items()
+            if v != first
+        },
+        "findings": [_finding_json(f, shots) for f in page.findings],
     }
 
 
@@ -98,7 +117,9 @@ def _finding_json(finding: Finding, shots: dict[str, str]) -> dict[str, Any]:
     """A finding, its screenshot evidence given the file written beside the report."""
     out = finding.to_json()
     out["evidence"] = [
-        {**x, "file": shots.get(f"{x['phase']}/{x['label']}")} if x["kind"] == "screenshot" else x
+        {**x, "file": shots.get(f"{x.get('viewport', 'desktop')}/{x['phase']}/{x['label']}")}
+        if x["kind"] == "screenshot"
+        else x
         for x in out["evidence"]
     ]
     return out
@@ -109,13 +130,20 @@ def write_json(pages: list[PageResult], path: Path) -> None:
     folder = path.with_name(path.stem + "-screenshots")
     shots: dict[int, dict[str, str]] = {}
     for i, page in enumerate(pages):
-        for name, phase in page.phases.items():
+        for phase in _all_phases(page):
             for label, data in phase.screenshots.items():
                 folder.mkdir(parents=True, exist_ok=True)
-                file = folder / f"{i + 1}-{name}-{label}.jpg"
+                file = folder / f"{i + 1}-{phase.viewport}-{phase.name}-{label}.jpg"
                 file.write_bytes(data)
-                shots.setdefault(i, {})[f"{name}/{label}"] = f"{folder.name}/{file.name}"
+                key = f"{phase.viewport}/{phase.name}/{label}"
+                shots.setdefault(i, {})[key] = f"{folder.name}/{file.name}"
     path.write_text(json.dumps(to_json(pages, shots), indent=2, ensure_ascii=False) + "\n")
+
+
+def _all_phases(page: PageResult) -> list[PhaseResult]:
+    """Every phase of every viewport (the first viewport's when the page has no views)."""
+    views = page.views or {"": page.phases}
+    return [p for phases in views.values() for p in phases.values()]
 
 
 def worst(pages: list[PageResult]) -> int:
@@ -147,20 +175,25 @@ def write_html(pages: list[PageResult], path: Path) -> None:
         f"<h1>bandeau scan: {len(pages)} page(s)</h1>",
     ]
     for page in pages:
-        b = banner_json(page)
         parts.append(f"<h2>{e(page.url)}</h2>")
-        parts.append(
-            f"<p>Banner: {'found' if b['found'] else 'none found'}"
-            f"{' (' + e(b['cmp']) + ')' if b['cmp'] else ''}; refuse: "
-            f"{e(_effort_text(b['refuse_clicks'], b['refused_by'], 'refuse'))}; accept: "
-            f"{e(_effort_text(b['accept_clicks'], b['accepted_by'], 'accept'))}.</p>"
-        )
-        for name, phase in page.phases.items():
+        for viewport in page.views or [None]:
+            b = banner_json(page, viewport)
+            parts.append(
+                f"<p>{e(viewport or 'desktop')}: banner {'found' if b['found'] else 'none found'}"
+                f"{' (' + e(b['cmp']) + ')' if b['cmp'] else ''}; refuse: "
+                f"{e(_effort_text(b['refuse_clicks'], b['refused_by'], 'refuse'))}; accept: "
+                f"{e(_effort_text(b['accept_clicks'], b['accepted_by'], 'accept'))}.</p>"
+            )
+        for phase in _all_phases(page):
             if phase.error:
-                parts.append(f"<p class='high'>The {e(name)} phase failed: {e(phase.error)}</p>")
+                parts.append(
+                    f"<p class='high'>The {e(phase.name)} phase ({e(phase.viewport)}) failed: "
+                    f"{e(phase.error)}</p>"
+                )
         if page.findings:
             parts.append(
-                "<table><tr><th>rule</th><th>severity</th><th>finding</th><th>evidence</th></tr>"
+                "<table><tr><th>rule</th><th>severity</th><th>finding</th><th>seen on</th>"
+                "<th>evidence</th></tr>"
             )
             for f in page.findings:
                 evidence = "<br>".join(
@@ -168,17 +201,20 @@ def write_html(pages: list[PageResult], path: Path) -> None:
                 )
                 parts.append(
                     f"<tr><td>{e(f.rule)}</td><td class='{f.severity}'>{f.severity}</td>"
-                    f"<td>{e(f.title)}</td><td>{evidence}</td></tr>"
+                    f"<td>{e(f.title)}</td><td>{e(', '.join(f.viewports))}</td>"
+                    f"<td>{evidence}</td></tr>"
                 )
             parts.append("</table>")
         else:
             parts.append("<p>No finding.</p>")
-        for name, phase in page.phases.items():
+        for phase in _all_phases(page):
+            name, where = phase.name, phase.viewport
             for label, data in phase.screenshots.items():
                 src = "data:image/jpeg;base64," + base64.b64encode(data).decode()
                 parts.append(
-                    f"<figure><img alt='{e(name)}, {e(label)}' src='{src}'>"
-                    f"<figcaption>{e(name)}: {e(label.replace('_', ' '))}</figcaption></figure>"
+                    f"<figure><img alt='{e(name)}, {e(label)}, {e(where)}' src='{src}'>"
+                    f"<figcaption>{e(name)} ({e(where)}): {e(label.replace('_', ' '))}"
+                    "</figcaption></figure>"
                 )
     path.write_text("\n".join(parts) + "\n", encoding="utf-8")
 
@@ -194,7 +230,7 @@ def draft_policy(pages: list[PageResult]) -> str:
 
     found: dict[str, dict[str, dict[str, int | None]]] = {}
     for page in pages:
-        for phase in page.phases.values():
+        for phase in _all_phases(page):
             for c in phase.recording.cookie_writes:
                 v = page.evidence.cookie(c)
                 purpose = {"consent": "necessary", "preferences": "necessary"}.get(
@@ -289,11 +325,12 @@ def print_summary(pages: list[PageResult]) -> None:
             f"{_effort_text(b['accept_clicks'], b['accepted_by'], 'accept')}, "
             f"{len(page.findings)} finding(s)"
         )
-        for name, phase in page.phases.items():
+        for phase in _all_phases(page):
             if phase.error:
-                click.echo(f"  the {name} phase failed: {phase.error}")
+                click.echo(f"  the {phase.name} phase ({phase.viewport}) failed: {phase.error}")
         for f in page.findings:
-            click.echo(f"  {f.severity:<6} {f.rule:<8} {f.title}")
+            where = f" [{', '.join(f.viewports)}]" if f.viewports else ""
+            click.echo(f"  {f.severity:<6} {f.rule:<8} {f.title}{where}")
 
 
 def severity_rank(severity: str) -> int:

@@ -6,7 +6,9 @@
 - `accept`: the same with accept;
 - `necessary`: refuse through the settings layer (optional; `--necessary-only`).
 
-Screenshots: on arrival, and after the choice.
+Screenshots: on arrival, and after the choice. Each phase runs on one viewport (`desktop` or
+`mobile`, browser.VIEWPORTS): a page scanned on both gets each phase twice, each in its own
+profile.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from . import autoconsent, banners, design
+from . import autoconsent, banners, design, pixels
 from .autoconsent import Autoconsent
 from .browser import Chromium
 from .instrument import Recorder, Recording
@@ -62,6 +64,11 @@ class PhaseResult:
     persistent: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     """in `refuse`, after the choice: the controls of each later page view (`reload`,
     `next_page`) that could lead back to the choices (design.PERSISTENT)"""
+    viewport: str = "desktop"
+    """the screen it ran on (browser.VIEWPORTS)"""
+    banner_box: dict[str, Any] | None = None
+    """in `refuse`: the banner's container as measured on arrival (design.BANNER_BOX): its
+    box, the viewport's size, the share of the viewport it covers"""
 
 
 def same_site_links(base: str, hrefs: list[str]) -> list[str]:
@@ -84,14 +91,16 @@ async def run_phase(
     name: str,
     ac: Autoconsent | None = None,
     detector_answers: bool = True,
+    viewport: str = "desktop",
 ) -> PhaseResult:
-    """One phase of the protocol in a profile of its own. `detector_answers` False leaves the
-    answer to autoconsent (the tests exercise its path on banners our detector can answer)."""
+    """One phase of the protocol in a profile of its own, on one viewport. `detector_answers`
+    False leaves the answer to autoconsent (the tests exercise its path on banners our
+    detector can answer)."""
     from playwright.async_api import Error as PlaywrightError
 
-    result = PhaseResult(name, url)
+    result = PhaseResult(name, url, viewport=viewport)
     options = chromium.options
-    async with chromium.fresh_profile() as context:
+    async with chromium.fresh_profile(viewport) as context:
         page = context.pages[0] if context.pages else await context.new_page()
         await context.add_init_script(banners.SHADOW_HOOK)
         recorder = Recorder(context, page)
@@ -150,8 +159,12 @@ async def _measure(found: banners.Found, result: PhaseResult) -> None:
     wanted = [c for c in found.controls if c.role in ("refuse", "accept", "acknowledge")]
     roles = {c.id: c.role for c in wanted}
     try:
+        result.banner_box = await found.frame.evaluate(design.BANNER_BOX, found.box)
         looks = await found.frame.evaluate(design.MEASURE, [c.id for c in wanted])
         result.first_layer = [{**m, "role": roles.get(m["id"])} for m in looks]
+        refusal = next((m for m in result.first_layer if m["role"] == "refuse"), None)
+        if refusal is not None and refusal.get("gradient"):
+            refusal["sampled"] = await pixels.sample_text_background(found.frame, refusal)
         if "refuse" not in roles.values():
             outside = await found.frame.page.main_frame.evaluate(design.OUTSIDE, found.box)
             result.outside_refusals = [o for o in outside if role_of(o["label"]) == "refuse"]
@@ -165,6 +178,44 @@ async def _persistent(page: Page, result: PhaseResult, stage: str) -> None:
         result.persistent[stage] = await page.evaluate(design.PERSISTENT)
     except Exception as e:  # a page that navigates away while we read it
         log.info("persistent controls not read: %s", str(e).splitlines()[0])
+
+
+async def _try_ways_back(page: Page, result: PhaseResult, settle: Any) -> None:
+    """EDPB-H, once every page view is recorded: when the last one shows no named way back,
+    try its unnamed floating icons and the consent links of its closed menus (opening the
+    menu first) until one brings the banner back; the verdict (`reopens`) goes to the same
+    control on every page view read."""
+    stage = "next_page" if "next_page" in result.persistent else "reload"
+    controls = result.persistent.get(stage) or []
+    if any(map(design.way_back, controls)):
+        return
+    tried: dict[tuple[str, str, str], bool] = {}
+    for control in [c for c in controls if design.to_try(c)][:3]:
+        control["reopens"] = await _reopens(page, control, settle)
+        tried[(control["how"], control["label"], control["selector"])] = control["reopens"]
+        if control["reopens"]:
+            break
+    for others in result.persistent.values():
+        for c in others:
+            key = (c.get("how", ""), c.get("label", ""), c.get("selector", ""))
+            if key in tried and "reopens" not in c:
+                c["reopens"] = tried[key]
+
+
+async def _reopens(page: Page, control: dict[str, Any], settle: Any) -> bool:
+    """Click a control as a reader would (its menu opened first) and look for the banner."""
+    from playwright.async_api import Error as PlaywrightError
+
+    try:
+        if control["how"] == "menu":
+            await page.locator(f'[data-bdscan-toggle="{control["id"]}"]').first.click(timeout=3_000)
+            await settle()
+        await page.locator(f'[data-bdscan-back="{control["id"]}"]').first.click(timeout=3_000)
+        await settle()
+    except PlaywrightError as e:  # gone, covered, or not clickable by a reader
+        log.info("way back %r not tried: %s", control.get("label"), str(e).splitlines()[0])
+        return False
+    return await banners.appear(page, tries=4) is not None
 
 
 @dataclass
@@ -228,6 +279,8 @@ async def _choose(
     result.choice = await answerer.answer(result, action)
     if result.choice.settings_shot is not None:
         result.screenshots["settings"] = result.choice.settings_shot
+    if result.choice.vendors_shot is not None:
+        result.screenshots["vendors"] = result.choice.vendors_shot
     result.screenshots["after_choice"] = await _shot(page)
     await recorder.snapshot()
     recorder.stage = "reload"
@@ -246,6 +299,9 @@ async def _choose(
         if refused:
             await _persistent(page, result, "next_page")
         await recorder.snapshot()
+    if refused:
+        recorder.stage = "withdrawal"  # what trying a way back loads is the reader's doing
+        await _try_ways_back(page, result, answerer.settle)
 
 
 async def _banner_shown(page: Page) -> bool:

@@ -2,12 +2,15 @@
 // data-mode="plain|shadow|closed"> (shadow: in an open shadow root; closed: in a closed one).
 // It stores the reader's choice in the "consentement" cookie (6 months) and loads the tracker
 // only after acceptance. Once the reader has chosen, a small floating "Cookies"
-// button brings the banner back (EDPB-H), unless data-withdraw="none".
+// button brings the banner back (EDPB-H), unless data-withdraw="none"; data-withdraw="icon":
+// an unnamed floating icon does (a cookie drawn in SVG, only its class says so);
+// data-withdraw="menu": the page's own [data-manage] link (in a menu to open first) does.
 (function () {
   var me = document.currentScript;
   var tracker = me.getAttribute("data-tracker");
   var mode = me.getAttribute("data-mode") || "plain";
-  var withdraw = me.getAttribute("data-withdraw") !== "none";
+  var how = me.getAttribute("data-withdraw") || "button";
+  var withdraw = how !== "none";
   function choice() {
     var m = document.cookie.match(/(?:^|; )consentement=(\w+)/);
     return m ? m[1] : null;
@@ -24,8 +27,29 @@
     if (value === "oui") load();
     manage();
   }
+  function again() {
+    document.cookie = "consentement=; max-age=0; path=/";
+    location.reload();
+  }
   function manage() {
     if (!withdraw) return;
+    if (how === "menu") {
+      var link = document.querySelector("[data-manage]");
+      if (link) link.addEventListener("click", function (e) { e.preventDefault(); again(); });
+      return;
+    }
+    if (how === "icon") {
+      var icon = document.createElement("div");
+      icon.className = "floating-cookie-icon";
+      icon.setAttribute("style", "position:fixed;left:8px;bottom:8px;z-index:9999;" +
+        "width:40px;height:40px;cursor:pointer");
+      icon.innerHTML = "<svg viewBox='0 0 40 40' width='40' height='40'>" +
+        "<circle cx='20' cy='20' r='18' fill='#c8923c'/><circle cx='13' cy='14' r='3' " +
+        "fill='#5a3a12'/><circle cx='25' cy='24' r='3' fill='#5a3a12'/></svg>";
+      icon.addEventListener("click", again);
+      (document.body || document.documentElement).appendChild(icon);
+      return;
+    }
     var b = document.createElement("button");
     b.type = "button";
     b.textContent = "Cookies"; // short: a control, not a banner, for the detector
