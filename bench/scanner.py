@@ -17,7 +17,8 @@
   (`--cross-validate` prints it), not on the held-out rows (bandeau.scanner.accuracy).
 
     .venv/bin/python bench/scanner.py [--cookie-db FILE] [--only-classifier] [--cross-validate]
-                                      [--concurrency N [N ...]] [--profile]
+                                      [--concurrency N [N ...]] [--viewport desktop|mobile|both]
+                                      [--profile]
 
 The database is read in place (default ../shared/data/open-cookie-database.csv).
 """
@@ -46,6 +47,7 @@ from bandeau.scanner.accuracy import (  # noqa: E402
     held_out,
     score,
 )
+from bandeau.scanner.browser import VIEWPORTS  # noqa: E402
 from bandeau.scanner.classify import by_features, read_cookie_db  # noqa: E402
 
 
@@ -105,7 +107,7 @@ def _verdict(ok: bool) -> str:
     return "meets" if ok else "MISSES"
 
 
-def corpus_figures(concurrencies: tuple[int, ...]) -> None:
+def corpus_figures(concurrencies: tuple[int, ...], viewports: tuple[str, ...]) -> None:
     from tests.scanner.corpus import FIXTURES, serving_corpus
 
     from bandeau.demo import DemoServer
@@ -120,14 +122,15 @@ def corpus_figures(concurrencies: tuple[int, ...]) -> None:
         pages = []
         for concurrency in concurrencies:
             load, cpu, start = os.getloadavg()[0], _cpu(), time.perf_counter()
-            pages = asyncio.run(scan(urls, ScanOptions(concurrency=concurrency, autoconsent=ac)))
+            options = ScanOptions(concurrency=concurrency, autoconsent=ac, viewports=viewports)
+            pages = asyncio.run(scan(urls, options))
             wall = time.perf_counter() - start
             runs.append(Run(concurrency, wall, _cpu() - cpu, (load, os.getloadavg()[0])))
     n = len(urls)
     print(
         f"throughput, full protocol (before / refuse / accept, autoconsent "
-        f"{'on' if ac else 'absent'}), {n} pages of the loopback corpus, "
-        f"{os.cpu_count()} CPUs:"
+        f"{'on' if ac else 'absent'}) on {' and '.join(viewports)}, {n} pages of the loopback "
+        f"corpus, {os.cpu_count()} CPUs:"
     )
     for r in runs:
         rate = n / (r.wall_s / 60)
@@ -241,6 +244,13 @@ def main() -> None:
         help="the concurrencies to measure, in this order (default: 1 2)",
     )
     parser.add_argument(
+        "--viewport",
+        choices=("desktop", "mobile", "both"),
+        default="desktop",
+        help="the screens each page is scanned on (default desktop: the protocol the goal is "
+        "set for; both scans every page twice, as `bandeau scan` does by default)",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="one scan at concurrency 1, and where its wall time goes (no classifier figures)",
@@ -251,17 +261,18 @@ def main() -> None:
         help="also print the cross-validation within the training rows (how choices are made)",
     )
     args = parser.parse_args()
+    viewports = VIEWPORTS if args.viewport == "both" else (args.viewport,)
     db = args.cookie_db
     if not db.exists():
         db = Path("/work/shared/data/open-cookie-database.csv")
     if args.profile:
         spent = profiled()
-        corpus_figures((1,))
+        corpus_figures((1,), viewports)
         print_profile(spent)
         return
     classifier_figures(db, args.cross_validate)
     if not args.only_classifier:
-        corpus_figures(tuple(args.concurrency))
+        corpus_figures(tuple(args.concurrency), viewports)
 
 
 if __name__ == "__main__":
