@@ -58,7 +58,9 @@ class Reading:
     `consent` is `evaluate`'s answer; `token` the verified token when it is valid for this site
     (else None); `expire` the request's cookies of purposes not allowed, to be expired (CNIL-03);
     `refresh` the `Set-Cookie` value of a re-signed token, when refreshing is due; `secure`
-    whether cookies set for this request carry `Secure`; `allowed` the allowed purposes.
+    whether cookies set for this request carry `Secure`; `allowed` the allowed purposes;
+    `filters` whether `Enforcer.keeps` may drop a `Set-Cookie` header of the response (False:
+    every purpose that declares a cookie is allowed and undeclared cookies pass).
     """
 
     consent: Consent
@@ -69,6 +71,7 @@ class Reading:
     refresh: str | None = None
     secure: bool = False
     allowed: frozenset[str] = frozenset()
+    filters: bool = True
 
     @property
     def needs_edit(self) -> bool:
@@ -109,6 +112,9 @@ def set_cookie_name(header: str) -> str:
 
 def _deletes(header: str, now: int) -> bool:
     """True when a `Set-Cookie` value removes its cookie (Max-Age <= 0 or Expires in the past)."""
+    lower = header.lower()
+    if "max-age" not in lower and "expires" not in lower:
+        return False
     age = _MAX_AGE_RE.search(header)
     if age is not None:
         text = age.group(1)
@@ -186,6 +192,9 @@ class Enforcer:
         self._cookie_purposes = frozenset(
             p.key for p in policy.purposes if p.kind != "strictly_necessary" and p.all_cookies()
         )
+        # every purpose some cookie declaration names: when all are allowed, and undeclared
+        # cookies pass (not strict), no Set-Cookie header can be dropped
+        self._declaring = frozenset(p for d in self._declarations for p in d.purposes)
 
     # ------------------------------------------------------------------ request
 
@@ -284,6 +293,7 @@ class Enforcer:
             refresh=refresh,
             secure=secure,
             allowed=allowed,
+            filters=self.strict or not self._declaring <= allowed,
         )
         return reading, decision.until
 
@@ -309,6 +319,7 @@ class Enforcer:
                 token=valid,
                 secure=secure,
                 allowed=allowed,
+                filters=self.strict or not self._declaring <= allowed,
             )
             for secure in (False, True)
         }
