@@ -89,25 +89,23 @@ class _Response:
     async def send(self, message: Message) -> None:
         kind = message["type"]
         if kind == "http.response.start":
-            await self._start(message)
-        elif kind == "http.response.body" and self._page is not None:
-            await self._body(message)
-        else:
-            if self._held is not None:  # e.g. http.response.pathsend: the body is not ours
-                start, self._held, self._page = self._held, None, None
-                await self._send(start)
-            await self._send(message)
-
-    async def _start(self, message: Message) -> None:
-        options, reading = self._mw.options, self._reading
-        if not options.rewriting and not reading.needs_edit:
-            for key, _ in message.get("headers", ()):
-                if len(key) == 10 and key.lower() == b"set-cookie":
-                    break
-            else:  # the common case: nothing to edit, the message goes as it came
-                await self._send(message)
+            edited = self._start(message)
+            if edited is None:  # held until the body
                 return
-        enforcer = self._mw.enforcer
+            message = edited
+        elif self._page is not None and kind == "http.response.body":
+            await self._body(message)
+            return
+        elif self._held is not None:  # e.g. http.response.pathsend: the body is not ours
+            start, self._held, self._page = self._held, None, None
+            await self._send(start)
+        await self._send(message)
+
+    def _start(self, message: Message) -> Message | None:
+        """The start message to send: as it came when nothing changes, else a copy with the
+        headers edited; None when it is held for a page being rewritten."""
+        options, reading = self._mw.options, self._reading
+        enforcer, now = self._mw.enforcer, self._now
         headers: list[tuple[bytes, bytes]] = []
         changed = reading.needs_edit
         sets_consent = False
@@ -118,7 +116,7 @@ class _Response:
                 name = key.lower()
                 if name == b"set-cookie":
                     text = value.decode("latin-1")
-                    if not enforcer.keeps(reading, text, self._now):
+                    if not enforcer.keeps(reading, text, now):
                         changed = True
                         continue
                     sets_consent = sets_consent or enforcer.sets_consent(text)
@@ -131,8 +129,9 @@ class _Response:
                 elif name == b"content-security-policy":
                     csp = value
             headers.append((key, value))
-        extra = enforcer.extra_cookies(reading, app_sets_consent=sets_consent)
-        headers.extend((b"set-cookie", h.encode("latin-1")) for h in extra)
+        if changed:
+            extra = enforcer.extra_cookies(reading, app_sets_consent=sets_consent)
+            headers += [(b"set-cookie", h.encode("latin-1")) for h in extra]
         if options.rewriting and self._scope.get("method") != "HEAD":
             self._page = options.page(
                 reading,
@@ -141,12 +140,10 @@ class _Response:
                 content_encoding=encoding.decode("latin-1"),
                 csp=csp.decode("latin-1"),
             )
-        if self._page is not None:  # held until the body: its length changes
-            self._held, self._lengths = {**message, "headers": headers}, lengths
-            return
-        if changed or extra:
-            message = {**message, "headers": headers}
-        await self._send(message)
+            if self._page is not None:  # held until the body: its length changes
+                self._held, self._lengths = {**message, "headers": headers}, lengths
+                return None
+        return {**message, "headers": headers} if changed else message
 
     async def _body(self, message: Message) -> None:
         page = self._page

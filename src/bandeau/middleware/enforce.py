@@ -359,13 +359,16 @@ class Enforcer:
         declaring it must be allowed), and with `strict`, a cookie the policy does not declare.
         Always kept: the consent cookie itself, and any header that deletes its cookie.
         """
-        name = set_cookie_name(header)
+        name, eq, _ = header.partition(";")[0].partition("=")  # `set_cookie_name`, inlined
+        name = name.strip() if eq else ""
         if name == self.cookie_name:
             return True
-        purposes = self.declared(name)
-        if not purposes:
-            return not self.strict or _deletes(header, now)
-        return purposes <= reading.allowed or _deletes(header, now)
+        purposes = self._names.get(name)
+        if purposes is None:
+            purposes = self.declared(name)
+        if purposes:
+            return purposes <= reading.allowed or _deletes(header, now)
+        return not self.strict or _deletes(header, now)
 
     def sets_consent(self, header: str) -> bool:
         return set_cookie_name(header) == self.cookie_name
