@@ -523,6 +523,11 @@ def test_the_fast_path_matches_the_scanner_alone(
         b"<HEAD><p></HEAD><BODY>x<iframe src=http://localhost:8002/f></iframe>",
         b"<head/><bodyx><body/><img src=http://localhost:8002/p.gif>",
         b"< script src=//localhost:8001/a.js><1><img srcset='//localhost:8001/a 1x'>",
+        b"<style>a</STYLE><script src=//localhost:8001/a.js></script><style>b</style>",
+        b"<title>a</titlex><img src=http://localhost:8002/p.gif></title><img src=//localhost:8001/q>",
+        b"<noscript><iframe src=http://localhost:8002/f></noscript ><iframe src=//localhost:8002/g>",
+        b"<textarea x='</textarea>'>a</textarea/><script src=//localhost:8001/a.js>",
+        b"<xmp><body></xmp><body><style></style",
     ],
 )
 def test_the_fast_path_on_edge_cases(doc: bytes) -> None:

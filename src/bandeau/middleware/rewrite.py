@@ -100,38 +100,56 @@ Scanner = Callable[[bytes, int], re.Match[bytes] | None]
 
 
 @functools.cache
-def _scanner(gating: bool, inserting: bool, *, fast: bool = True) -> Scanner:
+def _scanner(
+    gating: bool, scripts: bool, early: bool, head: bool, body: bool, fast: bool = True
+) -> Scanner:
     """The `match` of a pattern that runs over everything the scanner would copy through
     unchanged while in text: text, tags that do not matter (the same `_TAG_RE`, so a `<` inside
-    a quoted value is still not a tag), whole comments, doctypes and other bogus comments. It
-    stops at the first tag that matters, which it matches too (groups 1, 2 and 3 as in
-    `_TAG_RE`), or at a construct that is not complete, which the scanner's own loop takes from
-    there: the output is the same with or without it, only faster (one pass in C over the runs
-    of markup that cost a loop turn each otherwise).
+    a quoted value is still not a tag), raw-text elements that do not matter with their text up
+    to their end tag, whole comments, doctypes and other bogus comments. It stops at the first
+    tag that matters, which it matches too (groups 1, 2 and 3 as in `_TAG_RE`), or at a
+    construct that is not complete, which the scanner's own loop takes from there: the output is
+    the same with or without it, only faster (one pass in C over the runs of markup that cost a
+    loop turn each otherwise).
 
-    Tags that matter: raw-text elements and `<plaintext>` always, the gated elements when hosts
-    are gated, `<head>`, `</head>` and `<body>` while something is still to insert. Not
-    `fast`: a pattern that skips nothing."""
+    Tags that matter: `<plaintext>`; the gated elements when hosts are `gating`; `<script>`
+    when they are or `scripts` marked `data-bandeau` are gated; while something is still to
+    insert, `<head>` (for `early`), `</head>` (for `head` or `early`) and `<body>`. Not `fast`:
+    a pattern that skips nothing."""
     if not fast:
         return re.compile(b"").match
-    names: set[bytes] = {*RAW_TEXT, b"script", b"plaintext"}
+    names = {b"plaintext"}
     if gating:
         names.update(LOADS_FROM)
-    if inserting:
-        names.update((b"head", b"body"))
-    alternatives = b"|".join(sorted(names))
-    start = rb"(?!(?i:" + alternatives + rb")[\t\n\f\r\x20/>])"
-    end = rb"(?!(?i:head)[\t\n\f\r\x20/>])" if inserting else b""
-    rest = rb"[A-Za-z][^\t\n\f\r\x20/>]*+(?>" + _attr(capture=False) + rb")*+" + _SEP + rb"*+>"
-    pattern = (
-        rb"(?:[^<]++"
-        rb"|<(?=[^A-Za-z!?/])"  # a '<' that starts nothing: text
-        rb"|<" + start + rest + rb"|</" + end + rest + rb"|</>"
-        rb"|<!--(?:>|->|(?s:.*?)--!?>)"  # a comment, ended by the first '-->' or '--!>'
-        rb"|<!(?!--)[^>]*+>|<\?[^>]*+>|</[^A-Za-z>][^>]*+>"  # bogus comments
-        rb")*+"
+    if gating or scripts:
+        names.add(b"script")
+    if early:
+        names.add(b"head")
+    if early or head or body:
+        names.add(b"body")
+    ends = rb"[\t\n\f\r\x20/>]"  # what may follow a tag's name
+    attrs = rb"(?>%s)*+%s*+>" % (_attr(capture=False), _SEP)
+    # a raw-text element that does not matter: its start tag, then its text up to its end tag
+    raw = [
+        rb"<(?i:%s)(?=%s)%s(?:[^<]++|<(?!/(?i:%s)%s))*+(?=</)" % (name, ends, attrs, name, ends)
+        for name in sorted(RAW_TEXT - names)
+    ]
+    tag = rb"[A-Za-z][^\t\n\f\r\x20/>]*+" + attrs
+    start_tag = rb"<(?!(?i:%s)%s)%s" % (b"|".join(sorted(names | RAW_TEXT)), ends, tag)
+    end_tag = (rb"</(?!(?i:head)%s)" % ends if early or head else rb"</") + tag
+    pattern = b"|".join(
+        [
+            rb"[^<]++",
+            rb"<(?=[^A-Za-z!?/])",  # a '<' that starts nothing: text
+            *raw,
+            start_tag,
+            end_tag,
+            rb"</>",
+            rb"<!--(?:>|->|(?s:.*?)--!?>)",  # a comment, ended by the first '-->' or '--!>'
+            rb"<!(?!--)[^>]*+>|<\?[^>]*+>|</[^A-Za-z>][^>]*+>",  # bogus comments
+        ]
     )
-    return re.compile(pattern + rb"(?:" + _TAG_RE.pattern + rb")?").match
+    return re.compile(rb"(?:%s)*+(?:%s)?" % (pattern, _TAG_RE.pattern)).match
 
 
 def url_host(value: str) -> tuple[str, int | None] | None:
@@ -312,9 +330,21 @@ class HtmlRewriter:
         self._raw = b""  # end tag name awaited in _RAW mode
         self._waiting = 0  # no '>' in _buf before this offset: an unfinished tag is still so
         self._long = 0  # state of the quote tracker in _LONG_TAG mode
-        self._scan = _scanner(gate is not None, bool(head or body or early), fast=self.fast)
+        self._scan = self._scanner()
         if self._done():
             self._mode = _COPY
+
+    def _scanner(self) -> Scanner:
+        """The pattern for what matters now (`_scanner`)."""
+        gating = self._gate is not None
+        return _scanner(
+            gating,
+            self._holds is not None,
+            bool(self._early),
+            bool(self._head),
+            bool(self._body),
+            self.fast,
+        )
 
     def _done(self) -> bool:
         """Whether nothing is left to change in the rest of the document."""
@@ -477,11 +507,13 @@ class HtmlRewriter:
             if name == b"head" and (self._head or self._early):
                 out.append(self._early + self._head)
                 self._head = self._early = b""
+                self._scan = self._scanner()
             out.append(tag)
             return end
         if name == b"head" and self._early:
             out.append(tag + self._early)
             self._early = b""
+            self._scan = self._scanner()
             return end
         if name == b"body":
             if self._head or self._early:
@@ -491,7 +523,7 @@ class HtmlRewriter:
             if self._body:
                 out.append(self._body)
                 self._body = b""
-            self._scan = _scanner(self._gate is not None, False, fast=self.fast)
+            self._scan = self._scanner()
             if self._done():
                 self._mode = _COPY
         elif name in _GATED:
