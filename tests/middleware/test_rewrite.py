@@ -3,7 +3,7 @@ insertion, byte fidelity, and the same output wherever the chunk boundaries fall
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
@@ -423,3 +423,120 @@ def test_arbitrary_bytes_pass_through_unchanged(doc: bytes, cuts: list[int]) -> 
     chunks = [doc[a:b] for a, b in zip([0, *points], [*points, len(doc)], strict=True)]
     r = HtmlRewriter(never)
     assert b"".join(r.feed(c) for c in chunks) + r.close() == doc
+
+
+class Plain(HtmlRewriter):
+    """The scanner alone, a loop turn per construct: the reference for the fast path."""
+
+    fast = False
+
+
+MARKUP = st.sampled_from(
+    [
+        *FRAGMENTS.elements,
+        b"<!-->",
+        b"<!--->",
+        b"<!-- a --!>",
+        b"<!---",
+        b"--!>",
+        b"<!-",
+        b"<?x>",
+        b"</ x>",
+        b"<!doctype html>",
+        b"<HEAD>",
+        b"</HEAD >",
+        b"</head/>",
+        b"<Body class=x>",
+        b"<bodyx>",
+        b"<scriptx>",
+        b"<SCRIPT SRC=//localhost:8001/c.js>",
+        b"<div title='<script src=http://localhost:8001/d.js>'>",
+        b"<p class=\"a\" data-x='b' c=d e>",
+        b"<img src=http://x.ads.example/p.gif srcset='//localhost:8001/a 1x, /b 2x'>",
+        b"<link rel=stylesheet href=https://cdn.both.example/s.css>",
+        b"<video poster=//localhost:8001/p.jpg>",
+        b"<script data-bandeau=social>f()</script>",
+        b"<textarea>",
+        b"</textarea>",
+        b"<noscript>",
+        b"</noscript>",
+        b"< p>",
+        b"<1>",
+        b"\t",
+        b"/",
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(MARKUP, max_size=40),
+    st.lists(st.integers(0, 2000), max_size=5),
+    st.sampled_from([gate, never, None]),
+    st.booleans(),
+    st.sampled_from([(b"", b"", b""), (b"[L]", b"[S]", b""), (b"[L]", b"[S]", b"[E]")]),
+)
+def test_the_fast_path_matches_the_scanner_alone(
+    parts: list[bytes],
+    cuts: list[int],
+    gating: Callable[[str], str] | None,
+    inline: bool,
+    insert: tuple[bytes, bytes, bytes],
+) -> None:
+    """Property: skipping what needs nothing in one pattern, and copying the rest once nothing
+    is left to do, gives the output of the scanner's own loop, for any document and chunking,
+    and a shared cache of rewritten tags changes nothing either."""
+    doc = b"".join(parts)
+    points = sorted({min(c, len(doc)) for c in cuts})
+    chunks = [doc[a:b] for a, b in zip([0, *points], [*points, len(doc)], strict=True)]
+    head, body, early = insert
+    tags: dict[bytes, bytes] = {}
+    outputs = []
+    for kind, shared in (
+        (Plain, None),
+        (HtmlRewriter, None),
+        (HtmlRewriter, tags),
+        (HtmlRewriter, tags),
+    ):
+        r = kind(
+            gating,
+            holds=(lambda e: holds(e, frozenset({"necessary"}))) if inline else None,
+            head=head,
+            body=body,
+            early=early,
+            tags=shared,
+        )
+        outputs.append(b"".join(r.feed(c) for c in chunks) + r.close())
+    assert outputs[1:] == [outputs[0]] * 3
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        b"<!---><script src=//localhost:8001/a.js>x</script>-->",
+        b"<!--><script src=//localhost:8001/a.js>x</script>-->",
+        b"<!-- a --!><script src=//localhost:8001/a.js></script>-->",
+        b"<!-x><script src=//localhost:8001/a.js></script>",
+        b"<? <script src=//localhost:8001/a.js> ?><script src=//localhost:8001/b.js>",
+        b"</ <script src=//localhost:8001/a.js>><script src=//localhost:8001/b.js>",
+        b"<div title='<script src=//localhost:8001/a.js>'><SCRIPT src=//localhost:8001/b.js>",
+        b"<HEAD><p></HEAD><BODY>x<iframe src=http://localhost:8002/f></iframe>",
+        b"<head/><bodyx><body/><img src=http://localhost:8002/p.gif>",
+        b"< script src=//localhost:8001/a.js><1><img srcset='//localhost:8001/a 1x'>",
+        b"<style>a</STYLE><script src=//localhost:8001/a.js></script><style>b</style>",
+        b"<title>a</titlex><img src=//localhost:8002/p.gif></title><img src=//localhost:8001/q>",
+        b"<noscript><iframe src=//localhost:8002/f></noscript ><iframe src=//localhost:8002/g>",
+        b"<textarea x='</textarea>'>a</textarea/><script src=//localhost:8001/a.js>",
+        b"<xmp><body></xmp><body><style></style",
+    ],
+)
+def test_the_fast_path_on_edge_cases(doc: bytes) -> None:
+    """Comments, bogus comments, look-alike names and quoted `<`: at every split, the fast path
+    gives the scanner's own output."""
+
+    def split(kind: type[HtmlRewriter], k: int) -> bytes:
+        r = kind(gate, head=b"[L]", body=b"[S]", early=b"[E]")
+        return r.feed(doc[:k]) + r.feed(doc[k:]) + r.close()
+
+    for k in range(len(doc) + 1):
+        assert split(HtmlRewriter, k) == split(Plain, k), k

@@ -18,8 +18,8 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-# lengths of set-cookie, content-type, content-encoding, content-security-policy
-_NOTABLE_LENGTHS = frozenset({10, 12, 16, 23})
+# lengths of set-cookie, content-type, content-length, content-encoding, content-security-policy
+_NOTABLE_LENGTHS = frozenset({10, 12, 14, 16, 23})
 
 
 class BandeauMiddleware:
@@ -60,21 +60,19 @@ class BandeauMiddleware:
         state["bandeau_features"] = reading.features
         if self.options.tcf_cookie:  # the TCF mode's signals, decoded only when asked for
             state["bandeau_tcf"] = TcfSignals(cookies, self.options.tcf_cookie, self.options.gdpr)
-        if kind != "http":
+        if kind != "http" or not (
+            self.options.rewriting or reading.filters or reading.needs_edit
+        ):  # nothing in the response can change: the app sends it itself
             await self.app(scope, receive, send)
             return
         await self.app(scope, receive, _Response(self, reading, scope, send, now).send)
-
-
-def _is_set_cookie(name: bytes) -> bool:
-    return len(name) == 10 and name.lower() == b"set-cookie"
 
 
 class _Response:
     """Edits one response on its way out: `Set-Cookie` headers always, the body only when
     HTML rewriting applies to it."""
 
-    __slots__ = ("_held", "_mw", "_now", "_page", "_reading", "_scope", "_send")
+    __slots__ = ("_held", "_lengths", "_mw", "_now", "_page", "_reading", "_scope", "_send")
 
     def __init__(
         self, mw: BandeauMiddleware, reading: Reading, scope: Scope, send: Send, now: int
@@ -86,51 +84,54 @@ class _Response:
         self._now = now
         self._page: Page | None = None
         self._held: Message | None = None
+        self._lengths: list[int] = []
 
     async def send(self, message: Message) -> None:
         kind = message["type"]
         if kind == "http.response.start":
-            await self._start(message)
-        elif kind == "http.response.body" and self._page is not None:
+            edited = self._start(message)
+            if edited is None:  # held until the body
+                return
+            message = edited
+        elif self._page is not None and kind == "http.response.body":
             await self._body(message)
-        else:
-            if self._held is not None:  # e.g. http.response.pathsend: the body is not ours
-                start, self._held, self._page = self._held, None, None
-                await self._send(start)
-            await self._send(message)
-
-    async def _start(self, message: Message) -> None:
-        if (
-            not self._mw.options.rewriting
-            and not self._reading.needs_edit
-            and not any(_is_set_cookie(key) for key, _ in message.get("headers", ()))
-        ):  # the common case: nothing to edit, the message goes as it came
-            await self._send(message)
             return
-        enforcer, reading = self._mw.enforcer, self._reading
+        elif self._held is not None:  # e.g. http.response.pathsend: the body is not ours
+            start, self._held, self._page = self._held, None, None
+            await self._send(start)
+        await self._send(message)
+
+    def _start(self, message: Message) -> Message | None:
+        """The start message to send: as it came when nothing changes, else a copy with the
+        headers edited; None when it is held for a page being rewritten."""
+        options, reading = self._mw.options, self._reading
+        enforcer, now = self._mw.enforcer, self._now
         headers: list[tuple[bytes, bytes]] = []
         changed = reading.needs_edit
         sets_consent = False
         content_type = encoding = csp = b""
+        lengths: list[int] = []  # where the app's Content-Length is in `headers`
         for key, value in message.get("headers", ()):
             if len(key) in _NOTABLE_LENGTHS:  # skip lowercasing most headers
                 name = key.lower()
                 if name == b"set-cookie":
                     text = value.decode("latin-1")
-                    if not enforcer.keeps(reading, text, self._now):
+                    if not enforcer.keeps(reading, text, now):
                         changed = True
                         continue
                     sets_consent = sets_consent or enforcer.sets_consent(text)
                 elif name == b"content-type":
                     content_type = value
+                elif name == b"content-length":
+                    lengths.append(len(headers))
                 elif name == b"content-encoding":
                     encoding = value
                 elif name == b"content-security-policy":
                     csp = value
             headers.append((key, value))
-        extra = enforcer.extra_cookies(reading, app_sets_consent=sets_consent)
-        headers.extend((b"set-cookie", h.encode("latin-1")) for h in extra)
-        options = self._mw.options
+        if changed:
+            extra = enforcer.extra_cookies(reading, app_sets_consent=sets_consent)
+            headers += [(b"set-cookie", h.encode("latin-1")) for h in extra]
         if options.rewriting and self._scope.get("method") != "HEAD":
             self._page = options.page(
                 reading,
@@ -139,12 +140,10 @@ class _Response:
                 content_encoding=encoding.decode("latin-1"),
                 csp=csp.decode("latin-1"),
             )
-        if self._page is not None:
-            self._held = {**message, "headers": headers}
-            return
-        if changed or extra:
-            message = {**message, "headers": headers}
-        await self._send(message)
+            if self._page is not None:  # held until the body: its length changes
+                self._held, self._lengths = {**message, "headers": headers}, lengths
+                return None
+        return {**message, "headers": headers} if changed else message
 
     async def _body(self, message: Message) -> None:
         page = self._page
@@ -157,8 +156,10 @@ class _Response:
             out += page.rewriter.close()
         held, self._held = self._held, None
         if held is not None:
-            headers = [(k, v) for k, v in held["headers"] if k.lower() != b"content-length"]
+            headers = held["headers"]
+            for at in reversed(self._lengths):
+                del headers[at]
             if not more:  # the whole body came at once: its new length is known
-                headers.append((b"content-length", str(len(out)).encode()))
-            await self._send({**held, "headers": headers})
+                headers.append((b"content-length", b"%d" % len(out)))
+            await self._send(held)
         await self._send({**message, "body": out, "more_body": more})

@@ -58,7 +58,9 @@ class Reading:
     `consent` is `evaluate`'s answer; `token` the verified token when it is valid for this site
     (else None); `expire` the request's cookies of purposes not allowed, to be expired (CNIL-03);
     `refresh` the `Set-Cookie` value of a re-signed token, when refreshing is due; `secure`
-    whether cookies set for this request carry `Secure`; `allowed` the allowed purposes.
+    whether cookies set for this request carry `Secure`; `allowed` the allowed purposes;
+    `filters` whether `Enforcer.keeps` may drop a `Set-Cookie` header of the response (False:
+    every purpose that declares a cookie is allowed and undeclared cookies pass).
     """
 
     consent: Consent
@@ -69,6 +71,7 @@ class Reading:
     refresh: str | None = None
     secure: bool = False
     allowed: frozenset[str] = frozenset()
+    filters: bool = True
 
     @property
     def needs_edit(self) -> bool:
@@ -109,6 +112,9 @@ def set_cookie_name(header: str) -> str:
 
 def _deletes(header: str, now: int) -> bool:
     """True when a `Set-Cookie` value removes its cookie (Max-Age <= 0 or Expires in the past)."""
+    lower = header.lower()
+    if "max-age" not in lower and "expires" not in lower:
+        return False
     age = _MAX_AGE_RE.search(header)
     if age is not None:
         text = age.group(1)
@@ -186,6 +192,9 @@ class Enforcer:
         self._cookie_purposes = frozenset(
             p.key for p in policy.purposes if p.kind != "strictly_necessary" and p.all_cookies()
         )
+        # every purpose some cookie declaration names: when all are allowed, and undeclared
+        # cookies pass (not strict), no Set-Cookie header can be dropped
+        self._declaring = frozenset(p for d in self._declarations for p in d.purposes)
 
     # ------------------------------------------------------------------ request
 
@@ -284,6 +293,7 @@ class Enforcer:
             refresh=refresh,
             secure=secure,
             allowed=allowed,
+            filters=self.strict or not self._declaring <= allowed,
         )
         return reading, decision.until
 
@@ -309,6 +319,7 @@ class Enforcer:
                 token=valid,
                 secure=secure,
                 allowed=allowed,
+                filters=self.strict or not self._declaring <= allowed,
             )
             for secure in (False, True)
         }
@@ -348,13 +359,16 @@ class Enforcer:
         declaring it must be allowed), and with `strict`, a cookie the policy does not declare.
         Always kept: the consent cookie itself, and any header that deletes its cookie.
         """
-        name = set_cookie_name(header)
+        name, eq, _ = header.partition(";")[0].partition("=")  # `set_cookie_name`, inlined
+        name = name.strip() if eq else ""
         if name == self.cookie_name:
             return True
-        purposes = self.declared(name)
-        if not purposes:
-            return not self.strict or _deletes(header, now)
-        return purposes <= reading.allowed or _deletes(header, now)
+        purposes = self._names.get(name)
+        if purposes is None:
+            purposes = self.declared(name)
+        if purposes:
+            return purposes <= reading.allowed or _deletes(header, now)
+        return not self.strict or _deletes(header, now)
 
     def sets_consent(self, header: str) -> bool:
         return set_cookie_name(header) == self.cookie_name

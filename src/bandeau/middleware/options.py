@@ -20,11 +20,22 @@ from ..errors import SettingsError
 from ..keys import KeyRing, PublicKey
 from ..policy import Policy
 from .enforce import Enforcer, Reading
-from .rewrite import HostRules, HtmlRewriter, banner_snippet, csp_nonce, tcf_snippet
+from .rewrite import (
+    Gate,
+    Holds,
+    HostRules,
+    HtmlRewriter,
+    banner_snippet,
+    csp_nonce,
+    tcf_snippet,
+)
 
 __all__ = ["MiddlewareOptions", "Options", "Page"]
 
 _NO_BODY_STATUS = frozenset({204, 205, 304})
+_HTML = frozenset({"text/html", "application/xhtml+xml"})
+PLAN_CACHE: Final = 64  # rewriting plans remembered, one per set of allowed purposes
+TYPE_CACHE: Final = 256  # Content-Type values remembered as rewritable or not
 
 
 @dataclass
@@ -32,6 +43,17 @@ class Page:
     """An HTML response being rewritten."""
 
     rewriter: HtmlRewriter
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How pages are rewritten for readers who allowed the same purposes: the gate of hosts
+    (None: no host refused), the test of inline `data-bandeau` marks (None: none gated), and
+    the gated tags already rewritten for them."""
+
+    gate: Gate | None
+    holds: Holds | None
+    tags: dict[bytes, bytes]
 
 
 class _RequiredOptions(TypedDict):
@@ -113,6 +135,8 @@ class Options:
             p.key for p in policy.purposes if p.kind != "strictly_necessary"
         )
         self.rewriting = insert_banner or rewrite_html
+        self._plans: dict[frozenset[str], _Plan | None] = {}
+        self._types: dict[str, bool] = {}
         self._snippet = functools.lru_cache(maxsize=64)(
             functools.partial(banner_snippet, banner_url, asset_version(policy))
         )
@@ -130,29 +154,48 @@ class Options:
         (passed through untouched), in UTF-16/32, without a body, or nothing to change."""
         if not self.rewriting or status < 200 or status in _NO_BODY_STATUS:
             return None
-        media, _, params = content_type.partition(";")
-        if media.strip().lower() not in ("text/html", "application/xhtml+xml"):
+        html = self._types.get(content_type)
+        if html is None:
+            html = _rewritable(content_type)
+            if len(self._types) >= TYPE_CACHE:
+                self._types.clear()
+            self._types[content_type] = html
+        if not html:
             return None
-        if "utf-16" in params.lower() or "utf-32" in params.lower():
-            return None
-        if content_encoding.strip().lower() not in ("", "identity"):
+        if content_encoding and content_encoding.strip().lower() not in ("", "identity"):
             return None
         allowed = reading.allowed
-        gating = self.rewrite_html and not self._hosted <= allowed
-        inline = self.rewrite_html and not self._refusable <= allowed
-        if not gating and not inline and not self.insert_banner:
-            return None
+        plan = self._plans.get(allowed)
+        if plan is None:
+            if allowed in self._plans:
+                return None
+            plan = self._plan(allowed)
+            if len(self._plans) >= PLAN_CACHE:
+                self._plans.clear()
+            self._plans[allowed] = plan
+            if plan is None:
+                return None
         head = body = early = b""
         if self.insert_banner:
             nonce = csp_nonce(csp) if csp else ""
             head, body = self._snippet(nonce)
             if self.policy.tcf or self.policy.consent_mode:
                 early = tcf_snippet(self.banner_url, nonce)
+        return Page(
+            HtmlRewriter(
+                plan.gate, holds=plan.holds, head=head, body=body, early=early, tags=plan.tags
+            )
+        )
+
+    def _plan(self, allowed: frozenset[str]) -> _Plan | None:
+        """The plan for readers who allowed `allowed`; None when their pages are left alone."""
+        gating = self.rewrite_html and not self._hosted <= allowed
+        inline = self.rewrite_html and not self._refusable <= allowed
+        if not gating and not inline and not self.insert_banner:
+            return None
         hosts = self.hosts
 
         def gate(url: str) -> str:
-            if not gating:
-                return ""
             purposes = hosts.purposes(url)
             if not purposes or all(p in allowed for p in purposes):
                 return ""
@@ -161,9 +204,15 @@ class Options:
         def marked(expression: str) -> bool:
             return holds(expression, allowed)
 
-        return Page(
-            HtmlRewriter(gate, holds=marked if inline else None, head=head, body=body, early=early)
-        )
+        return _Plan(gate if gating else None, marked if inline else None, {})
+
+
+def _rewritable(content_type: str) -> bool:
+    """Whether a `Content-Type` is HTML in an encoding the rewriter reads (not UTF-16/32)."""
+    media, _, params = content_type.partition(";")
+    if media.strip().lower() not in _HTML:
+        return False
+    return "utf-16" not in params.lower() and "utf-32" not in params.lower()
 
 
 def _check_names(options: Mapping[str, object]) -> None:

@@ -19,11 +19,12 @@ sections, and documents in UTF-16 or UTF-32 (the adapters skip those).
 
 from __future__ import annotations
 
+import functools
 import html
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass
-from typing import Final
+from typing import ClassVar, Final
 
 __all__ = ["HostRules", "HtmlRewriter", "banner_snippet", "tcf_snippet", "url_host"]
 
@@ -32,12 +33,20 @@ _SEP: Final = rb"[\t\n\f\r\x20/]"
 _NAME_FIRST: Final = rb"[^\t\n\f\r\x20/>]"
 _NAME_REST: Final = rb"[^\t\n\f\r\x20/=>]"
 _VALUE: Final = rb"(?:\"[^\"]*+\"|'[^']*+'|[^\t\n\f\r\x20>\"'][^\t\n\f\r\x20>]*+|(?=>))"
-# One attribute as the HTML tokenizer reads it: a name, then `= value` unless no `=` follows.
-# When `=` follows but its value is not complete yet, nothing matches: the tag is unfinished.
-_ATTR: Final = (
-    _SEP + rb"*+(" + _NAME_FIRST + _NAME_REST + rb"*+)"
-    rb"(?:" + _WS + rb"*+=" + _WS + rb"*+(" + _VALUE + rb")|(?!" + _WS + rb"*+=))"
-)
+
+
+def _attr(*, capture: bool) -> bytes:
+    """One attribute as the HTML tokenizer reads it: a name, then `= value` unless no `=`
+    follows. When `=` follows but its value is not complete yet, nothing matches: the tag is
+    unfinished. With `capture`, the name and the value are groups 1 and 2."""
+    group = b"(" if capture else b"(?:"
+    return (
+        _SEP + rb"*+" + group + _NAME_FIRST + _NAME_REST + rb"*+)"
+        rb"(?:" + _WS + rb"*+=" + _WS + rb"*+" + group + _VALUE + rb")|(?!" + _WS + rb"*+=))"
+    )
+
+
+_ATTR: Final = _attr(capture=True)
 # A whole start or end tag. Possessive and atomic parts keep it linear on unfinished input.
 _TAG_RE: Final = re.compile(
     rb"<(/?)([A-Za-z][^\t\n\f\r\x20/>]*+)((?>" + _ATTR + rb")*+)" + _SEP + rb"*+>"
@@ -74,13 +83,73 @@ LOADS_FROM: Final = {
 ALSO_LOADS: Final = {b"img": (b"srcset",), b"source": (b"srcset",), b"video": (b"poster",)}
 _GATED: Final = frozenset(LOADS_FROM) | {b"script"}
 _NOTABLE: Final = RAW_TEXT | _GATED | {b"head", b"body", b"plaintext"}
-_DATA, _RAW, _COMMENT, _BOGUS, _PLAINTEXT, _LONG_TAG = range(6)
+_DATA, _RAW, _COMMENT, _BOGUS, _PLAINTEXT, _LONG_TAG, _COPY = range(7)
 _LETTERS: Final = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _SCHEME_RE: Final = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 _DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 _FAST_URL_RE: Final = re.compile(
     r"(?:(https?|HTTPS?):)?//([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)(?::([0-9]{1,5}))?(?=[/?#]|$)"
 )
+
+
+TAG_CACHE: Final = 512  # rewritten gated tags remembered by a shared `tags` mapping
+_CACHED_TAG: Final = 1024  # longer tags are rewritten each time, not remembered
+
+
+Scanner = Callable[[bytes, int], re.Match[bytes] | None]
+
+
+@functools.cache
+def _scanner(
+    gating: bool, scripts: bool, early: bool, head: bool, body: bool, fast: bool = True
+) -> Scanner:
+    """The `match` of a pattern that runs over everything the scanner would copy through
+    unchanged while in text: text, tags that do not matter (the same `_TAG_RE`, so a `<` inside
+    a quoted value is still not a tag), raw-text elements that do not matter with their text up
+    to their end tag, whole comments, doctypes and other bogus comments. It stops at the first
+    tag that matters, which it matches too (groups 1, 2 and 3 as in `_TAG_RE`), or at a
+    construct that is not complete, which the scanner's own loop takes from there: the output is
+    the same with or without it, only faster (one pass in C over the runs of markup that cost a
+    loop turn each otherwise).
+
+    Tags that matter: `<plaintext>`; the gated elements when hosts are `gating`; `<script>`
+    when they are or `scripts` marked `data-bandeau` are gated; while something is still to
+    insert, `<head>` (for `early`), `</head>` (for `head` or `early`) and `<body>`. Not `fast`:
+    a pattern that skips nothing."""
+    if not fast:
+        return re.compile(b"").match
+    names = {b"plaintext"}
+    if gating:
+        names.update(LOADS_FROM)
+    if gating or scripts:
+        names.add(b"script")
+    if early:
+        names.add(b"head")
+    if early or head or body:
+        names.add(b"body")
+    ends = rb"[\t\n\f\r\x20/>]"  # what may follow a tag's name
+    attrs = rb"(?>%s)*+%s*+>" % (_attr(capture=False), _SEP)
+    # a raw-text element that does not matter: its start tag, then its text up to its end tag
+    raw = [
+        rb"<(?i:%s)(?=%s)%s(?:[^<]++|<(?!/(?i:%s)%s))*+(?=</)" % (name, ends, attrs, name, ends)
+        for name in sorted(RAW_TEXT - names)
+    ]
+    tag = rb"[A-Za-z][^\t\n\f\r\x20/>]*+" + attrs
+    start_tag = rb"<(?!(?i:%s)%s)%s" % (b"|".join(sorted(names | RAW_TEXT)), ends, tag)
+    end_tag = (rb"</(?!(?i:head)%s)" % ends if early or head else rb"</") + tag
+    pattern = b"|".join(
+        [
+            rb"[^<]++",
+            rb"<(?=[^A-Za-z!?/])",  # a '<' that starts nothing: text
+            *raw,
+            start_tag,
+            end_tag,
+            rb"</>",
+            rb"<!--(?:>|->|(?s:.*?)--!?>)",  # a comment, ended by the first '-->' or '--!>'
+            rb"<!(?!--)[^>]*+>|<\?[^>]*+>|</[^A-Za-z>][^>]*+>",  # bogus comments
+        ]
+    )
+    return re.compile(rb"(?:%s)*+(?:%s)?" % (pattern, _TAG_RE.pattern)).match
 
 
 def url_host(value: str) -> tuple[str, int | None] | None:
@@ -230,17 +299,25 @@ class HtmlRewriter:
     `close` the rest. Concatenated, the output equals the rewrite of the whole document,
     wherever the chunk boundaries fall."""
 
+    fast: ClassVar[bool] = True
+    """False: the scanner alone, a loop turn per tag (the reference the fast path is tested
+    against): no pattern over the runs that need nothing, no copying once nothing is left."""
+
     def __init__(
         self,
-        gate: Gate,
+        gate: Gate | None,
         *,
         holds: Holds | None = None,
         head: bytes = b"",
         body: bytes = b"",
         max_tag: int = 65536,
         early: bytes = b"",
+        tags: MutableMapping[bytes, bytes] | None = None,
     ) -> None:
+        # `gate` None: no host is gated; `tags`: gated tags already rewritten with this same
+        # `gate` and `holds` (a page's scripts and iframes are the same on every page)
         self._gate = gate
+        self._tags = tags
         # `early` goes right after <head> (the TCF mode's script: before any ad or Google
         # tag); without a <head> tag, with `head`
         self._early = early
@@ -253,6 +330,26 @@ class HtmlRewriter:
         self._raw = b""  # end tag name awaited in _RAW mode
         self._waiting = 0  # no '>' in _buf before this offset: an unfinished tag is still so
         self._long = 0  # state of the quote tracker in _LONG_TAG mode
+        self._scan = self._scanner()
+        if self._done():
+            self._mode = _COPY
+
+    def _scanner(self) -> Scanner:
+        """The pattern for what matters now (`_scanner`)."""
+        gating = self._gate is not None
+        return _scanner(
+            gating,
+            self._holds is not None,
+            bool(self._early),
+            bool(self._head),
+            bool(self._body),
+            self.fast,
+        )
+
+    def _done(self) -> bool:
+        """Whether nothing is left to change in the rest of the document."""
+        pending = self._head or self._body or self._early
+        return self.fast and self._gate is None and self._holds is None and not pending
 
     def feed(self, data: bytes) -> bytes:
         buf = self._buf + data if self._buf else data
@@ -288,7 +385,14 @@ class HtmlRewriter:
         while i < n:
             mode = self._mode
             if mode == _DATA:
-                i = buf.find(b"<", i)
+                found = self._scan(buf, i)  # matches at least the empty string
+                if found is not None:
+                    if found.lastindex:  # the tag that stopped it: one that matters
+                        out.append(buf[flush : found.start(1) - 1])
+                        flush = i = self._tag(found, 1, found.group(2).lower(), out)
+                        continue
+                    i = found.end()
+                i = buf.find(b"<", i)  # what stopped it: the scanner's loop takes it from there
                 if i < 0:
                     i = n
                     break
@@ -308,12 +412,12 @@ class HtmlRewriter:
                             self._waiting = n - i
                             stop = i
                         break
-                    slash, name = m.group(1, 2)
+                    name = m.group(2)
                     if len(name) <= 9:
                         lower = name.lower()
                         if lower in _NOTABLE:
                             out.append(buf[flush:i])
-                            flush = i = self._tag(m, bool(slash), lower, out)
+                            flush = i = self._tag(m, 1, lower, out)
                             continue
                     i = m.end()
                 elif c == 0x2F:  # "</" then no letter
@@ -367,7 +471,7 @@ class HtmlRewriter:
                     break
             elif mode == _LONG_TAG:
                 i = self._long_tag(buf, i)
-            else:  # _PLAINTEXT: the rest of the document is text
+            else:  # _PLAINTEXT: the rest of the document is text; _COPY: nothing left to do
                 i = n
                 break
         if final:
@@ -393,51 +497,71 @@ class HtmlRewriter:
             return n, n
         return n, (j if j >= 0 else max(i, n - size))
 
-    def _tag(self, m: re.Match[bytes], end_tag: bool, name: bytes, out: list[bytes]) -> int:
-        """A tag that matters (head, body, script, iframe, raw text): output it, possibly
-        rewritten or with an insertion, and return where it ends."""
-        if end_tag:
+    def _tag(self, m: re.Match[bytes], g: int, name: bytes, out: list[bytes]) -> int:
+        """A tag that matters (head, body, script, iframe, raw text), matched by `m` with its
+        `/` and name as groups `g` and `g + 1`: output it, possibly rewritten or with an
+        insertion, and return where it ends."""
+        start, end = m.start(g) - 1, m.end()
+        tag = m.string[start:end]
+        if m.end(g) > m.start(g):  # an end tag
             if name == b"head" and (self._head or self._early):
                 out.append(self._early + self._head)
                 self._head = self._early = b""
-            out.append(m.group(0))
-            return m.end()
+                self._scan = self._scanner()
+            out.append(tag)
+            return end
         if name == b"head" and self._early:
-            out.append(m.group(0) + self._early)
+            out.append(tag + self._early)
             self._early = b""
-            return m.end()
+            self._scan = self._scanner()
+            return end
         if name == b"body":
             if self._head or self._early:
                 out.append(self._early + self._head)
                 self._head = self._early = b""
-            out.append(m.group(0))
+            out.append(tag)
             if self._body:
                 out.append(self._body)
                 self._body = b""
+            self._scan = self._scanner()
+            if self._done():
+                self._mode = _COPY
         elif name in _GATED:
-            out.append(self._gated(name, m))
+            out.append(self._gated(name, tag, m.end(g + 1) - start))
         else:
-            out.append(m.group(0))
+            out.append(tag)
         if name in RAW_TEXT:
             self._mode, self._raw = _RAW, name
         elif name == b"plaintext":
             self._mode = _PLAINTEXT
-        return m.end()
+        return end
 
-    def _gated(self, name: bytes, m: re.Match[bytes]) -> bytes:
+    def _gated(self, name: bytes, tag: bytes, name_end: int) -> bytes:
         """The tag, rewritten into gated markup when what it loads comes from a refused host,
         or, for a script already marked `data-bandeau`, when its expression does not hold."""
-        tag = m.group(0)
-        start = m.start()
+        tags = self._tags
+        if tags is None:
+            return self._rewritten(name, tag, name_end)
+        out = tags.get(tag)
+        if out is None:
+            out = self._rewritten(name, tag, name_end)
+            if len(tag) <= _CACHED_TAG:
+                if len(tags) >= TAG_CACHE:
+                    tags.clear()
+                tags[tag] = out
+        return out
+
+    def _rewritten(self, name: bytes, tag: bytes, name_end: int) -> bytes:
+        """`_gated`, uncached: `tag` is the whole tag, its name ends at `name_end`."""
         attrs: dict[bytes, tuple[int, int, bytes]] = {}  # first occurrence: (start, end, value)
         spans: list[tuple[bytes, int, int, int]] = []  # every attribute: name, start, end, v0
-        for a in _ATTR_RE.finditer(tag, m.end(2) - start):
+        for a in _ATTR_RE.finditer(tag, name_end):
             key = a.group(1).lower()
             value = a.group(2) or b""
             spans.append((key, a.start(), a.end(), a.start(2) if a.group(2) is not None else -1))
             if key not in attrs:
                 attrs[key] = (a.start(), a.end(), value)
-        head = tag[: m.end(2) - start]
+        head = tag[:name_end]
         if b"data-bandeau" in attrs:
             marked = _unquoted(attrs[b"data-bandeau"][2]).decode("latin-1")
             kind = _unquoted(attrs.get(b"type", (0, 0, b""))[2]).strip().lower()
@@ -446,12 +570,15 @@ class HtmlRewriter:
             if self._holds(html.unescape(marked)):
                 return tag
             return self._as_text(tag, head, attrs, spans, b"")
+        gate = self._gate
+        if gate is None:
+            return tag
         main = LOADS_FROM.get(name, b"src")
         loads = [a for a in (main, *ALSO_LOADS.get(name, ())) if a in attrs]
         terms: list[str] = []
         for attribute in loads:
             for url in _urls(attribute, attrs[attribute][2]):
-                terms += [t for t in self._gate(url).split() if t not in terms]
+                terms += [t for t in gate(url).split() if t not in terms]
         if not terms:
             return tag
         inserted = f' data-bandeau="{html.escape(" ".join(terms), quote=True)}"'.encode()

@@ -13,6 +13,8 @@ from .options import MiddlewareOptions, Options, Page
 
 __all__ = ["BandeauWSGIMiddleware"]
 
+# lengths of set-cookie, content-type, content-length, content-encoding, content-security-policy
+_NOTABLE_LENGTHS = frozenset({10, 12, 14, 16, 23})
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 Headers = list[tuple[str, str]]
 Write = Callable[[bytes], object]
@@ -46,6 +48,8 @@ class BandeauWSGIMiddleware:
         if self.options.tcf_cookie:  # the TCF mode's signals, decoded only when asked for
             cookies = [str(cookie)] if cookie else []
             environ["bandeau.tcf"] = TcfSignals(cookies, self.options.tcf_cookie, self.options.gdpr)
+        if not (self.options.rewriting or reading.filters or reading.needs_edit):
+            return self.app(environ, start_response)  # nothing in the response can change
         response = _Response(self, reading, start_response, now, environ)
         body = self.app(environ, response.start_response)
         if not self.options.rewriting:
@@ -89,6 +93,9 @@ class _Response:
         content_type = encoding = csp = ""
         length: str | None = None
         for name, value in headers:
+            if len(name) not in _NOTABLE_LENGTHS:  # skip lowercasing most headers
+                kept.append((name, value))
+                continue
             lower = name.lower()
             if lower == "set-cookie":
                 if not enforcer.keeps(reading, value, self.now):
