@@ -65,14 +65,14 @@ APPEND: Final = """
              OR (SELECT leaf FROM decisions WHERE seq = %(size)s::bigint) = %(leaf)s::bytea)
     ), new_nodes AS (
         INSERT INTO nodes (level, idx, hash)
-        SELECT n.* FROM unnest(%(level)s::integer[], %(idx)s::bigint[], %(hash)s::bytea[]) AS n
+        SELECT n.* FROM unnest(%(level)b::integer[], %(idx)b::bigint[], %(hash)b::bytea[]) AS n
         WHERE EXISTS (SELECT FROM head)
     ), new_decisions AS (
         INSERT INTO decisions (seq, decision_id, site, consent_id, occurred_at, content, leaf,
                                retry_hash, notice, redacted)
-        SELECT d.*, 0 FROM unnest(%(seq)s::bigint[], %(decision_id)s::text[], %(site)s::text[],
-            %(consent_id)s::text[], %(occurred_at)s::bigint[], %(content)s::text[],
-            %(leaf_)s::bytea[], %(retry_hash)s::text[], %(notice)s::text[]) AS d
+        SELECT d.*, 0 FROM unnest(%(seq)b::bigint[], %(decision_id)b::text[], %(site)b::text[],
+            %(consent_id)b::text[], %(occurred_at)b::bigint[], %(content)b::text[],
+            %(leaf_)b::bytea[], %(retry_hash)b::text[], %(notice)b::text[]) AS d
         WHERE EXISTS (SELECT FROM head)
         RETURNING 1
     )
@@ -80,7 +80,9 @@ APPEND: Final = """
 """
 """A batch in one statement, written only if the log still ends at record `size` with leaf
 `leaf` (its data-modifying parts see one snapshot, taken after the lock): the count of decision
-rows written, all of the batch's or none."""
+rows written, all of the batch's or none. The arrays go in binary (`%b`): as text, each
+element would be quoted and escaped, a regular expression substitution per quote of a
+record's JSON."""
 DECISION_COLUMNS: Final = (
     "seq",
     "decision_id",
