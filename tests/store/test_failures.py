@@ -168,4 +168,3 @@ def test_the_writer_reports_failures_to_every_waiter_and_goes_on(
         assert stored.seq == 1
     finally:
         writer.close()
-
