@@ -63,6 +63,7 @@ APPEND: Final = """
         SELECT true AS ok WHERE (SELECT coalesce(max(seq), 0) FROM decisions) = %(size)s::bigint
         AND (%(size)s::bigint = 0
              OR (SELECT leaf FROM decisions WHERE seq = %(size)s::bigint) = %(leaf)s::bytea)
+        AND NOT EXISTS (SELECT FROM decisions WHERE decision_id = ANY(%(decision_id)b::text[]))
     ), new_nodes AS (
         INSERT INTO nodes (level, idx, hash)
         SELECT n.* FROM unnest(%(level)b::integer[], %(idx)b::bigint[], %(hash)b::bytea[]) AS n
@@ -79,8 +80,10 @@ APPEND: Final = """
     SELECT count(*) FROM new_decisions
 """
 """A batch in one statement, written only if the log still ends at record `size` with leaf
-`leaf` (its data-modifying parts see one snapshot, taken after the lock): the count of decision
-rows written, all of the batch's or none. The arrays go in binary (`%b`): as text, each
+`leaf` and none of its decision ids is stored (a retry: checked here rather than left to the
+unique index, whose error would abort the transaction and log an error in the database's log;
+its data-modifying parts see one snapshot, taken after the lock): the count of decision rows
+written, all of the batch's or none. The arrays go in binary (`%b`): as text, each
 element would be quoted and escaped, a regular expression substitution per quote of a
 record's JSON."""
 DECISION_COLUMNS: Final = (
@@ -258,9 +261,8 @@ class PostgresStore(LogWriter):
     def _append_after(
         self, conn: psycopg.Connection[Any], known: Frontier, records: Sequence[Record]
     ) -> AppendPlan | None:
-        """Append after the head this store left, in one round trip; None when the log has
-        moved since (nothing written) or when a decision of the batch is already stored (a
-        retry: rolled back)."""
+        """Append after the head this store left, in one round trip; None, with nothing
+        written, when the log has moved since or a decision of the batch is already stored."""
         plan = plan_append(known.size, known.leaf, dict(known.nodes), records, {})
         with conn.cursor() as lock, conn.cursor() as cur:
             try:
@@ -268,13 +270,15 @@ class PostgresStore(LogWriter):
                     lock.execute(LOCK, (LOG_LOCK,))
                     cur.execute(APPEND, _append_params(known.size, known.leaf, plan))
             except psycopg.errors.UniqueViolation:
-                return None  # a retry of a stored decision: read them, then append
+                return None  # rolled back: the reading append will say what is wrong
             written = _count(cur)
         if written == len(plan.rows):
             return plan
         if written:  # cannot happen: the statement writes every row or none
             raise StorageError(f"{written} of {len(plan.rows)} decisions written")
-        self._guess = False  # another writer appended since: read the head while that lasts
+        # another writer appended since (read the head while that lasts), or a retry (the next
+        # append reads the head once more and finds it where this one left it)
+        self._guess = False
         return None
 
     def _append_reading(
