@@ -247,3 +247,23 @@ def test_postgres_unreachable_is_a_clear_error() -> None:
         StorageError, match="cannot connect to PostgreSQL at postgresql://u:\\*\\*\\*@"
     ):
         open_store("postgresql://u:secret@127.0.0.1:1/none?connect_timeout=1")
+
+
+def test_postgres_without_pipeline_mode_appends_as_before(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a libpq older than 14 (no pipeline mode) the PostgreSQL store appends statement by
+    statement, with the same log: retries stored once, one chain, one tree."""
+    if backend.kind != "postgres":
+        pytest.skip("PostgreSQL only")
+    from bandeau.store import postgres
+
+    monkeypatch.setattr(postgres, "PIPELINE", False)
+    a, b, c = make_record(), make_record(), make_record()
+    store = backend.store
+    assert [new for _, new in store.append_batch([a, b])] == [True, True]
+    out = store.append_batch([c, a])
+    assert [(r.seq, new) for r, new in out] == [(3, True), (1, False)]
+    keys = KeyRing.generate()
+    assert Ledger(store, keys).checkpoint() is not None
+    assert verify_log(store, keys.public).ok

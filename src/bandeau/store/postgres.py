@@ -48,6 +48,8 @@ POOL_WAIT: Final = 5.0
 database is unreachable, readers get an answer soon instead of after psycopg's 30 s."""
 LOG_LOCK: Final = 0x62616E64  # "band": the advisory lock that serialises appends
 
+PIPELINE: Final = psycopg.Pipeline.is_supported()
+"""Whether psycopg's libpq has pipeline mode (libpq 14 or later; the binary wheels bring one)."""
 LOCK: Final = "SELECT pg_advisory_xact_lock(%s)"
 HEAD: Final = "SELECT seq, leaf FROM decisions ORDER BY seq DESC LIMIT 1"
 EXISTING: Final = (
@@ -246,6 +248,8 @@ class PostgresStore(LogWriter):
     (one round trip): false once another writer was seen appending in between."""
 
     def append_batch(self, records: Sequence[Record]) -> list[tuple[Record, bool]]:
+        if not PIPELINE:  # a libpq older than 14: a round trip per statement, as SQLite does
+            return super().append_batch(records)
         if not records:
             return []
         with self._driver_errors("store the decisions"), self._pool.connection() as conn:
