@@ -192,3 +192,56 @@ def test_a_bug_on_one_decision_fails_that_decision_not_its_batch(
         assert ledger.store.count() == 2
     finally:
         ledger.store.close()
+
+
+def test_a_failed_batch_on_postgresql_is_answered_storage_error_and_loses_nothing(
+    policy_text: str,
+) -> None:
+    """In the writer process (`work`, in process) on the real PostgreSQL: a batch whose
+    append fails part way (a subtree row already where it writes one, left by someone with
+    the database) answers each of its decisions `storage_error` (a 503 in the server) and
+    stores none of them; the decision acknowledged before stays, and once the row is gone
+    the same bodies, sent again, are stored once each and the log verifies."""
+    from .store.conftest import PG_URL, Backend
+
+    policy = parse_policy(policy_text)
+    keys = KeyRing.generate()
+    backend = Backend("postgres", f"{PG_URL}?schema=bandeau_test_{os.urandom(6).hex()}")
+    ledger = Ledger(backend.store)
+    try:
+        current: dict[str, str] = {}
+        for lang in policy.languages:
+            notice = notice_for(policy, lang)
+            ledger.store.archive_notice(notice)
+            current[lang] = notice.id
+        sites = {policy.site: writerprocess._Site(SiteDesk(policy, *keys.raw(), {}, current))}
+
+        def batch(*bodies: dict[str, Any]) -> list[tuple[int, str, Any]]:
+            return [
+                (n, "d", (policy.site, json.dumps(body).encode(), False, "Mozilla/5.0"))
+                for n, body in enumerate(bodies)
+            ]
+
+        first = decision_body(policy, "accept_all")
+        [(_, status, _)] = work(ledger, sites, batch(first))
+        assert status == 201
+        backend.tamper("INSERT INTO nodes (level, idx, hash) VALUES (2, 0, ?)", params=(b"x" * 32,))
+        bodies = [decision_body(policy, "refuse_all") for _ in range(3)]
+        for _, status, error in work(ledger, sites, batch(*bodies)):
+            assert status == 0
+            assert error[0] == "storage_error"
+        assert ledger.store.count() == 1
+        assert ledger.store.get(first["id"]) is not None
+        backend.tamper("DELETE FROM nodes WHERE level = 2 AND idx = 0")
+        answers = work(ledger, sites, batch(*bodies, first))
+        assert [status for _, status, _ in answers] == [201, 201, 201, 200]
+        assert ledger.store.count() == 4
+        signer = Ledger(backend.store, keys)
+        assert signer.checkpoint() is not None
+        assert verify_log(backend.store, keys.public).ok
+    finally:
+        from bandeau.store.postgres import PostgresStore
+
+        assert isinstance(backend.store, PostgresStore)
+        backend.store.drop()
+        backend.store.close()

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from bandeau.errors import SettingsError, StorageError
-from bandeau.ledger import Ledger
+from bandeau.keys import KeyRing
+from bandeau.ledger import Ledger, verify_log
 from bandeau.merkle import root
 from bandeau.store import Checkpoint, MissingHash, Store, open_store
 
@@ -39,6 +40,55 @@ def test_batch_with_a_repeated_id(store: Store) -> None:
     out = store.append_batch([a, b, a])
     assert [(r.seq, new) for r, new in out] == [(1, True), (2, True), (1, False)]
     assert store.count() == 2
+
+
+def test_a_retry_among_new_decisions(store: Store) -> None:
+    """A batch that retries a stored decision between new ones (the PostgreSQL store first
+    appends after the head it left, meets the stored id, and appends again after reading):
+    the retry answers with the stored record, the new ones follow in order, and the log
+    verifies."""
+    a, b, c, d = make_record(), make_record(), make_record(), make_record()
+    store.append_batch([a, b])
+    out = store.append_batch([c, a, d, c])
+    assert [(r.decision_id, r.seq, new) for r, new in out] == [
+        (c.decision_id, 3, True),
+        (a.decision_id, 1, False),
+        (d.decision_id, 4, True),
+        (c.decision_id, 3, False),
+    ]
+    [(e_stored, created)] = store.append_batch([e := make_record()])  # after the fallback
+    assert (e_stored.seq, created) == (5, True)
+    assert [index for index, *_ in store.rows()] == list(range(5))
+    keys = KeyRing.generate()
+    assert Ledger(store, keys).checkpoint() is not None
+    report = verify_log(store, keys.public)
+    assert report.ok, report.findings
+    assert store.get(e.decision_id) == e_stored
+
+
+def test_a_batch_that_fails_is_stored_not_at_all(backend: Backend) -> None:
+    """A batch whose writing fails part way (here a subtree row already where its second
+    decision closes one, as an attacker with the database could leave) fails whole: none of
+    its decisions is stored, the ones acknowledged before stay, and once the row is gone the
+    same batch is stored and the log verifies."""
+    store = backend.store
+    first = make_record()
+    store.append_batch([first])
+    backend.tamper("INSERT INTO nodes (level, idx, hash) VALUES (2, 0, ?)", params=(b"x" * 32,))
+    batch = [make_record() for _ in range(3)]  # leaves 1..3: the fourth leaf closes (2, 0)
+    with pytest.raises(StorageError, match=r"^cannot store the decisions"):
+        store.append_batch(batch)
+    assert store.count() == 1
+    assert all(store.get(r.decision_id) is None for r in batch)
+    assert store.get(first.decision_id) is not None
+    backend.tamper("DELETE FROM nodes WHERE level = 2 AND idx = 0")
+    out = store.append_batch(batch)
+    assert [(r.seq, new) for r, new in out] == [(2, True), (3, True), (4, True)]
+    keys = KeyRing.generate()
+    assert Ledger(store, keys).checkpoint() is not None
+    report = verify_log(store, keys.public)
+    assert report.ok, report.findings
+    assert store.node(2, 0) == root([store.node(0, i) for i in range(4)])
 
 
 def test_history_in_order_and_isolated(store: Store) -> None:
@@ -177,7 +227,7 @@ def test_sqlite_made_by_a_development_version_is_refused(tmp_path: Path) -> None
 
 
 def test_memory_store_reads_and_writes() -> None:
-    """":memory:" lives in one connection: reads share it with the writer."""
+    """ ":memory:" lives in one connection: reads share it with the writer."""
     s = open_store(":memory:")
     r = make_record()
     s.append_batch([r])
@@ -197,3 +247,23 @@ def test_postgres_unreachable_is_a_clear_error() -> None:
         StorageError, match="cannot connect to PostgreSQL at postgresql://u:\\*\\*\\*@"
     ):
         open_store("postgresql://u:secret@127.0.0.1:1/none?connect_timeout=1")
+
+
+def test_postgres_without_pipeline_mode_appends_as_before(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a libpq older than 14 (no pipeline mode) the PostgreSQL store appends statement by
+    statement, with the same log: retries stored once, one chain, one tree."""
+    if backend.kind != "postgres":
+        pytest.skip("PostgreSQL only")
+    from bandeau.store import postgres
+
+    monkeypatch.setattr(postgres, "PIPELINE", False)
+    a, b, c = make_record(), make_record(), make_record()
+    store = backend.store
+    assert [new for _, new in store.append_batch([a, b])] == [True, True]
+    out = store.append_batch([c, a])
+    assert [(r.seq, new) for r, new in out] == [(3, True), (1, False)]
+    keys = KeyRing.generate()
+    assert Ledger(store, keys).checkpoint() is not None
+    assert verify_log(store, keys.public).ok

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, ClassVar, Protocol
 
 from ..errors import StorageError
@@ -92,54 +93,26 @@ class LogWriter(ABC):
     ) -> tuple[list[tuple[Record, bool]], Frontier | None]:
         last = self._q(cur, "SELECT seq, leaf FROM decisions ORDER BY seq DESC LIMIT 1").fetchone()
         size, prev = (int(last[0]), bytes(last[1])) if last else (0, ZERO_LEAF)
-        seen = self._existing(cur, records)
         known = self._frontier
         # the left siblings the new leaves need, without a query, when the log is as this store
         # left it: same size and same last leaf (which chains onto every record before it)
         nodes = dict(known.nodes) if known and (known.size, known.leaf) == (size, prev) else {}
-        rows: list[tuple[Any, ...]] = []
-        node_rows: list[tuple[int, int, bytes]] = []
-        out: list[tuple[Record, bool]] = []
-        for record in records:
-            existing = seen.get(record.decision_id)
-            if existing is not None:
-                out.append((existing, False))
-                continue
-            text = record.canonical()
-            leaf = chained_leaf(prev, text.encode())
-            rows.append(
-                (
-                    size + 1,
-                    record.decision_id,
-                    record.site,
-                    record.consent_id,
-                    record.occurred_at,
-                    text,
-                    leaf,
-                    record.retry_hash,
-                    record.notice,
-                )
-            )
-            nodes[(0, size)] = leaf
-            node_rows += self._complete_subtrees(cur, size, leaf, nodes)
-            stored = with_seq(record, size + 1)
-            seen[record.decision_id] = stored
-            out.append((stored, True))
-            size, prev = size + 1, leaf
-        if rows:
+        seen = self._existing(cur, records)
+        plan = plan_append(size, prev, nodes, records, seen, partial(self._node, cur))
+        if plan.rows:
             cur.executemany(
                 self._sql(
                     "INSERT INTO decisions (seq, decision_id, site, consent_id, occurred_at, "
                     "content, leaf, retry_hash, notice, redacted) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)"
                 ),
-                rows,
+                plan.rows,
             )
-        if node_rows:
+        if plan.node_rows:
             cur.executemany(
-                self._sql("INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)"), node_rows
+                self._sql("INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)"), plan.node_rows
             )
-        return out, frontier_of(size, prev, nodes)
+        return plan.out, plan.frontier
 
     def _existing(self, cur: Cursor, records: Sequence[Record]) -> dict[str, Record]:
         """The stored records among these decision ids (one query). An erased one answers with
@@ -152,28 +125,7 @@ class LogWriter(ABC):
             f"WHERE decision_id IN ({marks})",
             tuple(wanted),
         )
-        found: dict[str, Record] = {}
-        for decision_id, seq, content, redacted, retry_hash in cur.fetchall():
-            text = wanted[decision_id].canonical() if redacted else content
-            found[decision_id] = Record.from_json(text, int(seq), retry_hash)
-        return found
-
-    def _complete_subtrees(
-        self, cur: Cursor, index: int, leaf: bytes, cache: dict[tuple[int, int], bytes]
-    ) -> list[tuple[int, int, bytes]]:
-        """The (level, idx, hash) of every complete subtree that leaf `index` closes (amortised
-        one). Left siblings come from `cache` (this batch) or from the stored nodes."""
-        found: list[tuple[int, int, bytes]] = []
-        level, i, h = 0, index, leaf
-        while i & 1:
-            left = cache.get((level, i - 1))
-            if left is None:
-                left = cache[(level, i - 1)] = self._node(cur, level, i - 1)
-            h = node_hash(left, h)
-            level, i = level + 1, i >> 1
-            cache[(level, i)] = h
-            found.append((level, i, h))
-        return found
+        return stored_among(records, cur.fetchall())
 
     # ------------------------------------------------------------------ reads
 
@@ -378,15 +330,11 @@ class Frontier:
 def frontier_of(size: int, leaf: bytes, known: dict[tuple[int, int], bytes]) -> Frontier | None:
     """The frontier of a log of `size` records from the hashes in `known`, if it has them."""
     nodes: dict[tuple[int, int], bytes] = {}
-    start = 0
-    for level in reversed(range(size.bit_length())):
-        if size >> level & 1:
-            key = (level, start >> level)
-            found = known.get(key)
-            if found is None:
-                return None
-            nodes[key] = found
-            start += 1 << level
+    for key in frontier_keys(size):
+        found = known.get(key)
+        if found is None:
+            return None
+        nodes[key] = found
     return Frontier(size, leaf, nodes)
 
 
@@ -396,3 +344,99 @@ def with_seq(record: Record, seq: int) -> Record:
     stored = object.__new__(Record)
     stored.__dict__.update(record.__dict__, seq=seq)
     return stored
+
+
+NodeLookup = Callable[[int, int], bytes]
+"""(level, index) -> a stored subtree hash, for a left sibling the frontier does not hold."""
+
+
+@dataclass
+class AppendPlan:
+    """What appending a batch writes, computed before writing: the new decision rows (seq,
+    decision_id, site, consent_id, occurred_at, content, leaf, retry_hash, notice), the new
+    subtree rows (level, idx, hash), each record's answer (stored record, is new) and the
+    frontier after the append."""
+
+    rows: list[tuple[Any, ...]]
+    node_rows: list[tuple[int, int, bytes]]
+    out: list[tuple[Record, bool]]
+    frontier: Frontier | None
+
+
+def plan_append(
+    size: int,
+    prev: bytes,
+    nodes: dict[tuple[int, int], bytes],
+    records: Sequence[Record],
+    seen: dict[str, Record],
+    lookup: NodeLookup | None = None,
+) -> AppendPlan:
+    """Chain and place `records` after a log of `size` records whose last leaf is `prev`.
+    `nodes`: the subtree hashes known (updated in place); `seen`: the stored records among
+    these decision ids (a repeated id answers with the stored one); `lookup` reads a left
+    sibling that `nodes` lacks (none is needed when `nodes` holds the log's frontier)."""
+    rows: list[tuple[Any, ...]] = []
+    node_rows: list[tuple[int, int, bytes]] = []
+    out: list[tuple[Record, bool]] = []
+    for record in records:
+        existing = seen.get(record.decision_id)
+        if existing is not None:
+            out.append((existing, False))
+            continue
+        text = record.canonical()
+        leaf = chained_leaf(prev, text.encode())
+        rows.append(
+            (
+                size + 1,
+                record.decision_id,
+                record.site,
+                record.consent_id,
+                record.occurred_at,
+                text,
+                leaf,
+                record.retry_hash,
+                record.notice,
+            )
+        )
+        nodes[(0, size)] = leaf
+        # the complete subtrees leaf `size` closes (amortised one), left siblings from `nodes`
+        level, i, h = 0, size, leaf
+        while i & 1:
+            left = nodes.get((level, i - 1))
+            if left is None:
+                if lookup is None:
+                    raise MissingHash(f"the frontier lacks the subtree ({level}, {i - 1})")
+                left = nodes[(level, i - 1)] = lookup(level, i - 1)
+            h = node_hash(left, h)
+            level, i = level + 1, i >> 1
+            nodes[(level, i)] = h
+            node_rows.append((level, i, h))
+        stored = with_seq(record, size + 1)
+        seen[record.decision_id] = stored
+        out.append((stored, True))
+        size, prev = size + 1, leaf
+    return AppendPlan(rows, node_rows, out, frontier_of(size, prev, nodes))
+
+
+def stored_among(records: Sequence[Record], found: Sequence[Sequence[Any]]) -> dict[str, Record]:
+    """decision id -> stored record, from the rows (decision_id, seq, content, redacted,
+    retry_hash) found among `records`' ids. An erased one answers with the retry's own content,
+    since its stored content is gone."""
+    wanted = {r.decision_id: r for r in records}
+    stored: dict[str, Record] = {}
+    for decision_id, seq, content, redacted, retry_hash in found:
+        text = wanted[decision_id].canonical() if redacted else content
+        stored[decision_id] = Record.from_json(text, int(seq), retry_hash)
+    return stored
+
+
+def frontier_keys(size: int) -> list[tuple[int, int]]:
+    """The (level, index) of the complete subtrees of a log of `size` records: one for each
+    bit set in `size`, largest first (the frontier `frontier_of` collects)."""
+    keys: list[tuple[int, int]] = []
+    start = 0
+    for level in reversed(range(size.bit_length())):
+        if size >> level & 1:
+            keys.append((level, start >> level))
+            start += 1 << level
+    return keys
