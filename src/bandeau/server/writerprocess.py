@@ -39,13 +39,11 @@ import dataclasses
 import logging
 import os
 import pickle
-import queue
 import signal
 import socket
 import struct
 import subprocess
 import sys
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from multiprocessing.connection import Connection
@@ -393,12 +391,7 @@ def main() -> None:
 
 
 def serve(conn: Connection, url: str, desks: Mapping[str, SiteDesk], log_level: str) -> None:
-    """Take each batch that arrives, answer it, until the socket closes.
-
-    Two threads overlap the batches: this one receives each message and checks and builds
-    its decisions (`prepare`) while the committer (`_commit_loop`) appends the previous ones,
-    waiting for the database's commit, then signs and sends their answers. The committer
-    appends in one transaction everything prepared meanwhile."""
+    """Take each batch that arrives, answer it, until the socket closes."""
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s:     %(name)s: %(message)s")
     try:
         ledger = Ledger(open_store(url))
@@ -406,14 +399,9 @@ def serve(conn: Connection, url: str, desks: Mapping[str, SiteDesk], log_level: 
         logger.error("the log writer process cannot open the store: %s", e)
         return  # the server sees the socket close, fails what waits, and starts another
     sites = {name: _Site(desk) for name, desk in desks.items()}
-    prepared: queue.SimpleQueue[_Prepared | None] = queue.SimpleQueue()
-    committer = threading.Thread(
-        target=_commit_loop, args=(conn, ledger, prepared), name="bandeau-committer"
-    )
     try:
         conn.send_bytes(pickle.dumps(("ready", os.getpid())))
-        committer.start()
-        while committer.is_alive():
+        while True:
             try:
                 # the socket pair joins this process to the server that started it, only
                 batch = pickle.loads(conn.recv_bytes())  # noqa: S301
@@ -423,47 +411,13 @@ def serve(conn: Connection, url: str, desks: Mapping[str, SiteDesk], log_level: 
                     messages += 1
             except EOFError:
                 break
-            prepared.put((*prepare(ledger, sites, batch), messages))
+            answers = work(ledger, sites, batch)
+            answer = ("answers", answers, messages)  # the server counts the messages answered
+            conn.send_bytes(pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
     except OSError as e:  # the server is gone
         logger.info("log writer process stops: %s", e)
     finally:
-        prepared.put(None)
-        if committer.is_alive():
-            committer.join()
         ledger.store.close()
-
-
-_Prepared = tuple[list[tuple[int, int, Any]], list[tuple[int, "_Site", Record]], int]
-"""What `prepare` made of some messages (answers already known, decisions to append) and how
-many messages they were."""
-
-
-def _commit_loop(
-    conn: Connection, ledger: Ledger, prepared: queue.SimpleQueue[_Prepared | None]
-) -> None:
-    """Append what is prepared, all of it in one transaction, and send its answers; until
-    `prepared` gives None or the server is gone."""
-    try:
-        while (item := prepared.get()) is not None:
-            answers, todo, messages = item
-            stop = False
-            while len(todo) < MAX_BATCH:  # what was prepared while the last batch committed
-                try:
-                    more = prepared.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    stop = True
-                    break
-                answers, todo, messages = answers + more[0], todo + more[1], messages + more[2]
-            if todo:
-                answers += _append(ledger, todo)
-            answer = ("answers", answers, messages)  # the server counts the messages answered
-            conn.send_bytes(pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
-            if stop:
-                break
-    except OSError as e:  # the server is gone: the receiving thread reads the socket's end
-        logger.info("log writer process stops: %s", e)
 
 
 class _Site:
@@ -484,7 +438,7 @@ class _Site:
             found = self.served[key] = archived_served(store, self.policy.site, *key)
         return found
 
-    def prepare(self, store: Store, body: bytes, header_gpc: bool, ua: str) -> _Built:
+    def prepare(self, store: Store, body: bytes, header_gpc: bool, ua: str) -> _Prepared:
         """As `consents.decide_here` up to the append: the record, or the earlier GPC record
         that answers it."""
         decision = parse_decision(body)
@@ -500,7 +454,7 @@ class _Site:
         return record, None
 
 
-_Built = tuple[Record, Record | None]
+_Prepared = tuple[Record, Record | None]
 
 
 def _error(e: BandeauError) -> Error:
@@ -512,17 +466,6 @@ def work(
 ) -> list[tuple[int, int, Any]]:
     """Check and build each decision of `batch`, append the records in one transaction, and
     answer each: (n, status, answer bytes), or (n, 0, `Error`)."""
-    answers, todo = prepare(ledger, sites, batch)
-    if todo:
-        answers += _append(ledger, todo)
-    return answers
-
-
-def prepare(
-    ledger: Ledger, sites: Mapping[str, _Site], batch: list[tuple[int, str, Any]]
-) -> tuple[list[tuple[int, int, Any]], list[tuple[int, _Site, Record]]]:
-    """Check and build each decision of `batch`: the answers known before any append (errors,
-    a GPC decision an earlier record answers) and the records to append."""
     answers: list[tuple[int, int, Any]] = []
     todo: list[tuple[int, _Site, Record]] = []
     for n, kind, payload in batch:
@@ -544,7 +487,9 @@ def prepare(
             answers.append((n, 200, answer_bytes(site.policy, site.keys, answered)))
         else:
             todo.append((n, site, record))
-    return answers, todo
+    if todo:
+        answers += _append(ledger, todo)
+    return answers
 
 
 def _append(ledger: Ledger, todo: list[tuple[int, _Site, Record]]) -> list[tuple[int, int, Any]]:
