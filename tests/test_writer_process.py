@@ -36,8 +36,8 @@ def writer_pids(served: Served) -> set[int]:
     for pid in (int(p) for p in children.split()):
         try:
             command = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except FileNotFoundError:
-            continue  # it ended meanwhile
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # it ended meanwhile (a killed child not yet reaped reads as ESRCH)
         if b"writerprocess" in command:
             found.add(pid)
     return found
