@@ -282,9 +282,10 @@ async def click(found: Found, control: Control) -> None:
         await target.evaluate("(el) => el.click()", timeout=5_000)
 
 
-# Finds a control tagged by CANDIDATES, through open and closed shadow roots, brings it into
-# view and returns the centre of its box in the frame's viewport (null when it is gone).
-LOCATE_DEEP = """([id, activate]) => {
+# The page-side search for the control tagged `data-bdscan=id`, through open and closed shadow
+# roots (the init script keeps each closed root): the start of every script that finds such a
+# control again, given `id` and leaving it in `el`, or returning null when it is gone.
+FIND_TAGGED_DEEP = """
   const shadowOf = (el) => el.shadowRoot
     || (window.__bdscanShadowOf ? window.__bdscanShadowOf(el) : null);
   const search = (root) => {
@@ -299,11 +300,19 @@ LOCATE_DEEP = """([id, activate]) => {
   };
   const el = search(document);
   if (!el) return null;
-  if (activate) { el.click(); return {x: 0, y: 0}; }
+"""
+
+# Finds a control tagged by CANDIDATES, through open and closed shadow roots, brings it into
+# view and returns the centre of its box in the frame's viewport (null when it is gone).
+LOCATE_DEEP = (
+    "([id, activate]) => {"
+    + FIND_TAGGED_DEEP
+    + """  if (activate) { el.click(); return {x: 0, y: 0}; }
   el.scrollIntoView({block: "center"});
   const r = el.getBoundingClientRect();
   return {x: r.left + r.width / 2, y: r.top + r.height / 2};
 }"""
+)
 
 
 async def _click_in_closed_root(found: Found, control: Control) -> None:

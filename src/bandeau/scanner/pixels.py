@@ -16,6 +16,7 @@ import struct
 import zlib
 from typing import TYPE_CHECKING, Any
 
+from .banners import FIND_TAGGED_DEEP
 from .design import Colour, contrast, over, parse_colour
 
 if TYPE_CHECKING:
@@ -117,21 +118,10 @@ def text_contrast(text: Colour, painted: Pixels, bare: Pixels) -> dict[str, Any]
 # Finds a control tagged data-bdscan (through open and closed shadow roots) and, with `hide`
 # true, makes its text and its descendants' transparent (kept aside to be put back); with
 # `hide` false, puts the text back. Returns the control's box in the frame's viewport.
-HIDE_TEXT = """([id, hide]) => {
-  const shadowOf = (el) => el.shadowRoot
-    || (window.__bdscanShadowOf ? window.__bdscanShadowOf(el) : null);
-  const search = (root) => {
-    const hit = root.querySelector('[data-bdscan="' + id + '"]');
-    if (hit) return hit;
-    for (const e of root.querySelectorAll("*")) {
-      const deep = shadowOf(e) && search(shadowOf(e));
-      if (deep) return deep;
-    }
-    return null;
-  };
-  const el = search(document);
-  if (!el) return null;
-  const props = ["color", "-webkit-text-fill-color", "text-shadow", "transition",
+HIDE_TEXT = (
+    "([id, hide]) => {"
+    + FIND_TAGGED_DEEP
+    + """  const props = ["color", "-webkit-text-fill-color", "text-shadow", "transition",
     "text-decoration-color"];
   if (hide) {
     const kept = [];
@@ -155,6 +145,7 @@ HIDE_TEXT = """([id, hide]) => {
   return {x: r.left, y: r.top, width: r.width, height: r.height,
     vw: window.innerWidth, vh: window.innerHeight};
 }"""
+)
 
 
 async def sample_text_background(frame: Frame, measured: dict[str, Any]) -> dict[str, Any] | None:
