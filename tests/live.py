@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -24,6 +25,25 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def free_port_block(count: int, hosts: dict[int, str] | None = None) -> int:
+    """A base port such that BASE … BASE+count-1 are all free right now, each on 127.0.0.1 or on
+    the host `hosts` names for its offset (for a program that binds several ports from one)."""
+    hosts = hosts or {}
+    for _ in range(50):
+        base = free_port()
+        if base + count > 65536:
+            continue
+        try:
+            with contextlib.ExitStack() as held:
+                for offset in range(count):
+                    s = held.enter_context(socket.socket())
+                    s.bind((hosts.get(offset, "127.0.0.1"), base + offset))
+        except OSError:
+            continue
+        return base
+    raise RuntimeError(f"no {count} consecutive free ports found")
 
 
 @contextmanager

@@ -4,6 +4,7 @@ from that API; both sites' decisions go to the one store, each signed with its o
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -19,7 +20,7 @@ from bandeau.demo.words import UI
 from bandeau.keys import KeyRing, site_folder
 from bandeau.policy import parse_extended, parse_policy
 
-from ..live import free_port
+from ..live import free_port_block
 from ..wire import decision_body
 
 DEMO = Path(__file__).parents[2] / "src" / "bandeau" / "demo"
@@ -38,20 +39,41 @@ def answering(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
     raise RuntimeError(f"{url} did not answer: {log.read_text()}")
 
 
-def test_bandeau_demo_serves_the_group_from_one_process(tmp_path: Path) -> None:
-    port = free_port()
-    first, second = f"http://127.0.0.1:{port}", f"http://{second_host('127.0.0.1')}:{port + 3}"
+def launch_demo(tmp_path: Path, attempts: int = 5) -> tuple[subprocess.Popen[bytes], int, Path]:
+    """Start `bandeau demo` on four ports free a moment ago. Another program (an outgoing
+    connection's ephemeral port) can take one of them before the demo binds it, so a launch that
+    fails with EADDRINUSE is retried on new ports; any other failure is raised at once."""
     log = tmp_path / "demo.log"
-    command = [sys.executable, "-m", "bandeau", "demo", "--port", str(port)]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [*command, "--data-dir", str(tmp_path / "data")],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    for _ in range(attempts):
+        port = free_port_block(4, hosts={3: second_host("127.0.0.1")})
+        command = [sys.executable, "-m", "bandeau", "demo", "--port", str(port)]
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                [*command, "--data-dir", str(tmp_path / "data")],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            answering(f"http://127.0.0.1:{port}/v1/health", proc, log)
+            return proc, port, log
+        except RuntimeError:
+            stop(proc)
+            if "Address already in use" not in log.read_text():
+                raise
+    raise RuntimeError(f"no launch of bandeau demo found its ports free: {log.read_text()}")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):  # it may have exited on its own
+        os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=30)
+
+
+def test_bandeau_demo_serves_the_group_from_one_process(tmp_path: Path) -> None:
+    proc, port, log = launch_demo(tmp_path)
+    first, second = f"http://127.0.0.1:{port}", f"http://{second_host('127.0.0.1')}:{port + 3}"
     try:
-        answering(first + "/v1/health", proc, log)
         answering(second + "/", proc, log)
         assert second in log.read_text()  # the command says where the second site is
         pages = {
@@ -81,8 +103,7 @@ def test_bandeau_demo_serves_the_group_from_one_process(tmp_path: Path) -> None:
             assert r.status_code == 201, r.text
             answers[name] = r.json()
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
+        stop(proc)
     keys = tmp_path / "data" / "keys"
     for name, answer in answers.items():
         token = read_token(answer["token"], KeyRing.open(site_folder(keys, name)).public)
