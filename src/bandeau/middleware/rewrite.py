@@ -374,6 +374,25 @@ class HtmlRewriter:
         pending = self._head or self._body or self._early
         return self.fast and self._gate is None and self._holds is None and not pending
 
+    def fresh(self) -> HtmlRewriter:
+        """A new rewriter with this one's options, in the state of one just made: one
+        dictionary copy rather than `__init__` (the middleware keeps a rewriter per plan and
+        nonce that it never feeds, and starts each page from it)."""
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
+
+    def whole(self, data: bytes) -> bytes:
+        """`feed(data) + close()` in one call, for a body that comes in one piece."""
+        if self._buf or self._waiting:
+            return self.feed(data) + self.close()
+        out: list[bytes] = []
+        stop = self._run(data, out, final=False)
+        if stop < len(data):
+            self._run(data[stop:], out, final=True)
+            self._waiting = 0
+        return out[0] if len(out) == 1 else b"".join(out)
+
     def feed(self, data: bytes) -> bytes:
         buf = self._buf + data if self._buf else data
         if self._waiting and len(buf) <= self._max_tag and buf.find(b">", self._waiting) < 0:
@@ -387,6 +406,9 @@ class HtmlRewriter:
 
     def close(self) -> bytes:
         """The rest of the document: an unfinished construct at the end is copied as it is."""
+        if not self._buf:  # nothing kept: nothing to scan
+            self._waiting = 0
+            return b""
         out: list[bytes] = []
         self._run(self._buf, out, final=True)
         self._buf = b""
