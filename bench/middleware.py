@@ -206,6 +206,24 @@ def wait_for(port: int, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"server on {port} did not start")
 
 
+def launch(command: list[str], pem: str, env: dict[str, str]) -> tuple[int, Any]:
+    """A server started on a free port, retried on another when the port was taken between
+    the pick and the bind (other programs on the machine pick ports too): a server that exits
+    within a second of answering lost that race, and what answered was someone else's."""
+    for _ in range(5):
+        port = free_port()
+        process = subprocess.Popen([*command, str(port), pem], env=env)
+        try:
+            wait_for(port, process)
+            time.sleep(1.0)
+        except RuntimeError:
+            pass
+        if process.poll() is None:
+            return port, process
+        process.wait()
+    raise RuntimeError(f"{command[-1]}: no port could be bound")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -250,17 +268,12 @@ def main() -> None:
         pem = Path(tmp) / "public.pem"
         pem.write_text(keys.current.pem())
         try:
+            start = [sys.executable, me, "serve"]
             for variant in variants:
-                port = free_port()
                 served = env
                 if variant.endswith(BASE):
                     served = {**env, "PYTHONPATH": str(Path(args.compare).resolve())}
-                process = subprocess.Popen(
-                    [sys.executable, me, "serve", variant, str(port), str(pem)], env=served
-                )
-                servers[variant] = (port, process)
-            for port, process in servers.values():
-                wait_for(port, process)
+                servers[variant] = launch([*start, variant], str(pem), served)
             for r in range(args.rounds):
                 order = round_order(r, kinds, compare=bool(args.compare))
                 for variant in order:
