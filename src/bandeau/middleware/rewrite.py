@@ -375,9 +375,10 @@ class HtmlRewriter:
         return self.fast and self._gate is None and self._holds is None and not pending
 
     def fresh(self) -> HtmlRewriter:
-        """A new rewriter with this one's options, in the state of one just made: one
-        dictionary copy rather than `__init__` (the middleware keeps a rewriter per plan and
-        nonce that it never feeds, and starts each page from it)."""
+        """A copy of this rewriter in its present state: of one never fed, a new rewriter
+        with its options, made by one dictionary copy rather than `__init__` (the middleware
+        keeps a rewriter per plan and nonce that it never feeds, and starts each page from
+        it). The cache of rewritten tags stays shared, as it is meant to be."""
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
         return new
