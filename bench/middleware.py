@@ -2,7 +2,7 @@
 issue 9: ≤ 15 % with HTML rewriting).
 
     .venv/bin/python bench/middleware.py [--rounds 5] [--seconds 3] [--connections 8]
-                                         [--apps asgi,wsgi]
+                                         [--apps asgi,wsgi] [--compare SRC]
 
 Eight servers, each in its own process, on loopback: a raw ASGI hello-world app and a WSGI one,
 each bare, bare again in a second process (the A/A pair: the noise floor of the comparison),
@@ -17,6 +17,10 @@ from round to round, to cancel drift; the table shows medians, and each verdict 
 the rounds' paired losses (a variant against its bare app of the same round), in requests/s,
 the budget's metric, with the server's CPU time per request beside it. Last, the rewriter alone
 on a 42 KB article page, in-process: its speed in MB/s of HTML.
+
+`--compare SRC` also serves the middleware variants from another copy of bandeau's `src`
+folder (e.g. `git archive BASE src | tar -x -C /tmp/base`), as `+mw@base` and
+`+mw+rewrite@base`, in the same rounds: a before/after in one run.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ SUFFIXES = ("", "+aa", "+mw", "+mw+rewrite")  # bare, bare again (A/A), middlewa
 VARIANTS = tuple(kind + suffix for kind in KINDS for suffix in SUFFIXES)
 BUDGETS = {"+aa": None, "+mw": 0.05, "+mw+rewrite": 0.15}
 LABELS = {"+aa": "A/A (bare again)", "+mw": "middleware", "+mw+rewrite": "+ HTML rewriting"}
+BASE = "@base"  # a variant served from the `--compare` copy of bandeau
 
 
 # ---------------------------------------------------------------- the apps
@@ -83,7 +88,7 @@ def build(variant: str, key_pem: str) -> Any:
     from bandeau.middleware import BandeauMiddleware, BandeauWSGIMiddleware
     from bandeau.policy import load_policy
 
-    kind, *extras = variant.split("+")
+    kind, *extras = variant.removesuffix(BASE).split("+")
     app: Any = asgi_hello if kind == "asgi" else wsgi_hello
     if "mw" not in extras:  # bare, or bare again for the A/A pair
         return app
@@ -201,15 +206,38 @@ def wait_for(port: int, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"server on {port} did not start")
 
 
+def launch(command: list[str], pem: str, env: dict[str, str]) -> tuple[int, Any]:
+    """A server started on a free port, retried on another when the port was taken between
+    the pick and the bind (other programs on the machine pick ports too): a server that exits
+    within a second of answering lost that race, and what answered was someone else's."""
+    for _ in range(5):
+        port = free_port()
+        process = subprocess.Popen([*command, str(port), pem], env=env)
+        try:
+            wait_for(port, process)
+            time.sleep(1.0)
+        except RuntimeError:
+            pass
+        if process.poll() is None:
+            return port, process
+        process.wait()
+    raise RuntimeError(f"{command[-1]}: no port could be bound")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--apps", default="asgi,wsgi", help="comma-separated: asgi, wsgi")
+    parser.add_argument(
+        "--compare", default="", help="a src folder of another bandeau, served as +mw@base too"
+    )
     args = parser.parse_args()
     kinds = [k for k in KINDS if k in args.apps.split(",")]
     variants = [v for v in VARIANTS if v.split("+")[0] in kinds]
+    if args.compare:
+        variants += [v + BASE for v in variants if "+mw" in v]
 
     from bandeau.consent import issue_token
     from bandeau.keys import KeyRing
@@ -240,16 +268,14 @@ def main() -> None:
         pem = Path(tmp) / "public.pem"
         pem.write_text(keys.current.pem())
         try:
+            start = [sys.executable, me, "serve"]
             for variant in variants:
-                port = free_port()
-                process = subprocess.Popen(
-                    [sys.executable, me, "serve", variant, str(port), str(pem)], env=env
-                )
-                servers[variant] = (port, process)
-            for port, process in servers.values():
-                wait_for(port, process)
+                served = env
+                if variant.endswith(BASE):
+                    served = {**env, "PYTHONPATH": str(Path(args.compare).resolve())}
+                servers[variant] = launch([*start, variant], str(pem), served)
             for r in range(args.rounds):
-                order = round_order(r, kinds)
+                order = round_order(r, kinds, compare=bool(args.compare))
                 for variant in order:
                     port, server = servers[variant]
                     before = cpu_seconds(server.pid)
@@ -282,13 +308,14 @@ def main() -> None:
     print(rewriter_speed())
 
 
-def round_order(r: int, kinds: list[str]) -> list[str]:
-    """Round `r`'s order: each app's four variants one after the other (so a variant and its
-    bare app are measured seconds apart), rotated from round to round, and the apps alternating
-    which goes first."""
+def round_order(r: int, kinds: list[str], *, compare: bool = False) -> list[str]:
+    """Round `r`'s order: each app's four variants (six with `compare`) one after the other (so
+    a variant and its bare app are measured seconds apart), rotated from round to round, and the
+    apps alternating which goes first."""
+    suffixes = [*SUFFIXES, *(s + BASE for s in SUFFIXES if compare and "+mw" in s)]
     order: list[str] = []
     for kind in kinds if r % 2 == 0 else kinds[::-1]:
-        group = [kind + suffix for suffix in SUFFIXES]
+        group = [kind + suffix for suffix in suffixes]
         k = r % len(group)
         order += group[k:] + group[:k]
     return order
@@ -306,10 +333,10 @@ def report(
         f"{os.cpu_count()} CPUs\n"
     )
     print(
-        f"| {'variant':<16} | {'req/s':>7} | {'min':>7} | {'max':>7} | {'vs bare':>7} "
+        f"| {'variant':<21} | {'req/s':>7} | {'min':>7} | {'max':>7} | {'vs bare':>7} "
         f"| {'server CPU us/req':>17} | {'CPU vs bare':>11} |"
     )
-    print(f"|{'-' * 18}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 19}|{'-' * 13}|")
+    print(f"|{'-' * 23}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 19}|{'-' * 13}|")
     for variant in results:
         runs = results[variant]
         median = statistics.median(runs)
@@ -318,7 +345,7 @@ def report(
         per_request = statistics.median(cpu[variant])
         cpu_ratio = statistics.median(cpu[kind]) / per_request
         print(
-            f"| {variant:<16} | {median:>7.0f} | {min(runs):>7.0f} | {max(runs):>7.0f} "
+            f"| {variant:<21} | {median:>7.0f} | {min(runs):>7.0f} | {max(runs):>7.0f} "
             f"| {median / bare:>7.3f} | {per_request:>17.0f} | {cpu_ratio:>11.3f} |"
         )
     print(
@@ -333,7 +360,9 @@ def report(
         # than the ratio of two medians; the A/A pair says how large that noise still is
         bare_cpu = statistics.median(cpu[kind])
         print(f"\n{kind.upper()} (hello world: {bare_cpu:.0f} us of server CPU a request)")
-        for suffix, budget in BUDGETS.items():
+        for suffix, budget in [*BUDGETS.items(), *((s + BASE, b) for s, b in BUDGETS.items())]:
+            if kind + suffix not in results:
+                continue
             losses = [1 - v / b for b, v in zip(results[kind], results[kind + suffix], strict=True)]
             loss = statistics.median(losses)
             extra = statistics.median(cpu[kind + suffix]) - bare_cpu
@@ -342,8 +371,9 @@ def report(
                 if budget is None
                 else f"budget <= {budget:.0%}: {'ok' if loss <= budget else 'OVER'}"
             )
+            label = LABELS[suffix.removesuffix(BASE)] + (" (base)" if suffix.endswith(BASE) else "")
             print(
-                f"  {LABELS[suffix]:<17} loses {loss:>6.1%} of the requests/s ({verdict}); "
+                f"  {label:<24} loses {loss:>6.1%} of the requests/s ({verdict}); "
                 f"rounds {min(losses):.1%} to {max(losses):.1%}; server CPU {extra:+.0f} us "
                 "a request"
             )
@@ -376,8 +406,8 @@ def rewriter_speed() -> str:
                 reading, status=200, content_type="text/html", content_encoding="", csp=""
             )
             assert rewriting is not None
-            rewriting.rewriter.feed(page)
-            rewriting.rewriter.close()
+            rewriting.feed(page)
+            rewriting.close()
         best = min(best, (time.thread_time() - start) / 20)
     return (
         f"HTML rewriter alone (in-process, a {len(page) // 1000} KB article page, CPU time): "

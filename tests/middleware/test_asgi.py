@@ -262,8 +262,7 @@ def test_every_kind_of_embed_is_gated_over_http(
         everything = token(social=True, advertising=True, audience=True)
         allowed = httpx.get(url, headers={"cookie": f"bandeau={everything}"}).content
     for gated in (
-        b'<link data-bandeau="social" rel=stylesheet '
-        b"data-bandeau-src=http://localhost:8001/w.css>",
+        b'<link data-bandeau="social" rel=stylesheet data-bandeau-src=http://localhost:8001/w.css>',
         b"<img data-bandeau=\"advertising\" data-bandeau-src='http://localhost:8002/px.gif?p=1'",
         b'<video data-bandeau="social" data-bandeau-src="http://localhost:8001/clip.webm"',
         b'<source data-bandeau="social" data-bandeau-src="http://localhost:8001/a.ogg">',
@@ -379,3 +378,33 @@ def test_banner_uses_the_page_csp_nonce(policy: Policy, keys: KeyRing, accept_al
             "<p>x</p></body>"
         ).encode()
     )
+
+
+def test_each_page_gets_its_own_nonce_and_a_fresh_rewriter(
+    policy: Policy, keys: KeyRing, accept_all: str
+) -> None:
+    """Pages of one reader with different CSP nonces, and the same page again: each gets the
+    snippet with its own nonce (or none), and nothing from an earlier page, though the rewriter
+    each starts from is kept per plan and nonce."""
+    nonce: list[bytes] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        headers = [*HTML]
+        if nonce[-1]:
+            headers.append((b"content-security-policy", b"script-src 'nonce-%s'" % nonce[-1]))
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send(
+            {"type": "http.response.body", "body": b"<head></head><body>x", "more_body": True}
+        )
+        await send({"type": "http.response.body", "body": b"</body>"})
+
+    wrapped = wrap(app, policy, keys, insert_banner=True, banner_url="/b")
+    cookie = [(b"cookie", f"bandeau={accept_all}".encode())]
+    for value in (b"n1", b"", b"n2", b"n1", b""):
+        nonce.append(value)
+        body = b"".join(m.get("body", b"") for m in call(wrapped, cookie)[1:])
+        attr = b' nonce="%s"' % value if value else b""
+        assert body.count(b"banner.js") == 2
+        assert body.count(b"nonce=") == (2 if value else 0)
+        assert b"<script%s defer" % attr in body
+        assert body.endswith(b"x</body>")

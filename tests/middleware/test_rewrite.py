@@ -540,3 +540,46 @@ def test_the_fast_path_on_edge_cases(doc: bytes) -> None:
 
     for k in range(len(doc) + 1):
         assert split(HtmlRewriter, k) == split(Plain, k), k
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(MARKUP, max_size=40),
+    st.lists(st.integers(0, 2000), max_size=3),
+    st.sampled_from([gate, never, None]),
+    st.sampled_from([(b"", b"", b""), (b"[L]", b"[S]", b""), (b"[L]", b"[S]", b"[E]")]),
+)
+def test_whole_and_fresh_give_the_streamed_output(
+    parts: list[bytes],
+    cuts: list[int],
+    gating: Callable[[str], str] | None,
+    insert: tuple[bytes, bytes, bytes],
+) -> None:
+    """Property: `whole(last)` after any earlier chunks gives what `feed(last) + close()` gives,
+    and a rewriter made by `fresh()` from one that rewrote a page before starts anew, with the
+    options of the one it copies."""
+    doc = b"".join(parts)
+    points = sorted({min(c, len(doc)) for c in cuts})
+    chunks = [doc[a:b] for a, b in zip([0, *points], [*points, len(doc)], strict=True)]
+    head, body, early = insert
+
+    def made() -> HtmlRewriter:
+        return HtmlRewriter(gating, head=head, body=body, early=early)
+
+    streamed = made()
+    expected = b"".join(streamed.feed(c) for c in chunks) + streamed.close()
+    once = made()
+    assert b"".join(once.feed(c) for c in chunks[:-1]) + once.whole(chunks[-1]) == expected
+    template = made()
+    assert template.fresh().whole(doc) == rewrite_with(gating, doc, insert)
+    for _ in range(2):  # a copy never sees what an earlier copy, or its template, was fed
+        copy = template.fresh()
+        assert b"".join(copy.feed(c) for c in chunks) + copy.close() == expected
+
+
+def rewrite_with(
+    gating: Callable[[str], str] | None, doc: bytes, insert: tuple[bytes, ...]
+) -> bytes:
+    head, body, early = insert
+    r = HtmlRewriter(gating, head=head, body=body, early=early)
+    return r.feed(doc) + r.close()

@@ -9,7 +9,8 @@ from typing import Any, Unpack
 
 from ..tcf.signals import TcfSignals
 from .enforce import Reading
-from .options import MiddlewareOptions, Options, Page
+from .options import MiddlewareOptions, Options
+from .rewrite import HtmlRewriter
 
 __all__ = ["BandeauMiddleware"]
 
@@ -82,7 +83,7 @@ class _Response:
         self._scope = scope
         self._send = send
         self._now = now
-        self._page: Page | None = None
+        self._page: HtmlRewriter | None = None
         self._held: Message | None = None
         self._lengths: list[int] = []
 
@@ -151,9 +152,7 @@ class _Response:
             return
         body = bytes(message.get("body", b""))
         more = bool(message.get("more_body", False))
-        out = page.rewriter.feed(body)
-        if not more:
-            out += page.rewriter.close()
+        out = page.feed(body) if more else page.whole(body)
         held, self._held = self._held, None
         if held is not None:
             headers = held["headers"]

@@ -189,6 +189,7 @@ class Enforcer:
         self._readings: dict[tuple[tuple[str, ...], tuple[str, ...], bool], tuple[Reading, int]]
         self._readings = {}
         self._names: dict[str, frozenset[str]] = {}
+        self._expiries: dict[tuple[str, bool], tuple[str, ...]] = {}
         self._cookie_purposes = frozenset(
             p.key for p in policy.purposes if p.kind != "strictly_necessary" and p.all_cookies()
         )
@@ -370,6 +371,21 @@ class Enforcer:
             return purposes <= reading.allowed or _deletes(header, now)
         return not self.strict or _deletes(header, now)
 
+    def _expiry(self, name: str, secure: bool) -> tuple[str, ...]:
+        """The `Set-Cookie` values expiring cookie `name`: for its host, and for each domain
+        its declaration names (remembered: they depend on the policy alone)."""
+        tail = f"=; Max-Age=0; Expires={_EXPIRED_DATE}; Path=/"
+        if secure or name.startswith(("__Secure-", "__Host-")):
+            tail += "; Secure"
+        out = [name + tail]
+        declared = self._declaration(name)
+        if declared is not None and not name.startswith("__Host-"):
+            out.extend(f"{name}{tail}; Domain={d}" for d in declared.domains)
+        if len(self._expiries) >= TOKEN_CACHE:
+            self._expiries.clear()
+        found = self._expiries[name, secure] = tuple(out)
+        return found
+
     def sets_consent(self, header: str) -> bool:
         return set_cookie_name(header) == self.cookie_name
 
@@ -377,14 +393,10 @@ class Enforcer:
         """`Set-Cookie` values the middleware adds: expiry of the request's cookies of purposes
         not allowed (CNIL-03), then the refreshed consent cookie unless the app set one."""
         out: list[str] = []
+        secure = reading.secure
         for name in reading.expire:
-            tail = f"=; Max-Age=0; Expires={_EXPIRED_DATE}; Path=/"
-            if reading.secure or name.startswith(("__Secure-", "__Host-")):
-                tail += "; Secure"
-            out.append(name + tail)
-            declared = self._declaration(name)
-            if declared is not None and not name.startswith("__Host-"):
-                out.extend(f"{name}{tail}; Domain={d}" for d in declared.domains)
+            found = self._expiries.get((name, secure))
+            out += found if found is not None else self._expiry(name, secure)
         if reading.refresh is not None and not app_sets_consent:
             out.append(reading.refresh)
         return out

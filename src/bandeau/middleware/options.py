@@ -8,10 +8,9 @@ behave the same way for them.
 from __future__ import annotations
 
 import difflib
-import functools
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final, TypedDict, Unpack
 
 from ..banner.config import asset_version
@@ -30,30 +29,26 @@ from .rewrite import (
     tcf_snippet,
 )
 
-__all__ = ["MiddlewareOptions", "Options", "Page"]
+__all__ = ["MiddlewareOptions", "Options"]
 
 _NO_BODY_STATUS = frozenset({204, 205, 304})
 _HTML = frozenset({"text/html", "application/xhtml+xml"})
 PLAN_CACHE: Final = 64  # rewriting plans remembered, one per set of allowed purposes
+NONCE_CACHE: Final = 64  # rewriters kept per plan, one per CSP nonce
 TYPE_CACHE: Final = 256  # Content-Type values remembered as rewritable or not
-
-
-@dataclass
-class Page:
-    """An HTML response being rewritten."""
-
-    rewriter: HtmlRewriter
 
 
 @dataclass(frozen=True)
 class _Plan:
     """How pages are rewritten for readers who allowed the same purposes: the gate of hosts
-    (None: no host refused), the test of inline `data-bandeau` marks (None: none gated), and
-    the gated tags already rewritten for them."""
+    (None: no host refused), the test of inline `data-bandeau` marks (None: none gated), the
+    gated tags already rewritten for them, and a rewriter never fed per CSP nonce, each page's
+    own rewriter starting as a copy of it (`HtmlRewriter.fresh`)."""
 
     gate: Gate | None
     holds: Holds | None
     tags: dict[bytes, bytes]
+    rewriters: dict[str, HtmlRewriter] = field(default_factory=dict)
 
 
 class _RequiredOptions(TypedDict):
@@ -137,9 +132,7 @@ class Options:
         self.rewriting = insert_banner or rewrite_html
         self._plans: dict[frozenset[str], _Plan | None] = {}
         self._types: dict[str, bool] = {}
-        self._snippet = functools.lru_cache(maxsize=64)(
-            functools.partial(banner_snippet, banner_url, asset_version(policy))
-        )
+        self._version = asset_version(policy)
 
     def page(
         self,
@@ -149,7 +142,7 @@ class Options:
         content_type: str,
         content_encoding: str,
         csp: str,
-    ) -> Page | None:
+    ) -> HtmlRewriter | None:
         """A rewriter for this response, or None when it is left as it is: not HTML, compressed
         (passed through untouched), in UTF-16/32, without a body, or nothing to change."""
         if not self.rewriting or status < 200 or status in _NO_BODY_STATUS:
@@ -175,16 +168,24 @@ class Options:
             self._plans[allowed] = plan
             if plan is None:
                 return None
+        nonce = csp_nonce(csp) if csp and self.insert_banner else ""
+        rewriter = plan.rewriters.get(nonce)
+        if rewriter is None:
+            rewriter = self._rewriter(plan, nonce)
+            if len(plan.rewriters) >= NONCE_CACHE:
+                plan.rewriters.clear()
+            plan.rewriters[nonce] = rewriter
+        return rewriter.fresh()
+
+    def _rewriter(self, plan: _Plan, nonce: str) -> HtmlRewriter:
+        """The rewriter a page of `plan` starts as, with the banner's snippet for `nonce`."""
         head = body = early = b""
         if self.insert_banner:
-            nonce = csp_nonce(csp) if csp else ""
-            head, body = self._snippet(nonce)
+            head, body = banner_snippet(self.banner_url, self._version, nonce)
             if self.policy.tcf or self.policy.consent_mode:
                 early = tcf_snippet(self.banner_url, nonce)
-        return Page(
-            HtmlRewriter(
-                plan.gate, holds=plan.holds, head=head, body=body, early=early, tags=plan.tags
-            )
+        return HtmlRewriter(
+            plan.gate, holds=plan.holds, head=head, body=body, early=early, tags=plan.tags
         )
 
     def _plan(self, allowed: frozenset[str]) -> _Plan | None:

@@ -99,6 +99,29 @@ _CACHED_TAG: Final = 1024  # longer tags are rewritten each time, not remembered
 Scanner = Callable[[bytes, int], re.Match[bytes] | None]
 
 
+def _nocase(name: bytes) -> bytes:
+    """`name` matched without regard to ASCII case, as explicit classes (`[sS][cC]…`): unlike
+    `(?i:…)`, an alternative that starts with a class is skipped by one test when its first
+    byte differs."""
+    return b"".join(
+        b"[%c%c]" % (c, c ^ 0x20) if c in _LETTERS else re.escape(bytes([c])) for c in name
+    )
+
+
+def _one_of(names: Iterable[bytes]) -> bytes:
+    """A pattern for any of `names` (lowercase, followed by a byte that ends a tag name),
+    grouped by first letter so that a name is compared with a handful of alternatives, not
+    all of them."""
+    groups: dict[bytes, list[bytes]] = {}
+    for name in sorted(names):
+        groups.setdefault(name[:1], []).append(name[1:])
+    alternatives = [
+        _nocase(first) + b"(?:" + b"|".join(_nocase(r) for r in rests) + b")"
+        for first, rests in groups.items()
+    ]
+    return b"(?:" + b"|".join(alternatives) + b")"
+
+
 @functools.cache
 def _scanner(
     gating: bool, scripts: bool, early: bool, head: bool, body: bool, fast: bool = True
@@ -131,19 +154,19 @@ def _scanner(
     attrs = rb"(?>%s)*+%s*+>" % (_attr(capture=False), _SEP)
     # a raw-text element that does not matter: its start tag, then its text up to its end tag
     raw = [
-        rb"<(?i:%s)(?=%s)%s(?:[^<]++|<(?!/(?i:%s)%s))*+(?=</)" % (name, ends, attrs, name, ends)
-        for name in sorted(RAW_TEXT - names)
+        rb"%s(?=%s)%s(?:[^<]++|<(?!/%s%s))*+(?=</)" % (_nocase(n), ends, attrs, _nocase(n), ends)
+        for n in sorted(RAW_TEXT - names)
     ]
     tag = rb"[A-Za-z][^\t\n\f\r\x20/>]*+" + attrs
-    start_tag = rb"<(?!(?i:%s)%s)%s" % (b"|".join(sorted(names | RAW_TEXT)), ends, tag)
-    end_tag = (rb"</(?!(?i:head)%s)" % ends if early or head else rb"</") + tag
+    start_tag = rb"(?!%s%s)%s" % (_one_of(names | RAW_TEXT), ends, tag)
+    end_tag = (rb"/(?!%s%s)" % (_nocase(b"head"), ends) if early or head else rb"/") + tag
+    # after a '<', one alternative per kind of construct; each starts with a byte class, so
+    # the engine tries only those whose first byte fits
     pattern = b"|".join(
         [
             rb"[^<]++",
             rb"<(?=[^A-Za-z!?/])",  # a '<' that starts nothing: text
-            *raw,
-            start_tag,
-            end_tag,
+            rb"<(?:%s)" % b"|".join([start_tag, *raw, end_tag]),
             rb"</>",
             rb"<!--(?:>|->|(?s:.*?)--!?>)",  # a comment, ended by the first '-->' or '--!>'
             rb"<!(?!--)[^>]*+>|<\?[^>]*+>|</[^A-Za-z>][^>]*+>",  # bogus comments
@@ -351,6 +374,26 @@ class HtmlRewriter:
         pending = self._head or self._body or self._early
         return self.fast and self._gate is None and self._holds is None and not pending
 
+    def fresh(self) -> HtmlRewriter:
+        """A copy of this rewriter in its present state: of one never fed, a new rewriter
+        with its options, made by one dictionary copy rather than `__init__` (the middleware
+        keeps a rewriter per plan and nonce that it never feeds, and starts each page from
+        it). The cache of rewritten tags stays shared, as it is meant to be."""
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
+
+    def whole(self, data: bytes) -> bytes:
+        """`feed(data) + close()` in one call, for a body that comes in one piece."""
+        if self._buf or self._waiting:
+            return self.feed(data) + self.close()
+        out: list[bytes] = []
+        stop = self._run(data, out, final=False)
+        if stop < len(data):
+            self._run(data[stop:], out, final=True)
+            self._waiting = 0
+        return out[0] if len(out) == 1 else b"".join(out)
+
     def feed(self, data: bytes) -> bytes:
         buf = self._buf + data if self._buf else data
         if self._waiting and len(buf) <= self._max_tag and buf.find(b">", self._waiting) < 0:
@@ -364,6 +407,9 @@ class HtmlRewriter:
 
     def close(self) -> bytes:
         """The rest of the document: an unfinished construct at the end is copied as it is."""
+        if not self._buf:  # nothing kept: nothing to scan
+            self._waiting = 0
+            return b""
         out: list[bytes] = []
         self._run(self._buf, out, final=True)
         self._buf = b""

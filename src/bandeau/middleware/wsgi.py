@@ -9,7 +9,8 @@ from typing import Any, Unpack
 
 from ..tcf.signals import TcfSignals
 from .enforce import Reading
-from .options import MiddlewareOptions, Options, Page
+from .options import MiddlewareOptions, Options
+from .rewrite import HtmlRewriter
 
 __all__ = ["BandeauWSGIMiddleware"]
 
@@ -75,7 +76,7 @@ class _Response:
         self.real = start_response
         self.now = now
         self.head = environ.get("REQUEST_METHOD") == "HEAD"
-        self.page: Page | None = None
+        self.page: HtmlRewriter | None = None
         self.status = ""
         self.headers: Headers = []
         self.length: int | None = None  # the app's Content-Length, for a page being rewritten
@@ -127,7 +128,7 @@ class _Response:
             self.write = self.real(status, kept, exc_info)
             return self.write
         self.status = status
-        self.headers = [(k, v) for k, v in kept if k.lower() != "content-length"]
+        self.headers = [(k, v) for k, v in kept if len(k) != 14 or k.lower() != "content-length"]
         self.length = int(length) if length and length.isdigit() else None
         if self.length is not None and self.length > options.max_buffer:
             self.length = None
@@ -145,7 +146,7 @@ class _Response:
         """`write()` of PEP 3333 for apps that use it: the page then streams."""
         self.length = None
         write = self.send_headers()
-        return write(self.page.rewriter.feed(data) if self.page is not None else data)
+        return write(self.page.feed(data) if self.page is not None else data)
 
 
 class _Body:
@@ -166,7 +167,7 @@ class _Body:
             if page is None:
                 yield chunk
                 continue
-            out = page.rewriter.feed(chunk)
+            out = page.feed(chunk)
             if response.length is not None:  # a complete page: rewrite it, then say its length
                 kept.append(out)
                 size += len(out)
@@ -180,7 +181,7 @@ class _Body:
         page = response.page
         if page is None:
             return
-        out = page.rewriter.close()
+        out = page.close()
         if response.length is not None:
             body = b"".join((*kept, out))
             response.send_headers(len(body))
