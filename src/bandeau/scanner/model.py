@@ -204,9 +204,10 @@ class LinearModel:
         """The likeliest class of `group` (its labels' probabilities summed, times its
         leaning), then that class's likeliest label."""
         probs = self.probabilities(feats)
-        classes = Counter[str]()
+        classes: dict[str, float] = {}
         for label, p in probs.items():
-            classes[self.group.get(label, label)] += p
+            key = self.group.get(label, label)
+            classes[key] = classes.get(key, 0.0) + p
         best = max(classes, key=lambda c: classes[c] * self.leanings.get(c, 1.0))
         return max(
             (label for label in probs if self.group.get(label, label) == best),
