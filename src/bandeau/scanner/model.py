@@ -1,6 +1,7 @@
 """A cookie's purpose learned from examples: what a scan sees of a cookie turned into features,
 and a linear model over them (multinomial logistic regression, trained by stochastic gradient
-descent, each class weighing as much as the others), in pure Python.
+descent, each class weighing as much as the others, its answer the likeliest class once each
+class's probability is multiplied by its leaning), in pure Python.
 
 The model is built by our code, at the start of a scan, from the Open Cookie Database the user
 passes (`--cookie-db FILE`); nothing learned from it ships with bandeau.
