@@ -18,7 +18,7 @@ from bandeau.scanner.classify import (
 )
 from bandeau.scanner.errors import ScanError
 from bandeau.scanner.instrument import lifetime_days, parse_cookie
-from bandeau.scanner.model import LinearModel, Seen, featurise, normalise, words
+from bandeau.scanner.model import LinearModel, Seen, Settings, featurise, normalise, words
 from bandeau.scanner.words import role_of, speaks_of_consent
 
 # ../shared beside the repository (CI's clone), else the machine's copy; read in place
@@ -214,6 +214,40 @@ def test_model_weighs_every_class_alike() -> None:
     examples.append((featurise(Seen("zzqq_track")), "advertising"))
     model = LinearModel(examples)
     assert model.predict(featurise(Seen("zzqq_track"))) == "advertising"
+
+
+def test_model_reads_a_vendor_cookie_by_its_lifetime() -> None:
+    """One vendor's session cookie and its year-long cookie with the same first word are told
+    apart by the lifetime crossed with the vendor's domain and with the word."""
+    examples = [
+        (featurise(Seen(f"vx_{s}", "cdn.vendor.example", "session")), "necessary")
+        for s in ("a", "b", "c")
+    ] + [
+        (featurise(Seen(f"vx_{s}", "cdn.vendor.example", "year")), "advertising")
+        for s in ("d", "e", "f")
+    ]
+    model = LinearModel(examples)
+    assert model.predict(featurise(Seen("vx_q", "cdn.vendor.example", "session"))) == "necessary"
+    assert model.predict(featurise(Seen("vx_q", "cdn.vendor.example", "year"))) == "advertising"
+    assert "dt:vendor.example|year" in featurise(Seen("vx_q", "cdn.vendor.example", "year"))
+    assert "wt:vx|session|first" in featurise(Seen("vx_q", "", "session"))
+
+
+def test_model_decides_by_class_then_label() -> None:
+    """Labels of one class pool their probability (`necessary` and `preferences` are
+    functional, as scored), and a class's leaning multiplies it: the same model answers
+    otherwise when analytics leans more."""
+    examples = [(featurise(Seen("sid")), "necessary"), (featurise(Seen("lang")), "preferences")]
+    examples += [(featurise(Seen("visits")), "analytics")]
+    neutral = Settings(leanings=())
+    group = {"necessary": "functional", "preferences": "functional"}
+    model = LinearModel(examples, neutral, group)
+    probs = model.probabilities(featurise(Seen("zz")))
+    functional = probs["necessary"] + probs["preferences"]
+    assert functional > probs["analytics"] > max(probs["necessary"], probs["preferences"])
+    assert model.predict(featurise(Seen("zz"))) in ("necessary", "preferences")
+    leaning = Settings(leanings=(("analytics", 2 * functional / probs["analytics"]),))
+    assert LinearModel(examples, leaning, group).predict(featurise(Seen("zz"))) == "analytics"
 
 
 def test_names_are_read_without_their_variable_parts() -> None:

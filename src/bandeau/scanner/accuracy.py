@@ -4,10 +4,11 @@
 The protocol: a hash of each row (its name and platform), or of its platform alone, puts it
 in one of five buckets, never at random. Bucket 0 is held out: the classifier never learns
 from it, and it is scored once, at the end. Every choice of the model (its features, their
-scales, its training settings) is made by 4-fold cross-validation within buckets 1 to 4. The
-figure is the balanced accuracy (the mean recall over classes) of three classes: functional
-(`necessary`, `preferences` and a CMP's `consent` record), analytics and advertising, from
-what a scan sees: the name, the domain of a cookie another site set, its lifetime.
+scales, its training settings, its classes' leanings) is made by 4-fold cross-validation
+within buckets 1 to 4. The figure is the balanced accuracy (the mean recall over classes) of
+three classes: functional (`necessary`, `preferences` and a CMP's `consent` record),
+analytics and advertising, from what a scan sees: the name, the domain of a cookie another
+site set, its lifetime.
 """
 
 from __future__ import annotations
