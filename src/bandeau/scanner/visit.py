@@ -117,6 +117,7 @@ async def run_phase(
 
         try:
             await _arrive(page, url, settle, settle_action)
+            await _wait_for_banner(page, result, options.settle_ms / 1000)
             await _look(page, result)
             result.screenshots["arrival"] = await _shot(page)
             await recorder.snapshot()
@@ -134,6 +135,23 @@ async def _arrive(page: Page, url: str, settle: Any, settle_action: Any) -> None
     await settle()
     await page.mouse.wheel(0, 600)
     await settle_action()
+
+
+async def _wait_for_banner(page: Page, result: PhaseResult, cap_s: float) -> None:
+    """A slow site shows its banner late: after its CMP's script has run, past the network's
+    quiet window. Wait for the sources' verdicts rather than for a fixed time, each up to
+    the network settle's cap: autoconsent's (in `before`: a rule's popup open, or every rule
+    tried and none recognising a CMP), and, when a CMP's global is defined and our detector
+    sees no banner yet, our detector's (not when autoconsent's rule already sees the CMP's
+    popup open: a banner in a language our words do not cover stays unread however long)."""
+    ac = result.autoconsent
+    if ac is not None and not await ac.settle(cap_s):
+        log.info("autoconsent gave no verdict on %s within %.1f s", result.url, cap_s)
+    cmp = await banners.cmp_name(page)
+    if cmp is None or cmp == "bandeau" or (ac is not None and ac.popups):
+        return
+    if await banners.appear(page, tries=max(1, int(cap_s / 0.25))) is None:
+        log.info("%s defines %s and showed no banner within %.1f s", result.url, cmp, cap_s)
 
 
 async def _look(page: Page, result: PhaseResult) -> None:
