@@ -327,3 +327,19 @@ def test_an_icon_or_a_menu_link_that_reopens_the_banner_is_a_way_back(
     back = to_json([page])["pages"][0]["phases"]["refuse"]["ways_back"]
     assert back["reload"] and back["reload"][0]["how"] == how
     assert any(f.rule == "EDPB-H" for f in scanned["no-withdrawal"].findings)
+
+
+def test_a_page_without_viewport_meta_is_measured_as_shown_on_the_phone(
+    scanned: dict[str, PageResult],
+) -> None:
+    """No viewport meta: the phone lays the page out 980 px wide and shows it at 320 / 980.
+    The refusal's evidence gives its layout size and what the reader sees; on the desktop
+    the same controls are at scale 1 and raise nothing."""
+    page = scanned["no-viewport-mobile"]
+    controls = [c for c in _evidence(page, "EDPB-C", "control") if c["role"] == "refuse"]
+    assert controls and controls[0]["viewport"] == "mobile"
+    assert controls[0]["scale"] == pytest.approx(320 / 980, abs=0.01)
+    assert controls[0]["height"] == 34 and controls[0]["shown_height"] < 24
+    assert controls[0]["text_size"] < 12
+    desktop = page.views["desktop"]["refuse"].first_layer or []
+    assert desktop and all(Look.from_measure(m).scale == 1 for m in desktop)
