@@ -311,14 +311,24 @@ def test_preticked_vendor_list_is_read_in_the_third_layer(scanned: dict[str, Pag
     assert not any(f.rule == "CNIL-03" for f in page.findings)
 
 
-@pytest.mark.parametrize(("fixture", "how"), [("withdraw-icon", "icon"), ("withdraw-menu", "menu")])
+@pytest.mark.parametrize(
+    ("fixture", "how"),
+    [
+        ("withdraw-icon", "icon"),
+        ("withdraw-closed-icon", "icon"),
+        ("withdraw-bare-icon", "icon"),
+        ("withdraw-menu", "menu"),
+    ],
+)
 def test_an_icon_or_a_menu_link_that_reopens_the_banner_is_a_way_back(
     fixture: str, how: str, scanned: dict[str, PageResult]
 ) -> None:
     """EDPB-H: after refusal, the only way back is an unnamed floating cookie icon (its class
-    says so), or "Gérer mes cookies" in a menu that "Menu" opens. Each is tried as a reader
-    would (the menu opened first) and brings the banner back: no EDPB-H, on either screen;
-    no-withdrawal, with neither, keeps its EDPB-H."""
+    says so; or the same inside a closed shadow root; or one whose markup says nothing, only
+    small, floating and with a pointer cursor), or "Gérer mes cookies" in a menu that "Menu"
+    opens. Each is tried as a reader would (the menu opened first, the icon tapped at its
+    centre) and brings the banner back: no EDPB-H, on either screen; no-withdrawal, with
+    none of them, keeps its EDPB-H."""
     page = scanned[fixture]
     assert not any(f.rule == "EDPB-H" for f in page.findings)
     for viewport, phases in page.views.items():
@@ -326,6 +336,8 @@ def test_an_icon_or_a_menu_link_that_reopens_the_banner_is_a_way_back(
         assert ways and all(c["how"] == how for c in ways), viewport
     back = to_json([page])["pages"][0]["phases"]["refuse"]["ways_back"]
     assert back["reload"] and back["reload"][0]["how"] == how
+    if fixture == "withdraw-bare-icon":
+        assert back["reload"][0]["hint"] == ""  # found by its shape, not its markup
     assert any(f.rule == "EDPB-H" for f in scanned["no-withdrawal"].findings)
 
 

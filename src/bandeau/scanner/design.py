@@ -693,6 +693,35 @@ PERSISTENT = (
     }
     if (out.length >= 500) break;
   }
+  // icons with nothing in their markup that says cookie: small, floating by their own
+  // position, with a pointer cursor, no text, no name; tried after the named ones
+  for (const c of deepAll(document, "div, span, img, svg, i")) {
+    if (tried >= 20 || out.length >= 500) break;
+    if (seen.has(c)) continue;
+    const st = getComputedStyle(c);
+    if (!/fixed|sticky/.test(st.position) || st.cursor !== "pointer" || !shown(c)) continue;
+    const r = c.getBoundingClientRect();
+    if (r.width > 96 || r.height > 96 || ((c.innerText || "") + "").trim()) continue;
+    if (c.getAttribute("aria-label") || c.getAttribute("title")) continue;
+    const id = "w" + tried++;
+    c.setAttribute("data-bdscan-back", id);
+    out.push({label: "", hint: "", selector: selector(c), floating: true, how: "icon", id});
+  }
   return out;
+}"""
+)
+
+# Finds a way back tagged `data-bdscan-back=id` (PERSISTENT), through open and closed shadow
+# roots, brings it into view and returns the centre of its box (null when it is gone): an
+# icon is clicked there with the mouse, as a reader taps it, wherever its markup lives.
+LOCATE_BACK = (
+    """(id) => {"""
+    + _DEEP
+    + """
+  const el = deepAll(document, '[data-bdscan-back="' + id + '"]')[0];
+  if (!el) return null;
+  el.scrollIntoView({block: "center", inline: "center", behavior: "instant"});
+  const r = el.getBoundingClientRect();
+  return {x: r.left + r.width / 2, y: r.top + r.height / 2};
 }"""
 )

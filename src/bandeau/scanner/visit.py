@@ -208,7 +208,8 @@ async def _try_ways_back(page: Page, result: PhaseResult, settle: Any) -> None:
     if any(map(design.way_back, controls)):
         return
     tried: dict[tuple[str, str, str], bool] = {}
-    for control in [c for c in controls if design.to_try(c)][:3]:
+    named_first = sorted(filter(design.to_try, controls), key=lambda c: not c.get("hint", True))
+    for control in named_first[:3]:
         control["reopens"] = await _reopens(page, control, settle)
         tried[(control["how"], control["label"], control["selector"])] = control["reopens"]
         if control["reopens"]:
@@ -228,7 +229,13 @@ async def _reopens(page: Page, control: dict[str, Any], settle: Any) -> bool:
         if control["how"] == "menu":
             await page.locator(f'[data-bdscan-toggle="{control["id"]}"]').first.click(timeout=3_000)
             await settle()
-        await page.locator(f'[data-bdscan-back="{control["id"]}"]').first.click(timeout=3_000)
+            await page.locator(f'[data-bdscan-back="{control["id"]}"]').first.click(timeout=3_000)
+        else:  # an icon: tapped at its centre, also inside a closed shadow root
+            point = await page.evaluate(design.LOCATE_BACK, control["id"])
+            if point is None:
+                log.info("way back %r went away before the click", control.get("selector"))
+                return False
+            await page.mouse.click(point["x"], point["y"])
         await settle()
     except PlaywrightError as e:  # gone, covered, or not clickable by a reader
         log.info("way back %r not tried: %s", control.get("label"), str(e).splitlines()[0])
