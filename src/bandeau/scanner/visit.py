@@ -142,13 +142,13 @@ async def _wait_for_banner(page: Page, result: PhaseResult, cap_s: float) -> Non
     quiet window. Wait for the sources' verdicts rather than for a fixed time, each up to
     the network settle's cap: autoconsent's (in `before`: a rule's popup open, or every rule
     tried and none recognising a CMP), and, when a CMP's global is defined and our detector
-    sees no banner yet, our detector's (not when autoconsent's rule already sees the CMP's
-    popup open: a banner in a language our words do not cover stays unread however long)."""
+    sees no banner yet, our detector's. autoconsent's word that a popup is open does not end
+    the second wait: its cookieconsent3 rule says so of a modal built and still hidden."""
     ac = result.autoconsent
     if ac is not None and not await ac.settle(cap_s):
         log.info("autoconsent gave no verdict on %s within %.1f s", result.url, cap_s)
     cmp = await banners.cmp_name(page)
-    if cmp is None or cmp == "bandeau" or (ac is not None and ac.popups):
+    if cmp is None or cmp == "bandeau":
         return
     if await banners.appear(page, tries=max(1, int(cap_s / 0.25))) is None:
         log.info("%s defines %s and showed no banner within %.1f s", result.url, cmp, cap_s)
