@@ -292,12 +292,16 @@ def test_contrast_on_a_gradient_is_read_from_the_pixels(scanned: dict[str, PageR
         assert styles_only.contrast > 10  # what the computed colours alone said
 
 
-def test_preticked_vendor_list_is_read_in_the_third_layer(scanned: dict[str, PageResult]) -> None:
+@pytest.mark.parametrize("fixture", ["preticked-vendors", "unnamed-vendors"])
+def test_preticked_vendor_list_is_read_in_the_third_layer(
+    fixture: str, scanned: dict[str, PageResult]
+) -> None:
     """EDPB-B: the settings layer's own switches are off; the vendor list it opens ("Voir nos
-    partenaires") has both vendors ticked. They are read before anything is unticked, a
+    partenaires"; or "Afficher le détail", no vendor word, whose aria-controls names the list
+    built hidden) has both vendors ticked. They are read before anything is unticked, a
     screenshot of the list is the evidence, and the detour is not counted as the reader's
     effort (refusal: settings, save). The refusal took: no tracker after it."""
-    page = scanned["preticked-vendors"]
+    page = scanned[fixture]
     (finding,) = [f for f in page.findings if f.rule == "EDPB-B"]
     assert "vendor list" in finding.title
     switches = [e["label"] for e in finding.evidence if e["kind"] == "switch"]
