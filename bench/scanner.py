@@ -175,6 +175,7 @@ def corpus_figures(concurrencies: tuple[int, ...], viewports: tuple[str, ...]) -
 STEPS = (
     ("crawl", "run_phase", "a whole phase (context made and closed included)"),
     ("instrument", "Recorder.quiet", "waiting for the network to go quiet"),
+    ("visit", "_wait_for_banner", "waiting for a late banner (autoconsent, a CMP's global)"),
     ("banners", "appear", "looking for a banner (polls 250 ms apart while none)"),
     ("banners", "gone", "checking that it went away"),
     ("visit", "_shot", "screenshots (JPEG)"),

@@ -46,6 +46,17 @@ def test_verdict_matches_the_golden_one(fixture: str, scanned: dict[str, PageRes
     assert found == sorted(wanted), [(f.rule, f.title, f.viewports) for f in page.findings]
 
 
+def test_a_banner_shown_late_is_answered_by_our_detector(scanned: dict[str, PageResult]) -> None:
+    """A slow site: the CMP's global is defined at once, its banner shows three seconds later
+    with the network quiet. Every phase waits for it (up to the settle cap), so our detector
+    sees it on arrival and measures the reader's path, on both screens."""
+    for phases in scanned["cc-late-popup"].views.values():
+        for name in ("before", "refuse", "accept"):
+            assert phases[name].banner_found, name
+        refusal = phases["refuse"].choice
+        assert refusal is not None and refusal.by == "detector" and refusal.done
+
+
 def test_tracker_before_consent_evidence_names_the_cookie_and_its_script(
     scanned: dict[str, PageResult],
 ) -> None:
@@ -137,12 +148,16 @@ def test_autoconsent_names_the_real_cmps_and_only_detects(scanned: dict[str, Pag
     """autoconsent's rules, a second source: they recognise the popups of the CMPs installed
     from npm, nothing on a homemade banner; in the `before` phase they only detect (no click,
     no self-test), so the phase shows no choice; in the others they act only where our
-    detector could not answer (test_autoconsent.py)."""
+    detector could not answer (test_autoconsent.py). The `before` phase waits for autoconsent's
+    verdict (a popup open, or every rule tried), not for a fixed time, so a loaded machine or a
+    slow site does not end the phase before the popup is reported: `cc-late-popup` shows its
+    banner three seconds after its script ran, long after the network went quiet."""
+    names = ("cc-compliant", "cc-late-popup", "klaro-compliant", "tac-compliant", "homemade")
     popups = {
-        name: (scanned[name].phases["before"].autoconsent or Detection()).popups
-        for name in ("cc-compliant", "klaro-compliant", "tac-compliant", "homemade")
+        name: (scanned[name].phases["before"].autoconsent or Detection()).popups for name in names
     }
     assert popups["cc-compliant"] == ["cookieconsent3"]
+    assert popups["cc-late-popup"] == ["cookieconsent3"]
     assert popups["klaro-compliant"] == ["Klaro"]
     assert popups["tac-compliant"] and all("tarteaucitron" in p for p in popups["tac-compliant"])
     assert popups["homemade"] == []
@@ -277,12 +292,16 @@ def test_contrast_on_a_gradient_is_read_from_the_pixels(scanned: dict[str, PageR
         assert styles_only.contrast > 10  # what the computed colours alone said
 
 
-def test_preticked_vendor_list_is_read_in_the_third_layer(scanned: dict[str, PageResult]) -> None:
+@pytest.mark.parametrize("fixture", ["preticked-vendors", "unnamed-vendors"])
+def test_preticked_vendor_list_is_read_in_the_third_layer(
+    fixture: str, scanned: dict[str, PageResult]
+) -> None:
     """EDPB-B: the settings layer's own switches are off; the vendor list it opens ("Voir nos
-    partenaires") has both vendors ticked. They are read before anything is unticked, a
+    partenaires"; or "Afficher le détail", no vendor word, whose aria-controls names the list
+    built hidden) has both vendors ticked. They are read before anything is unticked, a
     screenshot of the list is the evidence, and the detour is not counted as the reader's
     effort (refusal: settings, save). The refusal took: no tracker after it."""
-    page = scanned["preticked-vendors"]
+    page = scanned[fixture]
     (finding,) = [f for f in page.findings if f.rule == "EDPB-B"]
     assert "vendor list" in finding.title
     switches = [e["label"] for e in finding.evidence if e["kind"] == "switch"]
@@ -296,14 +315,24 @@ def test_preticked_vendor_list_is_read_in_the_third_layer(scanned: dict[str, Pag
     assert not any(f.rule == "CNIL-03" for f in page.findings)
 
 
-@pytest.mark.parametrize(("fixture", "how"), [("withdraw-icon", "icon"), ("withdraw-menu", "menu")])
+@pytest.mark.parametrize(
+    ("fixture", "how"),
+    [
+        ("withdraw-icon", "icon"),
+        ("withdraw-closed-icon", "icon"),
+        ("withdraw-bare-icon", "icon"),
+        ("withdraw-menu", "menu"),
+    ],
+)
 def test_an_icon_or_a_menu_link_that_reopens_the_banner_is_a_way_back(
     fixture: str, how: str, scanned: dict[str, PageResult]
 ) -> None:
     """EDPB-H: after refusal, the only way back is an unnamed floating cookie icon (its class
-    says so), or "Gérer mes cookies" in a menu that "Menu" opens. Each is tried as a reader
-    would (the menu opened first) and brings the banner back: no EDPB-H, on either screen;
-    no-withdrawal, with neither, keeps its EDPB-H."""
+    says so; or the same inside a closed shadow root; or one whose markup says nothing, only
+    small, floating and with a pointer cursor), or "Gérer mes cookies" in a menu that "Menu"
+    opens. Each is tried as a reader would (the menu opened first, the icon tapped at its
+    centre) and brings the banner back: no EDPB-H, on either screen; no-withdrawal, with
+    none of them, keeps its EDPB-H."""
     page = scanned[fixture]
     assert not any(f.rule == "EDPB-H" for f in page.findings)
     for viewport, phases in page.views.items():
@@ -311,4 +340,22 @@ def test_an_icon_or_a_menu_link_that_reopens_the_banner_is_a_way_back(
         assert ways and all(c["how"] == how for c in ways), viewport
     back = to_json([page])["pages"][0]["phases"]["refuse"]["ways_back"]
     assert back["reload"] and back["reload"][0]["how"] == how
+    if fixture == "withdraw-bare-icon":
+        assert back["reload"][0]["hint"] == ""  # found by its shape, not its markup
     assert any(f.rule == "EDPB-H" for f in scanned["no-withdrawal"].findings)
+
+
+def test_a_page_without_viewport_meta_is_measured_as_shown_on_the_phone(
+    scanned: dict[str, PageResult],
+) -> None:
+    """No viewport meta: the phone lays the page out 980 px wide and shows it at 320 / 980.
+    The refusal's evidence gives its layout size and what the reader sees; on the desktop
+    the same controls are at scale 1 and raise nothing."""
+    page = scanned["no-viewport-mobile"]
+    controls = [c for c in _evidence(page, "EDPB-C", "control") if c["role"] == "refuse"]
+    assert controls and controls[0]["viewport"] == "mobile"
+    assert controls[0]["scale"] == pytest.approx(320 / 980, abs=0.01)
+    assert controls[0]["height"] == 34 and controls[0]["shown_height"] < 24
+    assert controls[0]["text_size"] < 12
+    desktop = page.views["desktop"]["refuse"].first_layer or []
+    assert desktop and all(Look.from_measure(m).scale == 1 for m in desktop)

@@ -102,6 +102,33 @@ def test_equal_buttons_are_fine() -> None:
     assert rules_of(measure("accept"), measure("refuse")) == set()
 
 
+ZOOMED_OUT = 320 / 980
+"""a phone's visual scale for a page without a viewport meta tag (laid out 980 px wide)"""
+
+
+def test_a_page_zoomed_out_on_a_phone_is_judged_as_the_reader_sees_it() -> None:
+    """No viewport meta: on a 320 px phone the page is shown at a third. Acceptance (80 px
+    high, 38 px text) stays a target with legible text; refusal (34 px high, 15 px text)
+    shrinks to 11 px high with 4.9 px text: EDPB-C (target size) and EDPB-D/E (text size),
+    where the same controls at scale 1, on the desktop, raise nothing."""
+    accept = measure("accept", width=300, height=80, font_size=38)
+    refuse = measure("refuse", width=380, height=34, font_size=15)
+    assert rules_of(accept, refuse) == set()
+    zoomed = [m | {"scale": ZOOMED_OUT} for m in (accept, refuse)]
+    assert rules_of(*zoomed) == {("EDPB-C", "medium"), ("EDPB-D/E", "medium")}
+    control = Look.from_measure(zoomed[1]).to_json()
+    assert (control["width"], control["shown_height"], control["text_size"]) == (380, 11.1, 4.9)
+
+
+def test_text_too_small_on_both_answers_favours_neither() -> None:
+    """Both texts under 12 px as shown: an accessibility matter, not a steer."""
+    small = {"font_size": 11, "scale": 1.0}
+    assert rules_of(measure("accept", **small), measure("refuse", **small)) == set()
+    assert rules_of(measure("accept", font_size=16), measure("refuse", font_size=11)) == {
+        ("EDPB-D/E", "medium")
+    }
+
+
 def test_refusal_as_a_link_in_the_text_is_edpb_c() -> None:
     """EDPB-C: the only refusal a link inside the notice's paragraph; acceptance a button,
     so refusal is also outshone (EDPB-D/E, medium)."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -67,13 +68,63 @@ class Autoconsent:
         return cls(script, f"autoconsentReceiveMessage({json.dumps(message)})", str(version))
 
 
+SEARCHED = ("nothingDetected", "cmpDetected", "openPopupDetected")
+"""the lifecycles autoconsent reports once a search of its rules has ended in a frame"""
+
+
 @dataclass
 class Detection:
-    """What autoconsent reported on one page view."""
+    """What autoconsent reported on one page view, as it reports it: its messages wake
+    `settle`, so a phase waits for autoconsent's verdict rather than for a fixed time."""
 
     cmps: list[str] = field(default_factory=list)
     popups: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    searched: bool = False
+    """the top frame's autoconsent has searched its whole rule set once (a CMP not detected
+    by then is not one of its rules', or not on the page yet)"""
+    changed: asyncio.Event = field(default_factory=asyncio.Event, repr=False, compare=False)
+
+    def hear(self, message: dict[str, Any], top: bool) -> None:
+        """Take one of autoconsent's messages; `top` when it came from the page's top frame."""
+        kind, cmp = message.get("type"), str(message.get("cmp"))
+        if kind == "cmpDetected" and cmp not in self.cmps:
+            self.cmps.append(cmp)
+        elif kind == "popupFound" and cmp not in self.popups:
+            self.popups.append(cmp)
+        elif kind == "autoconsentError":
+            self.errors.append(json.dumps(message.get("details"))[:300])
+        elif kind == "report" and top:
+            state = message.get("state") or {}
+            # an attempt's number goes up as it starts: the second means the first ended
+            attempts = state.get("findCmpAttempts")
+            ended = isinstance(attempts, int) and attempts >= 2
+            self.searched = self.searched or ended or state.get("lifecycle") in SEARCHED
+        self.changed.set()
+
+    @property
+    def concluded(self) -> bool:
+        """autoconsent has its answer for the page: a rule's popup is open, or its rules
+        were all tried and none recognised a CMP. A CMP recognised whose popup is not open
+        yet is not an answer: its popup often shows only once the CMP's script has run."""
+        return bool(self.popups) or (self.searched and not self.cmps)
+
+    async def settle(self, cap_s: float, until: Callable[[], bool] | None = None) -> bool:
+        """Wait until `until()` (by default `concluded`) holds, woken by autoconsent's
+        messages, or `cap_s` seconds at most; whether it held."""
+        done = until or (lambda: self.concluded)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + cap_s
+        while not done():
+            left = deadline - loop.time()
+            if left <= 0:
+                return False
+            self.changed.clear()
+            try:
+                await asyncio.wait_for(self.changed.wait(), left)
+            except TimeoutError:
+                return done()
+        return True
 
     def to_json(self) -> dict[str, Any]:
         return {"cmps": self.cmps, "popups": self.popups, "errors": self.errors[:5]}
@@ -94,18 +145,14 @@ async def _serve(frame: Frame, message: dict[str, Any], ac: Autoconsent) -> None
 
 
 async def attach(context: BrowserContext, ac: Autoconsent) -> Detection:
-    """Run autoconsent's content script in every frame of the context, detecting only."""
+    """Run autoconsent's content script in every frame of the context, detecting only; the
+    phase waits for its verdict with `Detection.settle`."""
     found = Detection()
 
     async def on_message(source: dict[str, Any], message: dict[str, Any]) -> None:
-        await _serve(source["frame"], message, ac)
-        kind = message.get("type")
-        if kind == "cmpDetected" and message.get("cmp") not in found.cmps:
-            found.cmps.append(str(message.get("cmp")))
-        elif kind == "popupFound" and message.get("cmp") not in found.popups:
-            found.popups.append(str(message.get("cmp")))
-        elif kind == "autoconsentError":
-            found.errors.append(json.dumps(message.get("details"))[:300])
+        frame = source["frame"]
+        await _serve(frame, message, ac)
+        found.hear(message, frame.parent_frame is None)
 
     await context.expose_binding("autoconsentSendMessage", on_message)
     await context.add_init_script(ac.script)
@@ -127,32 +174,33 @@ class Action:
 class _Waits:
     """Futures that autoconsent's messages resolve."""
 
-    detected: asyncio.Future[str]
     popup: asyncio.Future[tuple[Frame, str]]
     result: asyncio.Future[dict[str, Any]]
 
     def on(self, frame: Frame, message: dict[str, Any]) -> None:
         kind, cmp = message.get("type"), str(message.get("cmp"))
-        if kind == "cmpDetected" and not self.detected.done():
-            self.detected.set_result(cmp)
-        elif kind == "popupFound" and not self.popup.done():
+        if kind == "popupFound" and not self.popup.done():
             self.popup.set_result((frame, cmp))
         elif kind in ("optOutResult", "optInResult") and not self.result.done():
             self.result.set_result(message)
 
 
 async def act(
-    context: BrowserContext, page: Page, ac: Autoconsent, action: str, detect_s: float = 2.0
+    context: BrowserContext, page: Page, ac: Autoconsent, action: str, cap_s: float = 10.0
 ) -> Action:
     """Inject autoconsent into the page's frames now and have the rule whose popup is open
-    refuse (`optOut`) or accept (`optIn`). Gives up when no rule recognises a CMP within
-    `detect_s` (most pages without a CMP), or when a step outlasts ten seconds."""
+    refuse (`optOut`) or accept (`optIn`). Gives up when its top frame has tried every rule
+    and none recognised a CMP (most pages without one; `cap_s` at most, however slow the
+    page), or when a step outlasts ten seconds."""
     loop = asyncio.get_running_loop()
-    waits = _Waits(loop.create_future(), loop.create_future(), loop.create_future())
+    waits = _Waits(loop.create_future(), loop.create_future())
+    seen = Detection()
 
     async def on_message(source: dict[str, Any], message: dict[str, Any]) -> None:
-        await _serve(source["frame"], message, ac)
-        waits.on(source["frame"], message)
+        frame = source["frame"]
+        await _serve(frame, message, ac)
+        seen.hear(message, frame.parent_frame is None)
+        waits.on(frame, message)
 
     await context.expose_binding("autoconsentSendMessage", on_message)
     for frame in page.frames:
@@ -160,10 +208,10 @@ async def act(
             await frame.evaluate(ac.script)
         except Exception as e:  # a frame that navigates away or forbids scripts
             log.info("autoconsent not injected in %s: %s", frame.url, str(e).splitlines()[0])
-    try:
-        cmp = await asyncio.wait_for(waits.detected, detect_s)
-    except TimeoutError:
+    await seen.settle(cap_s, until=lambda: bool(seen.cmps) or seen.searched)
+    if not seen.cmps:
         return Action(note="autoconsent recognised no CMP")
+    cmp = seen.cmps[0]
     try:
         frame, rule = await asyncio.wait_for(waits.popup, 10)
     except TimeoutError:

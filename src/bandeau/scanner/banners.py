@@ -487,12 +487,57 @@ def _names(label: str, words: tuple[str, ...]) -> bool:
     return len(text) <= 62 and any(w in text for w in words)
 
 
+# Which of the given controls (data-bdscan ids) reveals switches that are hidden now: its
+# `aria-controls` names a hidden element holding two or more, or it is the summary of a
+# closed <details> holding them (a list that unfolds, whatever its label says).
+REVEALS_SWITCHES = (
+    "(ids) => {"
+    + """
+  const SWITCH = "input[type=checkbox], [role=switch], [aria-checked], [aria-pressed]";
+  const hidden = (el) => {
+    const s = getComputedStyle(el);
+    return s.display === "none" || s.visibility === "hidden" || el.hidden
+      || el.getClientRects().length === 0;
+  };
+  for (const id of ids) {
+"""
+    + FIND_TAGGED_DEEP.replace("if (!el) return null;", "if (!el) continue;")
+    + r"""    const root = el.getRootNode();
+    const targets = (el.getAttribute("aria-controls") || "").split(/\s+/).filter(Boolean)
+      .map((t) => (root.getElementById ? root : document).getElementById(t)).filter(Boolean);
+    const details = el.tagName === "SUMMARY" ? el.parentElement : null;
+    if (details && details.tagName === "DETAILS" && !details.open) targets.push(details);
+    for (const t of targets) {
+      const inside = Array.from(t.querySelectorAll(SWITCH));
+      if (inside.length >= 2 && (t === details || hidden(t))) return id;
+    }
+  }
+  return null;
+}"""
+)
+
+
+async def _vendor_control(found: Found) -> Control | None:
+    """The settings layer's control that opens a vendor list: named for vendors or partners
+    in an EU language, else one that reveals a hidden list of switches (REVEALS_SWITCHES)."""
+    unnamed = [c for c in found.controls if c.role is None]
+    named = next((c for c in unnamed if _names(c.label, VENDORS)), None)
+    if named is not None or not unnamed:
+        return named
+    try:
+        hit = await found.frame.evaluate(REVEALS_SWITCHES, [c.id for c in unnamed])
+    except Exception as e:  # the layer re-rendered while we read it
+        log.info("hidden switches not looked for: %s", str(e).splitlines()[0])
+        return None
+    return next((c for c in unnamed if c.id == hit), None)
+
+
 async def _inspect_vendors(page: Page, found: Found, choice: Choice, settle: Any) -> Found:
     """A settings layer that opens a vendor list (EDPB-B in a third layer): open it, read its
     switches as first shown, then come back by its "back" control (the layer to go on with
     is returned; the vendor list itself when it has no way back). These clicks are an
     auditor's detour: the reader's effort does not count them."""
-    more = next((c for c in found.controls if c.role is None and _names(c.label, VENDORS)), None)
+    more = await _vendor_control(found)
     if more is None:
         return found
     known = {(s["label"], s["selector"]) for s in choice.switches or []}

@@ -11,7 +11,11 @@ Thresholds, and why:
   text, the figure the standards list asks for) is medium; below 3:1 (under WCAG's floor even
   for large text: practically unreadable, which the taskforce calls manifestly misleading) is
   high;
-- target size: a refusal smaller than 24 x 24 CSS px (WCAG 2.2 target size minimum) is medium;
+- target size: a refusal smaller than 24 x 24 CSS px (WCAG 2.2 target size minimum) as shown
+  is medium; "as shown" is the layout size times the visual viewport's scale, which a phone
+  sets to about a third for a page without a viewport meta tag (laid out 980 px wide);
+- text size: the refusal's text shown under 12 px (the smallest size a phone's browser and
+  Lighthouse hold legible) while acceptance's is not is medium;
 - prominence: acceptance a filled or bordered button while refusal is plain text, or
   acceptance's box more than twice refusal's area, is medium (the taskforce assesses it case
   by case).
@@ -28,6 +32,7 @@ from .words import normalise, role_of, speaks_of_consent
 CONTRAST_MIN = 4.5
 CONTRAST_UNREADABLE = 3.0
 TARGET_MIN = 24.0  # CSS px, each side
+TEXT_MIN = 12.0  # CSS px of the screen: legible text on a phone
 AREA_RATIO_MAX = 2.0
 WHITE = (255.0, 255.0, 255.0, 1.0)
 
@@ -122,6 +127,11 @@ class Look:
     """its centre is on screen and on top, as found or once scrolled into view by what a
     reader can scroll (not a container whose overflow is hidden); None when not measured"""
     viewport_width: float | None = None
+    scale: float = 1.0
+    """the visual viewport's scale: a page without a viewport meta tag is laid out 980 px wide
+    on a phone and shown at its screen's width over 980 (about 0.33 at 320 px)"""
+    font_size: float | None = None
+    """its text's computed size, in layout px (None when not measured)"""
 
     @classmethod
     def from_measure(cls, m: dict[str, Any]) -> Look:
@@ -161,7 +171,23 @@ class Look:
             sampled=sampled or None,
             reachable=m.get("reachable"),
             viewport_width=m.get("viewport_width"),
+            scale=float(m.get("scale") or 1.0),
+            font_size=m.get("font_size"),
         )
+
+    @property
+    def shown_width(self) -> float:
+        """its width as the reader sees it (layout px times the visual scale)"""
+        return self.width * self.scale
+
+    @property
+    def shown_height(self) -> float:
+        return self.height * self.scale
+
+    @property
+    def shown_text(self) -> float | None:
+        """its text's size as the reader sees it"""
+        return None if self.font_size is None else float(self.font_size) * self.scale
 
     @property
     def contrast(self) -> float:
@@ -213,6 +239,10 @@ class Look:
             "in_paragraph": self.in_paragraph,
             "background_from": "pixels" if self.sampled else "styles",
             "reachable": self.reachable,
+            "scale": round(self.scale, 3),
+            "shown_width": round(self.shown_width, 1),
+            "shown_height": round(self.shown_height, 1),
+            "text_size": None if self.shown_text is None else round(self.shown_text, 1),
         }
 
 
@@ -258,6 +288,7 @@ def first_layer_issues(
     out += _contrast(refuse, shot)
     if accepts:
         out += _prominence(accepts[0], refuse, shot)
+        out += _text_size(accepts[0], refuse, shot)
     return out
 
 
@@ -290,13 +321,29 @@ def _link_design(refusals: list[Look], accept: Look | None, shot: dict[str, Any]
     accept_fits = accept is not None and not _small(accept)
     if all(_small(x) and (accept_fits or not x.button_like) for x in refusals):
         r = refusals[0]
-        title = f"the refusal is smaller than 24 x 24 px ({r.width:.0f} x {r.height:.0f})"
-        return [Issue("EDPB-C", "medium", title, [shot, r.to_json()])]
+        size = f"{r.shown_width:.0f} x {r.shown_height:.0f}"
+        zoom = f", zoomed out to {r.scale:.2f}" if r.scale < 1 else ""
+        title = f"the refusal is smaller than 24 x 24 px as shown ({size}{zoom})"
+        evidence = [shot, r.to_json()] + ([accept.to_json()] if accept else [])
+        return [Issue("EDPB-C", "medium", title, evidence)]
     return []
 
 
 def _small(look: Look) -> bool:
-    return look.width < TARGET_MIN or look.height < TARGET_MIN
+    """Smaller than the minimum target as the reader sees it (a zoomed-out page shrinks it)."""
+    return look.shown_width < TARGET_MIN or look.shown_height < TARGET_MIN
+
+
+def _text_size(accept: Look, refuse: Look, shot: dict[str, Any]) -> list[Issue]:
+    """EDPB-D/E: the refusal's text too small to read as shown while acceptance's is not (a
+    desktop page zoomed out on a phone keeps a large "accept" legible and a small "refuse"
+    not). Both too small favours neither answer: not reported."""
+    refused, accepted = refuse.shown_text, accept.shown_text
+    if refused is None or accepted is None or refused >= TEXT_MIN or accepted < TEXT_MIN:
+        return []
+    zoom = f", zoomed out to {refuse.scale:.2f}" if refuse.scale < 1 else ""
+    title = f"the refusal's text is shown at {refused:.1f} px, acceptance's at {accepted:.1f}{zoom}"
+    return [Issue("EDPB-D/E", "medium", title, [shot, accept.to_json(), refuse.to_json()])]
 
 
 def _contrast(refuse: Look, shot: dict[str, Any]) -> list[Issue]:
@@ -498,7 +545,9 @@ MEASURE = (
       width: r.width, height: r.height, color: s.color, backgrounds, gradient,
       border_width: parseFloat(s.borderBottomWidth) || 0, border_style: s.borderBottomStyle,
       border_color: s.borderBottomColor, in_paragraph: !!p && rest > 20,
-      reachable: reach(el), viewport_width: window.innerWidth});
+      reachable: reach(el), viewport_width: window.innerWidth,
+      scale: window.visualViewport ? window.visualViewport.scale : 1,
+      font_size: parseFloat(s.fontSize) || null});
   }
   return out;
 }"""
@@ -644,6 +693,35 @@ PERSISTENT = (
     }
     if (out.length >= 500) break;
   }
+  // icons with nothing in their markup that says cookie: small, floating by their own
+  // position, with a pointer cursor, no text, no name; tried after the named ones
+  for (const c of deepAll(document, "div, span, img, svg, i")) {
+    if (tried >= 20 || out.length >= 500) break;
+    if (seen.has(c)) continue;
+    const st = getComputedStyle(c);
+    if (!/fixed|sticky/.test(st.position) || st.cursor !== "pointer" || !shown(c)) continue;
+    const r = c.getBoundingClientRect();
+    if (r.width > 96 || r.height > 96 || ((c.innerText || "") + "").trim()) continue;
+    if (c.getAttribute("aria-label") || c.getAttribute("title")) continue;
+    const id = "w" + tried++;
+    c.setAttribute("data-bdscan-back", id);
+    out.push({label: "", hint: "", selector: selector(c), floating: true, how: "icon", id});
+  }
   return out;
+}"""
+)
+
+# Finds a way back tagged `data-bdscan-back=id` (PERSISTENT), through open and closed shadow
+# roots, brings it into view and returns the centre of its box (null when it is gone): an
+# icon is clicked there with the mouse, as a reader taps it, wherever its markup lives.
+LOCATE_BACK = (
+    """(id) => {"""
+    + _DEEP
+    + """
+  const el = deepAll(document, '[data-bdscan-back="' + id + '"]')[0];
+  if (!el) return null;
+  el.scrollIntoView({block: "center", inline: "center", behavior: "instant"});
+  const r = el.getBoundingClientRect();
+  return {x: r.left + r.width / 2, y: r.top + r.height / 2};
 }"""
 )

@@ -117,6 +117,7 @@ async def run_phase(
 
         try:
             await _arrive(page, url, settle, settle_action)
+            await _wait_for_banner(page, result, options.settle_ms / 1000)
             await _look(page, result)
             result.screenshots["arrival"] = await _shot(page)
             await recorder.snapshot()
@@ -134,6 +135,23 @@ async def _arrive(page: Page, url: str, settle: Any, settle_action: Any) -> None
     await settle()
     await page.mouse.wheel(0, 600)
     await settle_action()
+
+
+async def _wait_for_banner(page: Page, result: PhaseResult, cap_s: float) -> None:
+    """A slow site shows its banner late: after its CMP's script has run, past the network's
+    quiet window. Wait for the sources' verdicts rather than for a fixed time, each up to
+    the network settle's cap: autoconsent's (in `before`: a rule's popup open, or every rule
+    tried and none recognising a CMP), and, when a CMP's global is defined and our detector
+    sees no banner yet, our detector's. autoconsent's word that a popup is open does not end
+    the second wait: its cookieconsent3 rule says so of a modal built and still hidden."""
+    ac = result.autoconsent
+    if ac is not None and not await ac.settle(cap_s):
+        log.info("autoconsent gave no verdict on %s within %.1f s", result.url, cap_s)
+    cmp = await banners.cmp_name(page)
+    if cmp is None or cmp == "bandeau":
+        return
+    if await banners.appear(page, tries=max(1, int(cap_s / 0.25))) is None:
+        log.info("%s defines %s and showed no banner within %.1f s", result.url, cmp, cap_s)
 
 
 async def _look(page: Page, result: PhaseResult) -> None:
@@ -190,7 +208,8 @@ async def _try_ways_back(page: Page, result: PhaseResult, settle: Any) -> None:
     if any(map(design.way_back, controls)):
         return
     tried: dict[tuple[str, str, str], bool] = {}
-    for control in [c for c in controls if design.to_try(c)][:3]:
+    named_first = sorted(filter(design.to_try, controls), key=lambda c: not c.get("hint", True))
+    for control in named_first[:3]:
         control["reopens"] = await _reopens(page, control, settle)
         tried[(control["how"], control["label"], control["selector"])] = control["reopens"]
         if control["reopens"]:
@@ -210,7 +229,13 @@ async def _reopens(page: Page, control: dict[str, Any], settle: Any) -> bool:
         if control["how"] == "menu":
             await page.locator(f'[data-bdscan-toggle="{control["id"]}"]').first.click(timeout=3_000)
             await settle()
-        await page.locator(f'[data-bdscan-back="{control["id"]}"]').first.click(timeout=3_000)
+            await page.locator(f'[data-bdscan-back="{control["id"]}"]').first.click(timeout=3_000)
+        else:  # an icon: tapped at its centre, also inside a closed shadow root
+            point = await page.evaluate(design.LOCATE_BACK, control["id"])
+            if point is None:
+                log.info("way back %r went away before the click", control.get("selector"))
+                return False
+            await page.mouse.click(point["x"], point["y"])
         await settle()
     except PlaywrightError as e:  # gone, covered, or not clickable by a reader
         log.info("way back %r not tried: %s", control.get("label"), str(e).splitlines()[0])

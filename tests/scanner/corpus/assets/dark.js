@@ -1,5 +1,6 @@
 // Homemade banners with a dark pattern each, for the EDPB-B/C/D/E fixtures:
-// <script src="/assets/dark.js" data-kind="link|contrast|preticked|outside|narrow|gradient|vendors"
+// <script src="/assets/dark.js" data-kind="link|contrast|preticked|outside|narrow|gradient|vendors|
+// unnamed-vendors"
 // data-tracker="URL">.
 // link: the refusal is a link inside the notice's paragraph, acceptance a large filled button;
 // contrast: the refusal's text is pale grey on white; preticked: the first layer offers accept
@@ -9,7 +10,9 @@
 // 320 px screen the refusal is past the right edge; gradient: the refusal's pale text on a
 // light gradient button, whose fallback colour (dark) is all that computed styles show;
 // vendors: like preticked, but the settings layer's switches are off and its "Voir nos
-// partenaires" opens a vendor list (a third layer) whose vendors are already ticked.
+// partenaires" opens a vendor list (a third layer) whose vendors are already ticked;
+// unnamed-vendors: the same, but the control says "Afficher le détail" (no vendor word): it
+// names the list, built hidden beside the layer, with aria-controls.
 // The choice is stored in the "consentement" cookie (6 months); the tracker loads only after
 // acceptance; a footer link brings the banner back (EDPB-H is not what these test).
 (function () {
@@ -43,10 +46,14 @@
       "<button type='button' data-open style='padding:14px 40px;font:bold 18px sans-serif'>" +
       "Personnaliser</button>"
   };
+  layers["unnamed-vendors"] = layers.vendors;
+  var unnamed = kind === "unnamed-vendors";
   var purposes = "<p>Vos choix, finalité par finalité.</p>" +
     "<label><input type='checkbox' checked disabled> Nécessaires</label><br>" +
     "<label><input type='checkbox' name='audience'> Mesure d'audience</label><br>" +
-    "<button type='button' data-vendors style='padding:10px 24px'>Voir nos partenaires" +
+    (unnamed ? "<button type='button' data-vendors aria-controls='dark-vendors' " +
+      "aria-expanded='false' style='padding:10px 24px'>Afficher le détail"
+      : "<button type='button' data-vendors style='padding:10px 24px'>Voir nos partenaires") +
     "</button> <button type='button' data-save style='padding:10px 24px'>Enregistrer</button>";
   var vendorList = "<p>Nos partenaires et leurs finalités.</p>" +
     "<label><input type='checkbox' name='vendor' checked> Régie Alpha (publicité)</label><br>" +
@@ -91,8 +98,17 @@
     });
   }
   function open() {
-    var box = layer(kind === "vendors" ? purposes : settings, 10000);
+    var box = layer(kind === "vendors" || unnamed ? purposes : settings, 10000);
     var list = null;
+    function makeList() {
+      list = layer(vendorList, 10001);
+      list.id = "dark-vendors";
+      list.style.display = "none";
+      list.querySelector("[data-save]").addEventListener("click", save);
+      list.querySelector("[data-back]").addEventListener("click", function () {
+        list.style.display = "none";
+      });
+    }
     function ticked() {
       var on = box.querySelector("[name=audience]").checked;
       if (list) list.querySelectorAll("[name=vendor]").forEach(function (v) { on = on || v.checked; });
@@ -104,15 +120,11 @@
     }
     box.querySelector("[data-save]").addEventListener("click", save);
     var more = box.querySelector("[data-vendors]");
+    if (unnamed) makeList();  // built hidden, named by the control's aria-controls
     if (more) more.addEventListener("click", function () {
-      if (!list) {
-        list = layer(vendorList, 10001);
-        list.querySelector("[data-save]").addEventListener("click", save);
-        list.querySelector("[data-back]").addEventListener("click", function () {
-          list.style.display = "none";
-        });
-      }
+      if (!list) makeList();
       list.style.display = "block";
+      more.setAttribute("aria-expanded", "true");
     });
   }
   document.addEventListener("click", function (e) {  // refusal from outside the banner

@@ -4,7 +4,9 @@
 // only after acceptance. Once the reader has chosen, a small floating "Cookies"
 // button brings the banner back (EDPB-H), unless data-withdraw="none"; data-withdraw="icon":
 // an unnamed floating icon does (a cookie drawn in SVG, only its class says so);
-// data-withdraw="menu": the page's own [data-manage] link (in a menu to open first) does.
+// data-withdraw="menu": the page's own [data-manage] link (in a menu to open first) does;
+// data-withdraw="closed-icon": the same icon inside a closed shadow root (its host says
+// nothing); data-withdraw="bare-icon": the icon with nothing in its markup that says cookie.
 (function () {
   var me = document.currentScript;
   var tracker = me.getAttribute("data-tracker");
@@ -38,16 +40,24 @@
       if (link) link.addEventListener("click", function (e) { e.preventDefault(); again(); });
       return;
     }
-    if (how === "icon") {
+    if (how === "icon" || how === "closed-icon" || how === "bare-icon") {
       var icon = document.createElement("div");
-      icon.className = "floating-cookie-icon";
-      icon.setAttribute("style", "position:fixed;left:8px;bottom:8px;z-index:9999;" +
+      if (how !== "bare-icon") icon.className = "floating-cookie-icon";
+      var place = "position:fixed;left:8px;bottom:8px;z-index:9999;";
+      icon.setAttribute("style", (how === "closed-icon" ? "" : place) +
         "width:40px;height:40px;cursor:pointer");
       icon.innerHTML = "<svg viewBox='0 0 40 40' width='40' height='40'>" +
         "<circle cx='20' cy='20' r='18' fill='#c8923c'/><circle cx='13' cy='14' r='3' " +
         "fill='#5a3a12'/><circle cx='25' cy='24' r='3' fill='#5a3a12'/></svg>";
       icon.addEventListener("click", again);
-      (document.body || document.documentElement).appendChild(icon);
+      var parent = document.body || document.documentElement;
+      if (how === "closed-icon") {
+        var host = document.createElement("div");
+        host.setAttribute("style", place);
+        host.attachShadow({ mode: "closed" }).appendChild(icon);
+        icon = host;
+      }
+      parent.appendChild(icon);
       return;
     }
     var b = document.createElement("button");
