@@ -212,8 +212,14 @@ def _decided_state(
     return exempt and before.allows(purpose.key)  # refuse_all
 
 
+_TOKEN_JSON: Final = json.JSONEncoder(separators=(",", ":"), sort_keys=True)
+"""The token payload's JSON: `json.dumps` with these options, made once."""
+_URLSAFE: Final = bytes.maketrans(b"+/", b"-_")
+
+
 def _b64e(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    """base64url without padding (`base64.urlsafe_b64encode`, in fewer steps)."""
+    return binascii.b2a_base64(data, newline=False).translate(_URLSAFE).rstrip(b"=").decode()
 
 
 def _b64d(text: str) -> bytes:
@@ -242,7 +248,7 @@ def issue_token(
     }
     if decision_id:
         payload["d"] = decision_id
-    body = _b64e(json.dumps(payload, separators=(",", ":"), sort_keys=True).encode())
+    body = _b64e(_TOKEN_JSON.encode(payload).encode())
     return f"{body}.{_b64e(keys.sign(body.encode('ascii')))}"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from typing import Final
@@ -34,7 +35,13 @@ _SYSTEMS: Final = (
 def ua_class(user_agent: str) -> str:
     """A coarse `browser/system` class, e.g. `firefox/windows`: enough to troubleshoot, too
     coarse to fingerprint (no versions)."""
-    ua = user_agent[:512]
+    return _ua_class(user_agent[:512])
+
+
+@functools.lru_cache(maxsize=1024)
+def _ua_class(ua: str) -> str:
+    """`ua_class` of a User-Agent cut to 512 characters; the same few strings come again and
+    again, so each is matched once (eleven regular expressions at worst)."""
     browser = next((name for name, rx in _BROWSERS if rx.search(ua)), "other")
     system = next((name for name, rx in _SYSTEMS if rx.search(ua)), "other")
     if "Headless" in ua:

@@ -15,6 +15,13 @@ moment later is never asked: a client could keep it alive through the whole grac
 still be sending decisions when the application shuts down (its log writer gone, each answered
 503). Once `drain_on_signals` has seen SIGTERM or SIGINT, every connection closes after its
 current answer, and one opened afterwards closes at once.
+
+And it sends each answer in one write. uvicorn writes an answer's status line and headers,
+then its body, each with its own `transport.write`: two system calls, two TCP segments, and
+two wake-ups of the client, for an answer of a few hundred bytes (a decision's). The
+connection's writes are held in `OneWrite` until the answer is complete, or until the end of
+the event loop's turn at the latest (a streamed answer's first part goes out as it did), and
+then go out together.
 """
 
 from __future__ import annotations
@@ -81,6 +88,7 @@ class DeadlineProtocol(H11Protocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self.transport = OneWrite(transport, self.loop)  # type: ignore[assignment]
         if _draining:  # accepted as the server stops: closed before it asks anything
             self.shutdown()
         self._watch()
@@ -90,6 +98,7 @@ class DeadlineProtocol(H11Protocol):
         self._watch()
 
     def on_response_complete(self) -> None:
+        self.transport.flush()  # type: ignore[attr-defined]
         super().on_response_complete()
         if _draining and not self.transport.is_closing():
             self.shutdown()  # the answer is out; the client opens a new one elsewhere
@@ -131,6 +140,44 @@ class DeadlineProtocol(H11Protocol):
         peer = self.client[0] if self.client else "-"
         logger.info("closed a connection from %s: its %s took over %g s", peer, phase, seconds)
         self.transport.close()
+
+
+class OneWrite:
+    """A transport that holds what is written until `flush`, called when an answer is
+    complete, or else at the end of the event loop's current turn: the pieces of an answer
+    written in one turn go out in one system call. Everything but `write` and `close` is the
+    wrapped transport's."""
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._held: list[bytes] = []
+        self._due: asyncio.Handle | None = None
+
+    def write(self, data: bytes) -> None:
+        if not data:
+            return
+        self._held.append(data)
+        if self._due is None:
+            self._due = self._loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        """Write what is held, in one call."""
+        if self._due is not None:
+            self._due.cancel()
+            self._due = None
+        held = self._held
+        if not held:
+            return
+        self._held = []
+        self._transport.write(held[0] if len(held) == 1 else b"".join(held))
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
 
 
 def protocol_for(settings: Settings) -> Any:

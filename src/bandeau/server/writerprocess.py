@@ -70,7 +70,10 @@ FIELDS: Final = tuple(f.name for f in fields(Record))
 dataclass); `Record(*values)` rebuilds it."""
 values_of: Final = attrgetter(*FIELDS)
 HEADER: Final = struct.Struct("!i")  # multiprocessing.connection's header, messages < 2 GiB
-READ_SIZE: Final = 1 << 20
+READ_SIZE: Final = 1 << 16
+"""Bytes asked of each read of the answers: under the C allocator's mmap threshold (128 KiB),
+so that a read takes its buffer from the heap (1 MiB cost an mmap, an mremap and a munmap
+each time); a larger message is read in several turns."""
 RESTART_DELAY: Final = 0.2
 """Seconds before the first restart of a writer process that stopped; doubled each time one
 stops without having become ready, up to `RESTART_MAX`."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from ..errors import SettingsError, StorageError
 
@@ -59,15 +59,16 @@ class Record:
         """The record's fields as a dict (without `seq`, which is its place, not its content,
         nor `retry_hash`, which is kept beside it). The fields added after the first release
         (`LATER_FIELDS`) appear only when set, so a record stored before them hashes as it did."""
+        values = self.__dict__  # a frozen dataclass without slots: its fields, read at once
         return {
-            name: getattr(self, name)
+            name: values[name]
             for name in _CONTENT_FIELDS
-            if name not in LATER_FIELDS or getattr(self, name)
+            if name not in LATER_FIELDS or values[name]
         }
 
     def canonical(self) -> str:
         """The exact text that is hashed into the log: sorted keys, no spaces, UTF-8."""
-        return json.dumps(self.content(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return _CANONICAL.encode(self.content())
 
     @classmethod
     def from_json(cls, text: str, seq: int | None = None, retry_hash: str = "") -> Record:
@@ -81,6 +82,9 @@ class Record:
 
 
 _CONTENT_FIELDS = tuple(f.name for f in fields(Record) if f.name not in ("seq", "retry_hash"))
+_CANONICAL: Final = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+"""`json.dumps(..., sort_keys=True, separators=(",", ":"), ensure_ascii=False)`, made once
+(`json.dumps` with options builds an encoder at each call)."""
 LATER_FIELDS = frozenset({"notice", "claims", "tcf"})
 
 
