@@ -267,3 +267,25 @@ def test_postgres_without_pipeline_mode_appends_as_before(
     keys = KeyRing.generate()
     assert Ledger(store, keys).checkpoint() is not None
     assert verify_log(store, keys.public).ok
+
+
+def test_postgres_append_leaves_its_connections_as_it_found_them(backend: Backend) -> None:
+    """The append after a known head sends its own BEGIN and COMMIT (one round trip): after
+    an append, and after one that met a stored decision and was rolled back, every pooled
+    connection is idle, with no transaction open, in the pool's usual (non-autocommit) mode,
+    and the store goes on appending."""
+    if backend.kind != "postgres":
+        pytest.skip("PostgreSQL only")
+    import psycopg
+
+    store = backend.store
+    a, b = make_record(), make_record()
+    store.append_batch([a])
+    store.append_batch([b, a])  # the guess meets a's stored id: rolled back, then read
+    pool = store._pool  # type: ignore[attr-defined]
+    for _ in range(pool.get_stats()["pool_size"]):
+        with pool.connection() as conn:
+            assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+            assert conn.autocommit is False
+    [(c, created)] = store.append_batch([make_record()])
+    assert (c.seq, created) == (3, True)
