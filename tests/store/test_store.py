@@ -289,3 +289,22 @@ def test_postgres_append_leaves_its_connections_as_it_found_them(backend: Backen
             assert conn.autocommit is False
     [(c, created)] = store.append_batch([make_record()])
     assert (c.seq, created) == (3, True)
+
+
+def test_postgres_never_keeps_a_prepared_plan_for_the_append(backend: Backend) -> None:
+    """The append is planned each time: a plan PostgreSQL kept from when the log was small
+    looked the batch's ids up by scanning the whole table, each batch slower than the last."""
+    if backend.kind != "postgres":
+        pytest.skip("PostgreSQL only")
+    store = backend.store
+    for _ in range(24):  # psycopg prepares a statement on its fifth run on a connection
+        store.append_batch([make_record(), make_record()])
+    pool = store._pool  # type: ignore[attr-defined]
+    for _ in range(pool.get_stats()["pool_size"]):
+        with pool.connection() as conn:
+            kept = conn.execute(
+                "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+                ("%new_decisions%",),
+            ).fetchone()
+            assert kept == (0,)
+    assert store.count() == 48
