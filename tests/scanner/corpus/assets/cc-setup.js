@@ -1,6 +1,8 @@
 // vanilla-cookieconsent 3, configured as its documentation shows: one optional category
 // (analytics); scripts of the page marked data-category="analytics" run only once it is allowed.
+// A page that sets window.ccShowAfterMs first (cc-late.js) gets the banner that much later.
 CookieConsent.run({
+  autoShow: !window.ccShowAfterMs,
   categories: {necessary: {enabled: true, readOnly: true}, analytics: {}},
   language: {default: "en", translations: {en: {
     consentModal: {
@@ -13,3 +15,4 @@ CookieConsent.run({
       sections: [{title: "Analytics", description: "Audience measurement.", linkedCategory: "analytics"}]}
   }}}
 });
+if (window.ccShowAfterMs) setTimeout(function () { CookieConsent.show(); }, window.ccShowAfterMs);
