@@ -274,13 +274,11 @@ class PostgresStore(LogWriter):
         """Append after the head this store left, in one round trip; None, with nothing
         written, when the log has moved since or a decision of the batch is already stored."""
         plan = plan_append(known.size, known.leaf, dict(known.nodes), records, {})
-        with _own_transaction(conn), conn.cursor() as lock, conn.cursor() as cur:
+        with conn.cursor() as lock, conn.cursor() as cur:
             try:
-                with conn.pipeline():  # one Sync, at the end: one round trip
-                    lock.execute("BEGIN")
+                with _pipelined_transaction(conn, lock):  # one Sync, at the end: one round trip
                     lock.execute(LOCK, (LOG_LOCK,))
                     cur.execute(APPEND, _append_params(known.size, known.leaf, plan), prepare=False)
-                    lock.execute("COMMIT")
             except psycopg.errors.UniqueViolation:
                 return None  # rolled back: the reading append will say what is wrong
             written = _count(cur)
@@ -300,7 +298,7 @@ class PostgresStore(LogWriter):
         batch's ids, and the frontier when this store does not know it."""
         ids = [r.decision_id for r in records]
         with conn.cursor() as lock, conn.cursor() as head, conn.cursor() as cur:
-            with conn.pipeline(), conn.transaction():
+            with _pipelined_transaction(conn, lock):
                 lock.execute(LOCK, (LOG_LOCK,))
                 head.execute(HEAD)
                 cur.execute(EXISTING, (ids,))
@@ -398,15 +396,20 @@ def _append_params(size: int, leaf: bytes, plan: AppendPlan) -> dict[str, Any]:
 
 
 @contextmanager
-def _own_transaction(conn: psycopg.Connection[Any]) -> Iterator[None]:
-    """The block sends its own BEGIN and COMMIT. psycopg's transaction block, in pipeline
-    mode, waits for the server after its BEGIN, after the statements and after its COMMIT
-    (`strace`: four round trips for one append); with autocommit on, nothing is sent that
-    the block did not queue. A block that fails inside its transaction rolls it back here
-    (the server skipped its COMMIT), and the connection goes back to the pool as it came."""
+def _pipelined_transaction(conn: psycopg.Connection[Any], cur: Cursor) -> Iterator[None]:
+    """The block's statements in one transaction, in pipeline mode, with its own BEGIN and
+    COMMIT queued by `cur`: the server is waited for only where the block reads a result, and
+    once at the end. psycopg's transaction block waits after its BEGIN, after the statements
+    and after its COMMIT (`strace`: four round trips for one append); with autocommit on,
+    nothing is sent that the block did not queue. A block that fails inside its transaction
+    rolls it back here (the server skipped its COMMIT, or it was never queued), and the
+    connection goes back to the pool as it came."""
     conn.autocommit = True
     try:
-        yield
+        with conn.pipeline():
+            cur.execute("BEGIN")
+            yield
+            cur.execute("COMMIT")
     finally:
         status = psycopg.pq.TransactionStatus
         if conn.info.transaction_status in (status.INERROR, status.INTRANS):
