@@ -9,7 +9,7 @@ from typing import Any, Unpack
 
 from ..tcf.signals import TcfSignals
 from .enforce import Reading
-from .options import MiddlewareOptions, Options
+from .options import NOTABLE_HEADER_LENGTHS, MiddlewareOptions, Options
 from .rewrite import HtmlRewriter
 
 __all__ = ["BandeauMiddleware"]
@@ -19,8 +19,6 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-# lengths of set-cookie, content-type, content-length, content-encoding, content-security-policy
-_NOTABLE_LENGTHS = frozenset({10, 12, 14, 16, 23})
 
 
 class BandeauMiddleware:
@@ -113,7 +111,7 @@ class _Response:
         content_type = encoding = csp = b""
         lengths: list[int] = []  # where the app's Content-Length is in `headers`
         for key, value in message.get("headers", ()):
-            if len(key) in _NOTABLE_LENGTHS:  # skip lowercasing most headers
+            if len(key) in NOTABLE_HEADER_LENGTHS:  # skip lowercasing most headers
                 name = key.lower()
                 if name == b"set-cookie":
                     text = value.decode("latin-1")

@@ -294,7 +294,7 @@ class Enforcer:
             refresh=refresh,
             secure=secure,
             allowed=allowed,
-            filters=self.strict or not self._declaring <= allowed,
+            filters=self._filters(allowed),
         )
         return reading, decision.until
 
@@ -320,7 +320,7 @@ class Enforcer:
                 token=valid,
                 secure=secure,
                 allowed=allowed,
-                filters=self.strict or not self._declaring <= allowed,
+                filters=self._filters(allowed),
             )
             for secure in (False, True)
         }
@@ -385,6 +385,10 @@ class Enforcer:
             self._expiries.clear()
         found = self._expiries[name, secure] = tuple(out)
         return found
+
+    def _filters(self, allowed: frozenset[str]) -> bool:
+        """Whether `keeps` may drop a `Set-Cookie` header for a reader who allowed `allowed`."""
+        return self.strict or not self._declaring <= allowed
 
     def sets_consent(self, header: str) -> bool:
         return set_cookie_name(header) == self.cookie_name

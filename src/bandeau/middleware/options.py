@@ -29,13 +29,25 @@ from .rewrite import (
     tcf_snippet,
 )
 
-__all__ = ["MiddlewareOptions", "Options"]
+__all__ = ["NOTABLE_HEADER_LENGTHS", "MiddlewareOptions", "Options"]
 
 _NO_BODY_STATUS = frozenset({204, 205, 304})
 _HTML = frozenset({"text/html", "application/xhtml+xml"})
 PLAN_CACHE: Final = 64  # rewriting plans remembered, one per set of allowed purposes
 NONCE_CACHE: Final = 64  # rewriters kept per plan, one per CSP nonce
 TYPE_CACHE: Final = 256  # Content-Type values remembered as rewritable or not
+NOTABLE_HEADER_LENGTHS: Final = frozenset(
+    len(name)
+    for name in (
+        "set-cookie",
+        "content-type",
+        "content-length",
+        "content-encoding",
+        "content-security-policy",
+    )
+)
+"""Lengths of the response headers the middleware reads: one of another length is passed on
+without being lowercased."""
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,11 @@ from typing import Any, Unpack
 
 from ..tcf.signals import TcfSignals
 from .enforce import Reading
-from .options import MiddlewareOptions, Options
+from .options import NOTABLE_HEADER_LENGTHS, MiddlewareOptions, Options
 from .rewrite import HtmlRewriter
 
 __all__ = ["BandeauWSGIMiddleware"]
 
-# lengths of set-cookie, content-type, content-length, content-encoding, content-security-policy
-_NOTABLE_LENGTHS = frozenset({10, 12, 14, 16, 23})
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 Headers = list[tuple[str, str]]
 Write = Callable[[bytes], object]
@@ -94,7 +92,7 @@ class _Response:
         content_type = encoding = csp = ""
         length: str | None = None
         for name, value in headers:
-            if len(name) not in _NOTABLE_LENGTHS:  # skip lowercasing most headers
+            if len(name) not in NOTABLE_HEADER_LENGTHS:  # skip lowercasing most headers
                 kept.append((name, value))
                 continue
             lower = name.lower()
